@@ -1,0 +1,6 @@
+namespace MemWatch.Daemon;
+
+internal static class Program
+{
+    public static int Main(string[] args) => 0;
+}

@@ -1,0 +1,10 @@
+namespace MemWatch.Probes.ProcFs;
+
+/// <summary>Linux errno values that the readers distinguish (asm-generic/errno-base.h).</summary>
+internal static class Errno
+{
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int ESRCH = 3;
+    public const int EACCES = 13;
+}
