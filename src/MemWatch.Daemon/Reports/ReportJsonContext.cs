@@ -1,0 +1,16 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MemWatch.Daemon.Reports;
+
+/// <summary>Source-generated JSON for every report the CLI and the HTTP API write (camelCase, indented, nulls kept).</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(InspectReport))]
+[JsonSerializable(typeof(IReadOnlyList<InspectReport>))]
+internal sealed partial class ReportJsonContext : JsonSerializerContext
+{
+}
