@@ -36,9 +36,10 @@ public sealed class ProcEnviron
     /// <exception cref="UnauthorizedAccessException">The caller may not read this process's environment.</exception>
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcEnviron? value)
     {
-        if (buffer.TryLoad(fs.ProcessPath(pid, "environ")))
+        string path = fs.ProcessPath(pid, "environ");
+        if (buffer.TryLoad(path))
         {
-            value = Parse(buffer.Span, fs.ProcessPath(pid, "environ"));
+            value = Parse(buffer.Span, path);
             return true;
         }
 
