@@ -87,6 +87,12 @@ internal static class ByteParsing
         if (unit.SequenceEqual("kB"u8))
         {
             hadKbUnit = true;
+            if (n > ulong.MaxValue / 1024)
+            {
+                bytes = 0;
+                return false;
+            }
+
             bytes = n * 1024;
             return NextField(ref rest).IsEmpty;
         }

@@ -1,0 +1,142 @@
+using System.Text;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Tests.Support;
+
+namespace MemWatch.Probes.Tests.ProcFs;
+
+public sealed class ProcStatusTests
+{
+    [Theory]
+    [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
+    public void TryRead_CapturedProcess_MatchesAwkExtraction(string fixture)
+    {
+        var expected = ProcFixtures.ExpectedFor(fixture);
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, ProcFixtures.Pid(fixture), new FileBuffer(), out ProcStatus? s));
+
+        Assert.Equal(expected.Text("status.State"), s.State.ToString());
+        Assert.Equal(expected.I32("status.Tgid"), s.Tgid);
+        Assert.Equal(ProcFixtures.Pid(fixture), s.Pid);
+        Assert.Equal(expected.I32("status.PPid"), s.PPid);
+        Assert.Equal(expected.I32("status.Threads"), s.Threads);
+        Assert.Equal(expected.U64("status.Uid.real"), s.RealUid);
+        Assert.Equal(expected.U64("status.Uid.effective"), s.EffectiveUid);
+        Assert.Equal(expected.U64("status.Gid.real"), s.RealGid);
+        Assert.Equal(expected.U64("status.Gid.effective"), s.EffectiveGid);
+        Assert.Equal(expected.Text("status.NSpid"), string.Join(' ', s.NSpids));
+        Assert.Equal(int.Parse(expected.Text("status.NSpid").Split(' ')[^1]), s.InnermostNSpid);
+        Assert.Equal(expected.U64("status.SigBlk"), s.SigBlk);
+        Assert.Equal(expected.U64("status.SigIgn"), s.SigIgn);
+        Assert.Equal(expected.U64("status.SigCgt"), s.SigCgt);
+        Assert.Equal(expected.Bytes("status.VmPeak.bytes"), s.VmPeakBytes);
+        Assert.Equal(expected.Bytes("status.VmSize.bytes"), s.VmSizeBytes);
+        Assert.Equal(expected.Bytes("status.VmLck.bytes"), s.VmLckBytes);
+        Assert.Equal(expected.Bytes("status.VmPin.bytes"), s.VmPinBytes);
+        Assert.Equal(expected.Bytes("status.VmHWM.bytes"), s.VmHwmBytes);
+        Assert.Equal(expected.Bytes("status.VmRSS.bytes"), s.VmRssBytes);
+        Assert.Equal(expected.Bytes("status.RssAnon.bytes"), s.RssAnonBytes);
+        Assert.Equal(expected.Bytes("status.RssFile.bytes"), s.RssFileBytes);
+        Assert.Equal(expected.Bytes("status.RssShmem.bytes"), s.RssShmemBytes);
+        Assert.Equal(expected.Bytes("status.VmData.bytes"), s.VmDataBytes);
+        Assert.Equal(expected.Bytes("status.VmStk.bytes"), s.VmStkBytes);
+        Assert.Equal(expected.Bytes("status.VmExe.bytes"), s.VmExeBytes);
+        Assert.Equal(expected.Bytes("status.VmLib.bytes"), s.VmLibBytes);
+        Assert.Equal(expected.Bytes("status.VmPTE.bytes"), s.VmPteBytes);
+        Assert.Equal(expected.Bytes("status.VmSwap.bytes"), s.VmSwapBytes);
+        Assert.Equal(expected.Bytes("status.HugetlbPages.bytes"), s.HugetlbPagesBytes);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
+    public void TryRead_CapturedProcess_AgreesWithStatmOfTheSameSnapshot(string fixture)
+    {
+        var buffer = new FileBuffer();
+        int pid = ProcFixtures.Pid(fixture);
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, pid, buffer, out ProcStatus? s));
+        Assert.True(ProcStatm.TryRead(ProcFixtures.Fs, pid, buffer, out ProcStatm? m));
+
+        // Both files come from the same mm counters (fs/proc/task_mmu.c); tasks without an mm print zeros in statm.
+        Assert.Equal(s.VmSizeBytes ?? 0, m.SizeBytes);
+        Assert.Equal(s.VmRssBytes ?? 0, m.ResidentBytes);
+        Assert.Equal((s.RssFileBytes ?? 0) + (s.RssShmemBytes ?? 0), m.SharedBytes);
+        Assert.Equal(s.VmExeBytes ?? 0, m.TextBytes);
+        Assert.Equal((s.VmDataBytes ?? 0) + (s.VmStkBytes ?? 0), m.DataBytes);
+        Assert.Equal(s.VmRssBytes, s.VmRssBytes is null ? null : s.RssAnonBytes + s.RssFileBytes + s.RssShmemBytes);
+    }
+
+    [Theory]
+    [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
+    public void TryRead_CapturedProcess_NameEqualsCommFile(string fixture)
+    {
+        var buffer = new FileBuffer();
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, ProcFixtures.Pid(fixture), buffer, out ProcStatus? s));
+        string comm = Encoding.UTF8.GetString(ProcFixtures.Bytes(fixture, "comm"))[..^1];
+        Assert.Equal(comm, s.Name);
+    }
+
+    [Theory]
+    [InlineData("comm-parens", "(a)))b")]
+    [InlineData("comm-spaces", "x y) (z")]
+    [InlineData("comm-newline", "nl\nx) R 1 2")]
+    public void TryRead_NameSetByPrctl_ReturnsUnescapedName(string fixture, string name)
+    {
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, ProcFixtures.Pid(fixture), new FileBuffer(), out ProcStatus? s));
+        Assert.Equal(name, s.Name);
+    }
+
+    [Theory]
+    [InlineData("kthreadd")]
+    [InlineData("kworker-highpri")]
+    [InlineData("zombie")]
+    public void TryRead_TaskWithoutMm_HasNoMemoryFields(string fixture)
+    {
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, ProcFixtures.Pid(fixture), new FileBuffer(), out ProcStatus? s));
+        Assert.Null(s.VmRssBytes);
+        Assert.Null(s.VmSizeBytes);
+        Assert.Null(s.RssAnonBytes);
+        Assert.Null(s.VmSwapBytes);
+    }
+
+    [Fact]
+    public void Parse_WithoutNSpidAndWithUnknownLines_Succeeds()
+    {
+        string text = Encoding.UTF8.GetString(ProcFixtures.Bytes("glibc", "status"));
+        string edited = string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("NSpid:", StringComparison.Ordinal)))
+            .Replace("Threads:", "FutureField:\tsomething new\nThreads:", StringComparison.Ordinal);
+
+        ProcStatus s = ProcStatus.Parse(Encoding.UTF8.GetBytes(edited), "status");
+
+        Assert.Empty(s.NSpids);
+        Assert.Null(s.InnermostNSpid);
+        Assert.Equal(ProcFixtures.ExpectedFor("glibc").I32("status.Threads"), s.Threads);
+    }
+
+    [Fact]
+    public void Parse_NestedPidNamespace_InnermostIsLast()
+    {
+        string text = Encoding.UTF8.GetString(ProcFixtures.Bytes("glibc", "status"));
+        int pid = ProcFixtures.Pid("glibc");
+        string edited = text.Replace($"NSpid:\t{pid}\n", $"NSpid:\t{pid}\t311\t7\n", StringComparison.Ordinal);
+
+        ProcStatus s = ProcStatus.Parse(Encoding.UTF8.GetBytes(edited), "status");
+
+        Assert.Equal([pid, 311, 7], s.NSpids);
+        Assert.Equal(7, s.InnermostNSpid);
+    }
+
+    [Theory]
+    [InlineData("", 0)]
+    [InlineData(" ", 1)]
+    [InlineData("!@#\n", 1)]
+    [InlineData("Name:\tx\n", 0)]
+    [InlineData("Name:\tx\nVmRSS:\t12\n", 2)]
+    [InlineData("Name:\tx\nVmRSS:\t12 MB\n", 2)]
+    [InlineData("Name:\tx\nState:\t? (odd)\n", 2)]
+    [InlineData("Name:\tx\nSigBlk:\t00zz\n", 2)]
+    public void Parse_Malformed_ThrowsWithFileAndLine(string text, int line)
+    {
+        var e = Assert.Throws<ProcParseException>(() => ProcStatus.Parse(Encoding.UTF8.GetBytes(text), "/proc/9/status"));
+        Assert.Equal("/proc/9/status", e.File);
+        Assert.Equal(line, e.Line);
+        Assert.StartsWith($"/proc/9/status:{line}:", e.Message, StringComparison.Ordinal);
+    }
+}
