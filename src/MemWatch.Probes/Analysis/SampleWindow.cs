@@ -158,7 +158,7 @@ public sealed class SampleWindow
     }
 
     /// <summary>
-    /// Fault rates over the intervals that end within <paramref name="lastSeconds"/> of the newest sample. An interval
+    /// Fault rates over the intervals that lie within the last <paramref name="lastSeconds"/> before the newest sample. An interval
     /// in which either counter went backwards is left out (counted in <see cref="FaultRates.CounterResets"/>).
     /// </summary>
     /// <returns>Null with fewer than two samples or no usable interval.</returns>
@@ -176,7 +176,7 @@ public sealed class SampleWindow
         {
             ref readonly MemorySample previous = ref _ring[(_oldest + i - 1) % _ring.Length];
             ref readonly MemorySample current = ref _ring[(_oldest + i) % _ring.Length];
-            if (current.TimestampMilliseconds < from)
+            if (previous.TimestampMilliseconds < from)
             {
                 continue;
             }
