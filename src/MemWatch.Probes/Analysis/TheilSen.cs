@@ -1,0 +1,173 @@
+namespace MemWatch.Probes.Analysis;
+
+/// <summary>
+/// Theil-Sen line fit: the slope is the median of the slopes between pairs of points, so up to about 29% of the
+/// points can be arbitrary spikes without moving it, where one spike can tilt a least-squares line.
+/// </summary>
+/// <remarks>
+/// A window of n points has n(n-1)/2 pairs. Up to <see cref="MaxPairs"/> all are used; beyond that a fixed-seed
+/// pseudo-random subsample of <see cref="MaxPairs"/> pairs is, so the cost stays O(m log m) and the same input always
+/// gives the same answer. Scratch arrays are kept between calls: fitting allocates nothing once they have grown to the
+/// window size. The 95% slope interval uses Sen's rank method (Sen 1968, from Kendall's S with variance
+/// n(n-1)(2n+5)/18), read off the sorted slopes. Not thread-safe: one instance per analysing thread.
+/// </remarks>
+public sealed class TheilSen
+{
+    public const int DefaultMaxPairs = 8192;
+
+    private const double Z95 = 1.959963984540054;
+    private const double MadToSigma = 1.4826;
+    private const ulong Seed = 0x9E3779B97F4A7C15;
+
+    private readonly double[] _slopes;
+    private double[] _residuals;
+
+    public TheilSen(int maxPairs = DefaultMaxPairs, int initialPoints = 256)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPairs, 16);
+        _slopes = new double[maxPairs];
+        _residuals = new double[Math.Max(2, initialPoints)];
+    }
+
+    public int MaxPairs => _slopes.Length;
+
+    /// <summary>Fits a line to the points (<paramref name="seconds"/>[i], <paramref name="values"/>[i]).</summary>
+    /// <remarks>Points need not be sorted; non-finite values are the caller's to leave out. Pairs at equal times are skipped.</remarks>
+    public TrendEstimate Fit(ReadOnlySpan<double> seconds, ReadOnlySpan<double> values)
+    {
+        if (seconds.Length != values.Length)
+        {
+            throw new ArgumentException("seconds and values must have the same length", nameof(values));
+        }
+
+        int n = seconds.Length;
+        if (n < 2)
+        {
+            return TrendEstimate.None(n);
+        }
+
+        long allPairs = (long)n * (n - 1) / 2;
+        int k = allPairs <= _slopes.Length ? CollectAllPairs(seconds, values) : CollectSampledPairs(seconds, values);
+        if (k == 0)
+        {
+            return TrendEstimate.None(n);
+        }
+
+        Span<double> slopes = _slopes.AsSpan(0, k);
+        slopes.Sort();
+        double slope = MedianOfSorted(slopes);
+
+        int agreeing = 0;
+        foreach (double s in slopes)
+        {
+            if (Math.Sign(s) == Math.Sign(slope))
+            {
+                agreeing++;
+            }
+        }
+
+        (double low, double high) = SenInterval(slopes, n);
+
+        double first = double.PositiveInfinity, last = double.NegativeInfinity;
+        foreach (double t in seconds)
+        {
+            first = Math.Min(first, t);
+            last = Math.Max(last, t);
+        }
+
+        if (_residuals.Length < n)
+        {
+            _residuals = new double[Math.Max(n, _residuals.Length * 2)];
+        }
+
+        Span<double> residuals = _residuals.AsSpan(0, n);
+        for (int i = 0; i < n; i++)
+        {
+            residuals[i] = values[i] - slope * (seconds[i] - first);
+        }
+
+        residuals.Sort();
+        double valueAtOrigin = MedianOfSorted(residuals);
+        for (int i = 0; i < n; i++)
+        {
+            residuals[i] = Math.Abs(residuals[i] - valueAtOrigin);
+        }
+
+        residuals.Sort();
+        double scale = MadToSigma * MedianOfSorted(residuals);
+
+        return new TrendEstimate(n, k, last - first, slope, low, high, (double)agreeing / k, first, valueAtOrigin, scale);
+    }
+
+    private int CollectAllPairs(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        int k = 0;
+        for (int i = 0; i < x.Length - 1; i++)
+        {
+            for (int j = i + 1; j < x.Length; j++)
+            {
+                double dx = x[j] - x[i];
+                if (dx != 0)
+                {
+                    _slopes[k++] = (y[j] - y[i]) / dx;
+                }
+            }
+        }
+
+        return k;
+    }
+
+    private int CollectSampledPairs(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        ulong state = Seed;
+        int n = x.Length;
+        int k = 0;
+        for (int attempt = 0; attempt < 2 * _slopes.Length && k < _slopes.Length; attempt++)
+        {
+            int i = (int)(NextRandom(ref state) % (ulong)n);
+            int j = (int)(NextRandom(ref state) % (ulong)(n - 1));
+            if (j >= i)
+            {
+                j++;
+            }
+
+            double dx = x[j] - x[i];
+            if (dx != 0)
+            {
+                _slopes[k++] = (y[j] - y[i]) / dx;
+            }
+        }
+
+        return k;
+    }
+
+    // Ranks of Sen's interval for all N pairs, applied as fractions so a subsample uses the same quantiles.
+    private static (double Low, double High) SenInterval(ReadOnlySpan<double> sorted, int n)
+    {
+        double pairs = (double)n * (n - 1) / 2;
+        double c = Z95 * Math.Sqrt(n * (n - 1.0) * (2.0 * n + 5) / 18.0);
+        double lowerRank = (pairs - c) / 2;
+        double upperRank = (pairs + c) / 2 + 1;
+        int k = sorted.Length;
+        int lowIndex = (int)Math.Floor(lowerRank / pairs * k) - 1;
+        int highIndex = (int)Math.Ceiling(upperRank / pairs * k) - 1;
+        double low = lowIndex >= 0 ? sorted[lowIndex] : double.NegativeInfinity;
+        double high = highIndex < k ? sorted[highIndex] : double.PositiveInfinity;
+        return (low, high);
+    }
+
+    private static double MedianOfSorted(ReadOnlySpan<double> sorted)
+    {
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    // SplitMix64: small, fast and fully determined by the seed.
+    private static ulong NextRandom(ref ulong state)
+    {
+        ulong z = state += 0x9E3779B97F4A7C15;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+}
