@@ -27,7 +27,7 @@ internal sealed class JemallocIntrospector : IAllocatorIntrospector
 
     private readonly ulong _mallctl;
 
-    private JemallocIntrospector(ulong mallctl, IReadOnlyList<(ulong Start, ulong End)> codeRanges)
+    internal JemallocIntrospector(ulong mallctl, IReadOnlyList<(ulong Start, ulong End)> codeRanges)
     {
         _mallctl = mallctl;
         UnsafeCodeRanges = codeRanges;
