@@ -13,12 +13,11 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
 {
     private const int MallinfoBytes = 80;
 
-    // Every call uses the same scratch length: the engine places the block at a fixed distance below the saved stack
-    // pointer, so the block is at the same address in each call of one session, which open_memstream relies on (it
-    // keeps &buf and &size and writes them again at fclose).
-    private const int ScratchBytes = 96;
-    private const int MemstreamBufferSlot = 80;
-    private const int MemstreamSizeSlot = 88;
+    private const int ScratchBytes = MallinfoBytes;
+
+    // open_memstream keeps &buf and &size and writes them at fclose, a later call that may run on another thread or
+    // after the thread moved its stack: they must live in the target's heap, not in a call's stack scratch block.
+    private const ulong MemstreamLocationsBytes = 16;
     private const ulong MaxMallocInfoBytes = 64UL * 1024 * 1024;
 
     private static readonly string[] s_mallinfo2Fields = ["arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"];
@@ -29,10 +28,12 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
     private readonly ulong _openMemstream;
     private readonly ulong _fclose;
     private readonly ulong _free;
+    private readonly ulong _malloc;
     private readonly ulong _pageSize;
 
-    private GlibcIntrospector(TargetModule libc, ulong mallinfo2, ulong mallocInfo, ulong mallocTrim, ulong openMemstream, ulong fclose, ulong free)
+    private GlibcIntrospector(TargetModule libc, ulong mallinfo2, ulong mallocInfo, ulong mallocTrim, ulong openMemstream, ulong fclose, ulong free, ulong malloc)
     {
+        _malloc = malloc;
         _mallinfo2 = mallinfo2;
         _mallocInfo = mallocInfo;
         _mallocTrim = mallocTrim;
@@ -62,8 +63,8 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
             return false;
         }
 
-        ulong[] addresses = new ulong[6];
-        string[] names = ["mallinfo2", "malloc_info", "malloc_trim", "open_memstream", "fclose", "free"];
+        ulong[] addresses = new ulong[7];
+        string[] names = ["mallinfo2", "malloc_info", "malloc_trim", "open_memstream", "fclose", "free", "malloc"];
         for (int i = 0; i < names.Length; i++)
         {
             if (!libc.Elf.TryFindDynamicSymbol(names[i], out ElfSymbol s) || s.Type != ElfSymbolType.Function)
@@ -75,7 +76,7 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
             addresses[i] = libc.AddressOf(s);
         }
 
-        introspector = new GlibcIntrospector(libc, addresses[0], addresses[1], addresses[2], addresses[3], addresses[4], addresses[5]);
+        introspector = new GlibcIntrospector(libc, addresses[0], addresses[1], addresses[2], addresses[3], addresses[4], addresses[5], addresses[6]);
         reason = null;
         return true;
     }
@@ -129,33 +130,42 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
     }
 
     /// <summary>
-    /// Runs <c>open_memstream(&amp;buf, &amp;size)</c>, <c>malloc_info(0, fp)</c>, <c>fclose(fp)</c>, reads the buffer, <c>free(buf)</c>.
+    /// Runs <c>loc = malloc(16)</c>, <c>fp = open_memstream(&amp;loc[0], &amp;loc[1])</c>, <c>malloc_info(0, fp)</c>,
+    /// <c>fclose(fp)</c>, reads <c>loc</c> and the buffer it names, then <c>free(buffer)</c> and <c>free(loc)</c>.
     /// </summary>
     /// <remarks>
-    /// Unlike mallinfo2 this allocates in the target: open_memstream mallocs the FILE and its buffer and malloc_info's
-    /// fprintf grows it with realloc, in the arena and tcache of the thread the engine borrowed. That is safe because the
-    /// engine's gate starts a call only when that thread is outside <see cref="UnsafeCodeRanges"/>, so it holds no arena
-    /// lock and is not halfway through a tcache update; malloc_info releases each arena lock before it prints; other
-    /// threads keep running, so a lock they hold is released soon; and every allocation is paired (fclose frees the FILE,
-    /// free the buffer), leaving the heap as it was apart from normal reuse.
+    /// Unlike mallinfo2 this allocates in the target: the two pointers, open_memstream's FILE and buffer (a BUFSIZ
+    /// request, large enough to consolidate that arena's fastbins first, as any large malloc would), and the buffer's
+    /// growth by realloc in malloc_info's fprintf, all in the arena and tcache of the thread the engine borrowed. That
+    /// is safe because the engine's gate starts a call only when that thread is outside <see cref="UnsafeCodeRanges"/>
+    /// (instruction pointer and return addresses), so it holds no arena lock and is not halfway through a tcache update;
+    /// malloc_info releases each arena lock before it prints; other threads keep running, so a lock they hold is
+    /// released soon; and every allocation is paired (fclose frees the FILE, free the buffer and the pointers).
     /// </remarks>
     private byte[] ReadMallocInfo(RemoteCallLedger ledger)
     {
         Span<byte> scratch = stackalloc byte[ScratchBytes];
-        scratch.Clear();
-        RemoteCallResult open = ledger.Call(_openMemstream, [RemoteArg.Scratch(MemstreamBufferSlot), RemoteArg.Scratch(MemstreamSizeSlot)], scratch);
-        ulong fp = open.ReturnValue;
-        if (fp == 0)
+        ulong locations = ledger.Call(_malloc, [RemoteArg.Int(MemstreamLocationsBytes)], []).ReturnValue;
+        if (locations == 0)
         {
-            throw new RemoteCallException(RemoteCallFailure.CalleeFault, "open_memstream returned NULL in the target (out of memory?)");
+            throw new RemoteCallException(RemoteCallFailure.CalleeFault, "malloc(16) returned NULL in the target");
         }
 
-        RemoteCallResult info = ledger.Call(_mallocInfo, [RemoteArg.Int(0UL), RemoteArg.Int(fp)], scratch);
-        RemoteCallResult close = ledger.Call(_fclose, [RemoteArg.Int(fp)], scratch);
-        ulong buffer = BinaryPrimitives.ReadUInt64LittleEndian(scratch[MemstreamBufferSlot..]);
-        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(scratch[MemstreamSizeSlot..]);
+        ulong buffer = 0;
         try
         {
+            RemoteCallResult open = ledger.Call(_openMemstream, [RemoteArg.Int(locations), RemoteArg.Int(locations + 8)], []);
+            ulong fp = open.ReturnValue;
+            if (fp == 0)
+            {
+                throw new RemoteCallException(RemoteCallFailure.CalleeFault, "open_memstream returned NULL in the target (out of memory?)");
+            }
+
+            RemoteCallResult info = ledger.Call(_mallocInfo, [RemoteArg.Int(0UL), RemoteArg.Int(fp)], []);
+            RemoteCallResult close = ledger.Call(_fclose, [RemoteArg.Int(fp)], []);
+            ledger.Session.ReadMemory(locations, scratch[..16]);
+            buffer = BinaryPrimitives.ReadUInt64LittleEndian(scratch);
+            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(scratch[8..]);
             if ((int)info.ReturnValue != 0 || (int)close.ReturnValue != 0)
             {
                 throw new RemoteCallException(RemoteCallFailure.CalleeFault,
@@ -176,8 +186,10 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
         {
             if (buffer != 0)
             {
-                ledger.Call(_free, [RemoteArg.Int(buffer)], scratch);
+                ledger.Call(_free, [RemoteArg.Int(buffer)], []);
             }
+
+            ledger.Call(_free, [RemoteArg.Int(locations)], []);
         }
     }
 

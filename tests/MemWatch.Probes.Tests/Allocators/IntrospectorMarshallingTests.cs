@@ -16,14 +16,14 @@ public sealed class IntrospectorMarshallingTests
     private static readonly nint s_libc = NativeLibrary.Load("libc.so.6");
 
     [Fact]
-    public void ReadStatistics_Glibc_PassesHiddenResultPointerAndMemstreamSlots()
+    public void ReadStatistics_Glibc_PassesHiddenResultPointerAndHeapMemstreamLocations()
     {
         IAllocatorIntrospector glibc = OwnProcessIntrospector();
         Assert.Equal("glibc", glibc.Allocator);
         ulong mallinfo2 = Export("mallinfo2"), openMemstream = Export("open_memstream"), mallocInfo = Export("malloc_info");
-        ulong fclose = Export("fclose"), free = Export("free");
+        ulong fclose = Export("fclose"), free = Export("free"), malloc = Export("malloc");
         byte[] xml = MallinfoFixture.Xml("consolidated");
-        const ulong fp = 0x5555_0000_2000, buffer = 0x5555_0000_3000;
+        const ulong fp = 0x5555_0000_2000, buffer = 0x5555_0000_3000, locations = 0x5555_0000_4000;
 
         var session = new FakeRemoteCallSession();
         session.On(mallinfo2, (args, scratch) =>
@@ -35,37 +35,39 @@ public sealed class IntrospectorMarshallingTests
 
             return args[0];
         });
-        ulong bufferSlot = 0, sizeSlot = 0;
-        session.On(openMemstream, (args, _) => { bufferSlot = args[0]; sizeSlot = args[1]; return fp; });
+        session.On(malloc, (_, _) => locations);
+        session.On(openMemstream, (_, _) => fp);
         session.On(mallocInfo, (_, _) => 0);
-        session.On(fclose, (_, scratch) =>
+        session.On(fclose, (_, _) =>
         {
             // fclose writes the final buffer and size through the pointers open_memstream was given.
-            BinaryPrimitives.WriteUInt64LittleEndian(scratch.AsSpan((int)(bufferSlot - FakeRemoteCallSession.ScratchBase)), buffer);
-            BinaryPrimitives.WriteUInt64LittleEndian(scratch.AsSpan((int)(sizeSlot - FakeRemoteCallSession.ScratchBase)), (ulong)xml.Length);
+            byte[] loc = new byte[16];
+            BinaryPrimitives.WriteUInt64LittleEndian(loc, buffer);
+            BinaryPrimitives.WriteUInt64LittleEndian(loc.AsSpan(8), (ulong)xml.Length);
+            session.Map(locations, loc);
             return 0;
         });
         session.Map(buffer, xml);
 
         AllocatorStatistics stats = glibc.ReadStatistics(session, TimeSpan.FromSeconds(1));
 
-        Assert.Equal([mallinfo2, openMemstream, mallocInfo, fclose, free], session.Calls.Select(c => c.Function));
+        Assert.Equal([mallinfo2, malloc, openMemstream, mallocInfo, fclose, free, free], session.Calls.Select(c => c.Function));
         (ulong _, ulong[] mArgs, int mLength, _) = session.Calls[0];
         Assert.Equal([FakeRemoteCallSession.ScratchBase], mArgs);
-        Assert.True(mLength >= 80);
-        Assert.All(session.Calls, c => Assert.Equal(mLength, c.ScratchLength));
-        Assert.NotEqual(bufferSlot, sizeSlot);
-        Assert.True(bufferSlot >= FakeRemoteCallSession.ScratchBase + 80 && sizeSlot >= FakeRemoteCallSession.ScratchBase + 80);
-        Assert.Equal([0UL, fp], session.Calls[2].Args);
-        Assert.Equal([fp], session.Calls[3].Args);
-        Assert.Equal([buffer], session.Calls[4].Args);
+        Assert.Equal(80, mLength);
+        Assert.Equal([16UL], session.Calls[1].Args);
+        Assert.Equal([locations, locations + 8], session.Calls[2].Args);
+        Assert.Equal([0UL, fp], session.Calls[3].Args);
+        Assert.Equal([fp], session.Calls[4].Args);
+        Assert.Equal([buffer], session.Calls[5].Args);
+        Assert.Equal([locations], session.Calls[6].Args);
 
         Assert.Equal(1000UL, stats.Properties["mallinfo2.arena"]);
         Assert.Equal(10000UL, stats.Properties["mallinfo2.keepcost"]);
         Assert.Equal("injected", stats.Source);
-        Assert.Equal(5, stats.Calls);
-        Assert.Equal(105, stats.PauseMicrosecondsMax);
-        Assert.Equal(101 + 102 + 103 + 104 + 105, stats.PauseMicrosecondsTotal);
+        Assert.Equal(7, stats.Calls);
+        Assert.Equal(107, stats.PauseMicrosecondsMax);
+        Assert.Equal(101 + 102 + 103 + 104 + 105 + 106 + 107, stats.PauseMicrosecondsTotal);
         MallocInfoXml info = MallocInfoXml.Parse(xml, "x");
         Assert.Equal(info.SystemCurrentBytes - info.FastBytes - info.RestBytes + info.MmapBytes, stats.InUseBytes);
         Assert.Equal(GlibcTrimModel.Estimate(info, (ulong)Environment.SystemPageSize).ReleasableBytes, stats.ReleasableBytes);
@@ -73,13 +75,14 @@ public sealed class IntrospectorMarshallingTests
     }
 
     [Fact]
-    public void ReadStatistics_GlibcMemstreamFails_FreesNothingAndThrows()
+    public void ReadStatistics_GlibcMemstreamFails_FreesLocationsAndThrows()
     {
         IAllocatorIntrospector glibc = OwnProcessIntrospector();
         var session = new FakeRemoteCallSession();
+        session.On(Export("malloc"), (_, _) => 0x5000);
         session.On(Export("open_memstream"), (_, _) => 0);
         Assert.Throws<MemWatch.Probes.Injection.RemoteCallException>(() => glibc.ReadStatistics(session, TimeSpan.FromSeconds(1)));
-        Assert.DoesNotContain(session.Calls, c => c.Function == Export("free"));
+        Assert.Equal([0x5000UL], Assert.Single(session.Calls, c => c.Function == Export("free")).Args);
     }
 
     [Fact]
