@@ -98,7 +98,8 @@ public sealed class CgroupResolver
         MountInfoEntry? best = null;
         foreach (MountInfoEntry m in mounts.Entries)
         {
-            if (isHierarchy(m) && IsPathPrefix(m.Root, path) && (best is null || m.Root.Length > best.Root.Length))
+            if (isHierarchy(m) && IsPathPrefix(m.Root, path) && (best is null || m.Root.Length > best.Root.Length)
+                && !IsShadowed(m, mounts))
             {
                 best = m;
             }
@@ -115,7 +116,7 @@ public sealed class CgroupResolver
             relative = "";
         }
 
-        if (relative.Contains("/..", StringComparison.Ordinal) && IsEscaping(relative))
+        if (IsEscaping(relative))
         {
             return null;
         }
@@ -125,6 +126,20 @@ public sealed class CgroupResolver
 
     private string MountDirectory(MountInfoEntry mount)
         => mount.MountPoint == "/" ? (_filesystemRoot.Length == 0 ? "/" : _filesystemRoot) : _filesystemRoot + mount.MountPoint;
+
+    /// <summary>A mount hidden by a later mount on the same mount point (a container's bind over the host's cgroupfs).</summary>
+    private static bool IsShadowed(MountInfoEntry mount, MountInfo mounts)
+    {
+        foreach (MountInfoEntry other in mounts.Entries)
+        {
+            if (other.ParentId == mount.MountId && other.MountId != mount.MountId && other.MountPoint == mount.MountPoint)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>True when <paramref name="root"/> equals <paramref name="path"/> or is an ancestor of it, whole components only.</summary>
     internal static bool IsPathPrefix(string root, string path)
@@ -138,11 +153,12 @@ public sealed class CgroupResolver
             && (path.Length == root.Length || path[root.Length] == '/');
     }
 
+    /// <summary>A <c>..</c> component would leave the mount (paths outside the reader's cgroup namespace).</summary>
     private static bool IsEscaping(string relative)
     {
-        foreach (string component in relative.Split('/'))
+        foreach (Range r in relative.AsSpan().Split('/'))
         {
-            if (component == "..")
+            if (relative.AsSpan()[r].SequenceEqual(".."))
             {
                 return true;
             }
