@@ -1,3 +1,4 @@
+using MemWatch.Probes.Parsing;
 using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Probes.Cgroups;
@@ -177,7 +178,7 @@ public sealed class CgroupResolver
         ReadOnlySpan<byte> rest = buffer.Span;
         while (true)
         {
-            ReadOnlySpan<byte> field = MemWatch.Probes.Parsing.ByteParsing.NextField(ref rest);
+            ReadOnlySpan<byte> field = ByteParsing.NextField(ref rest);
             if (field.IsEmpty)
             {
                 return false;
