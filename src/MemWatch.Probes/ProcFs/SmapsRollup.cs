@@ -52,7 +52,7 @@ public sealed record SmapsRollup(ulong StartAddress, ulong EndAddress, SmapsFiel
         return new SmapsRollup(header.StartAddress, header.EndAddress, fields, IsComputedFromSmaps: false);
     }
 
-    /// <summary>Sums the records of a smaps reader (the fallback for kernels without smaps_rollup).</summary>
+    /// <summary>Sums the records of a smaps reader (the fallback for kernels without smaps_rollup), as the kernel would.</summary>
     public static SmapsRollup Sum(ref SmapsReader smaps)
     {
         SmapsFields total = default;
@@ -62,6 +62,12 @@ public sealed record SmapsRollup(ulong StartAddress, ulong EndAddress, SmapsFiel
         while (smaps.MoveNext())
         {
             SmapsEntry entry = smaps.Current;
+            if (entry.Header.Path.SequenceEqual("[vsyscall]"u8))
+            {
+                // The x86-64 gate area is listed in smaps but is no VMA of the process: the kernel's rollup leaves it out.
+                continue;
+            }
+
             if (count == 0)
             {
                 start = entry.Header.StartAddress;
