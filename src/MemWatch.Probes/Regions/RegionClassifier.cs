@@ -20,7 +20,7 @@ namespace MemWatch.Probes.Regions;
 /// contiguous <c>---p</c> remainder must end exactly at the 64 MiB boundary, and each heap counts as an arena.</item>
 /// <item>glibc mmapped chunk: a private anonymous rw mapping of 128 KiB or more starting with a chunk header whose size
 /// has IS_MMAPPED (0x2) and not NON_MAIN_ARENA (0x4), and (size &amp; ~7) + prev_size = the mapping length. Adjacent
-/// chunk mappings that the kernel merged are followed header to header.</item>
+/// chunk mappings that the kernel merged are followed header to header; a merged anonymous tail counts with them.</item>
 /// <item>Thread stack: a private anonymous rw mapping holding a blocked thread's stack pointer
 /// (<c>/proc/PID/task/TID/syscall</c>), or, for running threads and without access, a rw mapping of 128 KiB or more
 /// right above a <c>---p</c> guard of at most 1 MiB; the guard counts as stack.</item>
@@ -420,7 +420,9 @@ public sealed class RegionClassifier
     }
 
     // glibc 2.36 sysmalloc: an mmapped chunk starts its mapping with prev_size = alignment correction (0 on x86_64) and
-    // size = (mapping length - correction) | IS_MMAPPED. Adjacent chunk mappings may have been merged by the kernel.
+    // size = (mapping length - correction) | IS_MMAPPED. The kernel merges a chunk's mapping with anonymous neighbours
+    // mapped earlier above it (and with other chunks), so headers are followed from the start while they are valid, and
+    // the mapping counts as mmap-chunk when chunks cover at least half of it.
     private bool IsMmappedChunks(in PendingMapping m)
     {
         if (_memory is null)
@@ -430,30 +432,26 @@ public sealed class RegionClassifier
 
         Span<byte> header = stackalloc byte[16];
         ulong at = m.Start;
-        for (int i = 0; i < MaxMergedChunks; i++)
+        for (int i = 0; i < MaxMergedChunks && at < m.End; i++)
         {
             if (!_memory.TryRead(at, header))
             {
-                return false;
+                break;
             }
 
             ulong prevSize = BinaryPrimitives.ReadUInt64LittleEndian(header);
             ulong size = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
             ulong chunk = size & ~7UL;
             ulong left = m.End - at;
-            if ((size & 0x6) != 0x2 || (prevSize & 0xf) != 0 || prevSize >= 4096 || chunk == 0 || chunk > left - Math.Min(left, prevSize))
+            if ((size & 0x6) != 0x2 || (prevSize & 0xf) != 0 || prevSize >= 4096 || chunk < 4096 || chunk > left - Math.Min(left, prevSize))
             {
-                return false;
+                break;
             }
 
             at += chunk + prevSize;
-            if (at == m.End)
-            {
-                return true;
-            }
         }
 
-        return false;
+        return at - m.Start >= m.Size / 2;
     }
 
     private int CountStackPointers(ulong start, ulong end)

@@ -54,18 +54,19 @@ public sealed class RegionClassifierEvidenceTests
         memory.Put(A + (2 * M64), A + (2 * M64) + 0x30, 0, 0x21000);
         // 64 MiB-aligned and arena-shaped, but no heap_info: not an arena.
         text.Append(Mapping(A + (3 * M64), A + (3 * M64) + 0x1000, "rw-p")).Append(Mapping(A + (3 * M64) + 0x1000, A + (4 * M64), "---p"));
-        // One mmapped chunk of 4 MiB + 4 KiB; then two merged chunks of 128 KiB + 4 KiB each.
+        // One mmapped chunk of 4 MiB + 4 KiB; then two merged chunks of 128 KiB + 4 KiB each with 12 KiB of older
+        // anonymous memory merged above them.
         ulong c = A + (5 * M64);
         text.Append(Mapping(c, c + 0x401000, "rw-p"));
         memory.Put(c, 0, 0x401000 | 0x2);
         ulong d = A + (6 * M64);
-        text.Append(Mapping(d, d + 0x42000, "rw-p"));
+        text.Append(Mapping(d, d + 0x45000, "rw-p"));
         memory.Put(d, 0, 0x21000 | 0x2);
         memory.Put(d + 0x21000, 0, 0x21000 | 0x2);
-        // A 256 KiB anonymous mapping whose header does not describe it: anonymous.
+        // A 256 KiB anonymous mapping whose header describes only a quarter of it: anonymous.
         ulong e = A + (7 * M64);
         text.Append(Mapping(e, e + 0x40000, "rw-p"));
-        memory.Put(e, 0, 0x20000 | 0x2);
+        memory.Put(e, 0, 0x10000 | 0x2);
         // Guard + stack holding a blocked thread's SP; guard + 8 MiB stack of a running thread; a stack without guard.
         ulong s = A + (8 * M64);
         text.Append(Mapping(s, s + 0x1000, "---p")).Append(Mapping(s + 0x1000, s + 0x801000, "rw-p"));
@@ -88,7 +89,7 @@ public sealed class RegionClassifierEvidenceTests
         Assert.Equal(5, layout[RegionKind.Arena].Count);
         Assert.Equal(3 * M64, layout[RegionKind.Arena].SizeBytes);
         Assert.Equal(2, layout[RegionKind.MmapChunk].Count);
-        Assert.Equal(0x401000UL + 0x42000, layout[RegionKind.MmapChunk].SizeBytes);
+        Assert.Equal(0x401000UL + 0x45000, layout[RegionKind.MmapChunk].SizeBytes);
         Assert.Equal(6, layout[RegionKind.Stack].Count);
         Assert.Equal(3, layout.ThreadsWithStackPointer);
         Assert.Equal(3, layout.ThreadStacksFound);
