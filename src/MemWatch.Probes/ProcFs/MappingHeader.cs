@@ -139,9 +139,6 @@ public readonly ref struct MappingHeader
         return true;
     }
 
-    /// <summary>Length of the header's fixed columns when parsed from <paramref name="line"/>: where the path begins.</summary>
-    internal static int PathOffset(ReadOnlySpan<byte> line, in MappingHeader header) => line.Length - header.Path.Length;
-
     private static bool Flag(byte c, byte set, MappingPermissions flag, ref MappingPermissions perms)
     {
         if (c == set)

@@ -51,11 +51,89 @@ internal static class SmapsFieldParser
     public const int FirstKey = 0;
 
     /// <summary>
+    /// Parses the <c>Key:</c> lines at the start of <paramref name="text"/> into <paramref name="fields"/> and returns the
+    /// number of bytes consumed. Stops before the first line that is not a <c>Key:</c> line (the next mapping header:
+    /// <paramref name="complete"/> is true) or before a line without its newline when more text may follow
+    /// (<paramref name="isFinal"/> false: <paramref name="complete"/> is false and the caller reads more and calls again).
+    /// </summary>
+    /// <remarks>
+    /// The common line, <c>Key:   digits kB\n</c> with the predicted key, is parsed in one forward pass without searching
+    /// for the newline first; anything else takes the general path. <paramref name="lineNumber"/> counts consumed lines.
+    /// </remarks>
+    public static int ParseFields(
+        ReadOnlySpan<byte> text,
+        bool isFinal,
+        ref SmapsFields fields,
+        ref int expectedKey,
+        ref int lineNumber,
+        string source,
+        out bool complete)
+    {
+        ReadOnlySpan<byte> rest = text;
+        while (!rest.IsEmpty)
+        {
+            if ((uint)expectedKey < SmapsFieldValues.Count && rest.StartsWith(s_keys[expectedKey]))
+            {
+                int j = s_keys[expectedKey].Length;
+                while (j < rest.Length && rest[j] == (byte)' ')
+                {
+                    j++;
+                }
+
+                int digits = j;
+                ulong n = 0;
+                while (j < rest.Length)
+                {
+                    uint d = (uint)(rest[j] - '0');
+                    if (d > 9)
+                    {
+                        break;
+                    }
+
+                    n = (n * 10) + d;
+                    j++;
+                }
+
+                // At most 15 digits: n * 1024 cannot overflow. Longer numbers take the checked general path.
+                if (j > digits && j - digits <= 15 && j + 3 < rest.Length
+                    && rest[j] == (byte)' ' && rest[j + 1] == (byte)'k' && rest[j + 2] == (byte)'B' && rest[j + 3] == (byte)'\n')
+                {
+                    fields[(SmapsField)expectedKey] = n * 1024;
+                    expectedKey++;
+                    lineNumber++;
+                    rest = rest[(j + 4)..];
+                    continue;
+                }
+            }
+
+            int nl = rest.IndexOf((byte)'\n');
+            if (nl < 0 && !isFinal)
+            {
+                complete = false;
+                return text.Length - rest.Length;
+            }
+
+            ReadOnlySpan<byte> line = nl < 0 ? rest : rest[..nl];
+            if (!TryParse(line, ref fields, ref expectedKey, source, lineNumber + 1))
+            {
+                complete = true;
+                return text.Length - rest.Length;
+            }
+
+            lineNumber++;
+            rest = nl < 0 ? default : rest[(nl + 1)..];
+        }
+
+        complete = isFinal;
+        return text.Length;
+    }
+
+    /// <summary>
     /// Parses one line into <paramref name="fields"/>. Returns false when the line is not a <c>Key:</c> line (the caller
     /// treats it as a mapping header). Throws <see cref="ProcParseException"/> when a known key has a malformed value.
     /// </summary>
     /// <remarks><paramref name="expectedKey"/> is the index of the key predicted next; it is updated to follow the key found.</remarks>
-    public static bool TryParse(
+    private static bool TryParse(
         ReadOnlySpan<byte> line, ref SmapsFields fields, ref int expectedKey, string source, int lineNumber)
     {
         int key = -1;
@@ -127,10 +205,6 @@ internal static class SmapsFieldParser
         for (int k = 0; k < n; k++)
         {
             int i = (start + k) % n;
-            if (i < 0)
-            {
-                i += n;
-            }
 
             if (key.SequenceEqual(s_keys[i]))
             {

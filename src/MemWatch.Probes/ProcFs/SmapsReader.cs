@@ -69,18 +69,17 @@ public ref struct SmapsReader
         _pos = next;
         _fields = default;
         int expectedKey = SmapsFieldParser.FirstKey;
-        while (TryGetLine(out start, out end, out next))
+        while (true)
         {
-            if (!SmapsFieldParser.TryParse(_window[start..end], ref _fields, ref expectedKey, _source, _lineNumber + 1))
+            _pos += SmapsFieldParser.ParseFields(
+                _window[_pos.._length], _eof, ref _fields, ref expectedKey, ref _lineNumber, _source, out bool complete);
+            if (complete)
             {
-                break;
+                return true;
             }
 
-            _lineNumber++;
-            _pos = next;
+            ReadMore();
         }
-
-        return true;
     }
 
     /// <summary>Closes the file (streaming mode). Safe to call more than once.</summary>

@@ -41,12 +41,16 @@ public sealed record SmapsRollup(ulong StartAddress, ulong EndAddress, SmapsFiel
 
         SmapsFields fields = default;
         int expectedKey = SmapsFieldParser.FirstKey;
-        while (lines.TryReadLine(out ReadOnlySpan<byte> line))
+        int lineNumber = 1;
+        int headerLength = Math.Min(first.Length + 1, text.Length);
+        int consumed = SmapsFieldParser.ParseFields(
+            text[headerLength..], isFinal: true, ref fields, ref expectedKey, ref lineNumber, source, out _);
+        if (headerLength + consumed < text.Length)
         {
-            if (!SmapsFieldParser.TryParse(line, ref fields, ref expectedKey, source, lines.LineNumber))
-            {
-                throw new ProcParseException(source, lines.LineNumber, $"expected 'Key: value': '{ByteParsing.Excerpt(line)}'");
-            }
+            ReadOnlySpan<byte> bad = text[(headerLength + consumed)..];
+            int nl = bad.IndexOf((byte)'\n');
+            throw new ProcParseException(
+                source, lineNumber + 1, $"expected 'Key: value': '{ByteParsing.Excerpt(nl < 0 ? bad : bad[..nl])}'");
         }
 
         return new SmapsRollup(header.StartAddress, header.EndAddress, fields, IsComputedFromSmaps: false);
