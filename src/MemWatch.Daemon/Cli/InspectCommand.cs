@@ -1,0 +1,76 @@
+using System.Text.Json;
+using MemWatch.Daemon.Reports;
+using MemWatch.Probes.Analysis;
+using MemWatch.Probes.Cgroups;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Snapshots;
+
+namespace MemWatch.Daemon.Cli;
+
+/// <summary><c>memwatch inspect PID [--json] [--watch SECONDS]</c>: one process's memory, by region, with its cgroup.</summary>
+internal static class InspectCommand
+{
+    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel)
+    {
+        var fs = ProcFileSystem.Default;
+        var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
+        ProcessSnapshot snapshot = Capture(reader, pid, SnapshotDepth.Full);
+
+        SampleWindow? window = null;
+        WindowGrowth? growth = null;
+        if (watchSeconds is { } seconds)
+        {
+            window = Watch(reader, snapshot, seconds, cancel);
+            growth = new GrowthAnalyzer().Analyze(window);
+
+            // The report describes the end of the window.
+            snapshot = Capture(reader, pid, SnapshotDepth.Full);
+        }
+
+        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth);
+        stdout.Write(json
+            ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
+            : InspectReportText.Render(report));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Samples the cheap counters over the window: about 20 samples, at most one every 200 ms.</summary>
+    private static SampleWindow Watch(ProcessSnapshotReader reader, ProcessSnapshot first, double seconds, CancellationToken cancel)
+    {
+        TimeSpan interval = TimeSpan.FromSeconds(Math.Clamp(seconds / 20, 0.2, 5));
+        var window = new SampleWindow(capacity: (int)(seconds / interval.TotalSeconds) + 4, maxAge: TimeSpan.FromSeconds(seconds + 60));
+        window.Add(first.ToSample());
+        long end = Environment.TickCount64 + (long)(seconds * 1000);
+        while (Environment.TickCount64 < end)
+        {
+            long wait = Math.Min((long)interval.TotalMilliseconds, end - Environment.TickCount64);
+            if (wait > 0 && cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(wait)))
+            {
+                break;
+            }
+
+            window.Add(Capture(reader, first.Pid, SnapshotDepth.Counters).ToSample());
+        }
+
+        return window;
+    }
+
+    private static ProcessSnapshot Capture(ProcessSnapshotReader reader, int pid, SnapshotDepth depth)
+    {
+        try
+        {
+            if (!reader.TryCapture(pid, depth, out ProcessSnapshot? snapshot))
+            {
+                throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+            }
+
+            return snapshot;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliException(
+                ExitCodes.PermissionDenied,
+                $"permission denied reading /proc/{pid}: run as the process's user, as root, or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH");
+        }
+    }
+}
