@@ -20,8 +20,12 @@ static volatile int vec_tid, pauser_tid, sleeper_tid, blocker_tid;
 
 __attribute__((noinline, used)) long add(long a, long b) { return a + b; }
 
+__attribute__((noinline, used)) long clobber_vectors(long value);
+
+/* Sleeps ms milliseconds (through EINTR) after clobbering the vector registers. */
 __attribute__((noinline, used)) long slow_call(long ms)
 {
+    clobber_vectors(ms);
     __atomic_add_fetch(&slow_started, 1, __ATOMIC_SEQ_CST);
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
