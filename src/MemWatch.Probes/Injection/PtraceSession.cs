@@ -13,6 +13,12 @@ namespace MemWatch.Probes.Injection;
 /// between calls no thread is traced. If MemWatch dies mid-call, the callee's return runs rt_sigreturn on the
 /// frame built by <see cref="X64CallAbi.BuildFrame"/> and the thread restores itself.
 /// </summary>
+/// <remarks>
+/// Not a hardware breakpoint on the restorer: ptrace debug registers are perf events of the tracee that the kernel
+/// drops only at its exec or exit (flush_ptrace_hw_breakpoint from flush_thread/do_exit), not at detach or when the
+/// tracer dies, so an armed one would SIGTRAP-kill the target after a MemWatch crash. PTRACE_SYSCALL arms nothing
+/// that survives the tracer; it costs two stops per system call the callee makes.
+/// </remarks>
 internal sealed class PtraceSession : IRemoteCallSession
 {
     private const int XstateBufferBytes = 16 * 1024;

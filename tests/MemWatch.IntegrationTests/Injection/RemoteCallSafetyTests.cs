@@ -77,12 +77,12 @@ public sealed class RemoteCallSafetyTests
     }
 
     [Fact]
-    public async Task Call_SignalsArriveDuringCall_DeliveredAndCallCompletes()
+    public void Call_SignalsArriveDuringCall_DeliveredAndCallCompletes()
     {
         using var target = InjectTarget.Start();
         int pauser = target.ThreadId("pauser");
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
-        Task signaller = Task.Run(() =>
+        var signaller = new BackgroundWork<bool>(() =>
         {
             target.WaitForStats(s => s["slow_started"] == 1, Patience);
             for (int i = 0; i < 3; i++)
@@ -90,10 +90,12 @@ public sealed class RemoteCallSafetyTests
                 Assert.Equal(0, Interop.Libc.TgKill(target.Pid, pauser, Interop.Libc.SIGUSR1));
                 Thread.Sleep(50);
             }
+
+            return true;
         });
 
         RemoteCallResult r = session.Call(target.Address("slow_call"), [RemoteArg.Int(800L)], [], CallTimeout);
-        await signaller.WaitAsync(Patience);
+        signaller.Join(Patience);
         Assert.Equal(1600UL, r.ReturnValue);
         Assert.True(r.CalleeMicroseconds >= 800_000, $"callee ran {r.CalleeMicroseconds} us");
         Assert.Equal(3, target.Stats()["usr1"]);
@@ -101,20 +103,20 @@ public sealed class RemoteCallSafetyTests
     }
 
     [Fact]
-    public async Task Call_TargetExitsMidCall_ProcessExited()
+    public void Call_TargetExitsMidCall_ProcessExited()
     {
         using var target = InjectTarget.Start();
         int pauser = target.ThreadId("pauser");
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
-        Task exiter = Task.Run(() =>
+        var exiter = new BackgroundWork<string>(() =>
         {
             target.WaitForStats(s => s["slow_started"] == 1, Patience);
-            target.Workload.Send("exit");
+            return target.Workload.Send("exit");
         });
 
         var e = Assert.Throws<RemoteCallException>(() =>
             session.Call(target.Address("slow_call"), [RemoteArg.Int(5000L)], [], CallTimeout));
-        await exiter.WaitAsync(Patience);
+        exiter.Join(Patience);
         Assert.Equal(RemoteCallFailure.ProcessExited, e.Reason);
     }
 
@@ -196,15 +198,15 @@ public sealed class RemoteCallSafetyTests
     }
 
     [Fact]
-    public async Task Call_ConcurrentCallOnSameSession_Busy()
+    public void Call_ConcurrentCallOnSameSession_Busy()
     {
         using var target = InjectTarget.Start();
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = target.ThreadId("pauser") });
-        Task<RemoteCallResult> slow = Task.Run(() => session.Call(target.Address("slow_call"), [RemoteArg.Int(700L)], [], CallTimeout));
+        var slow = new BackgroundWork<RemoteCallResult>(() => session.Call(target.Address("slow_call"), [RemoteArg.Int(700L)], [], CallTimeout));
         target.WaitForStats(s => s["slow_started"] == 1, Patience);
         var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], CallTimeout));
         Assert.Equal(RemoteCallFailure.Busy, e.Reason);
-        Assert.Equal(1400UL, (await slow.WaitAsync(Patience)).ReturnValue);
+        Assert.Equal(1400UL, slow.Join(Patience).ReturnValue);
     }
 
     [Fact]
