@@ -1,0 +1,8 @@
+namespace MemWatch.Probes.Injection;
+
+internal enum PtraceWaitKind
+{
+    Stopped,
+    Exited,
+    TimedOut,
+}

@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Globalization;
+using MemWatch.Probes;
+using MemWatch.Probes.Injection;
+
+namespace MemWatch.IntegrationTests.Injection;
+
+public sealed class RemoteCallSafetyTests
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public void Call_CalleeOutlivesTimeout_TimeoutAndThreadRestoresItself()
+    {
+        using var target = InjectTarget.Start();
+        int vec = target.ThreadId("vec");
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = vec });
+
+        var e = Assert.Throws<RemoteCallException>(() =>
+            session.Call(target.Address("slow_call"), [RemoteArg.Int(1500L)], [], TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(RemoteCallFailure.Timeout, e.Reason);
+        Assert.Equal(0, TracerPid(target.Pid, vec));
+
+        // The callee (which clobbered ymm8-15) finishes by itself; rt_sigreturn puts the vec thread back.
+        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, Patience);
+        Assert.Equal(1, done["slow_done"]);
+        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, Patience);
+        Assert.True(later["vec_rounds"] >= done["vec_rounds"] + 10, "the vec thread did not resume its loop");
+        Assert.Equal(0, later["vec_bad"]);
+
+        // The session stays usable after a timeout.
+        Assert.Equal(7UL, session.Call(target.Address("add"), [RemoteArg.Int(3L), RemoteArg.Int(4L)], [], CallTimeout).ReturnValue);
+    }
+
+    [Fact]
+    public async Task Call_InjectorKilledMidCall_TargetSurvivesWithRegistersIntact()
+    {
+        using var target = InjectTarget.Start();
+        int vec = target.ThreadId("vec");
+        string host = Path.Combine(AppContext.BaseDirectory, "MemWatch.InjectorHost.dll");
+        var psi = new ProcessStartInfo(
+            "dotnet",
+            $"\"{host}\" {target.Pid} {vec} 0x{target.Address("slow_call"):x} 2000 60000")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using Process injector = Process.Start(psi)!;
+        try
+        {
+            string? line = await injector.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("CALLING", line);
+            Dictionary<string, long> started = target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            Assert.Equal(1, started["slow_started"]);
+            Assert.Equal(0, started["slow_done"]);
+            Assert.NotEqual(0, TracerPid(target.Pid, vec));
+
+            injector.Kill();
+            Assert.True(injector.WaitForExit(10_000));
+        }
+        finally
+        {
+            if (!injector.HasExited)
+            {
+                injector.Kill();
+            }
+        }
+
+        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, Patience);
+        Assert.False(target.Workload.Process.HasExited);
+        Assert.Equal(1, done["slow_done"]);
+        Assert.Equal(0, TracerPid(target.Pid, vec));
+        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, Patience);
+        Assert.True(later["vec_rounds"] >= done["vec_rounds"] + 10, "the vec thread did not resume its loop");
+        Assert.Equal(0, later["vec_bad"]);
+    }
+
+    [Fact]
+    public void Call_SignalsArriveDuringCall_DeliveredAndCallCompletes()
+    {
+        using var target = InjectTarget.Start();
+        int pauser = target.ThreadId("pauser");
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
+        var signaller = new BackgroundWork<bool>(() =>
+        {
+            target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.Equal(0, Interop.Libc.TgKill(target.Pid, pauser, Interop.Libc.SIGUSR1));
+                Thread.Sleep(50);
+            }
+
+            return true;
+        });
+
+        RemoteCallResult r = session.Call(target.Address("slow_call"), [RemoteArg.Int(800L)], [], CallTimeout);
+        signaller.Join(Patience);
+        Assert.Equal(1600UL, r.ReturnValue);
+        Assert.True(r.CalleeMicroseconds >= 800_000, $"callee ran {r.CalleeMicroseconds} us");
+        Assert.Equal(3, target.Stats()["usr1"]);
+        Assert.Equal(34, WaitForSyscall(target, pauser));
+    }
+
+    [Fact]
+    public void Call_TargetExitsMidCall_ProcessExited()
+    {
+        using var target = InjectTarget.Start();
+        int pauser = target.ThreadId("pauser");
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
+        var exiter = new BackgroundWork<string>(() =>
+        {
+            target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            return target.Workload.Send("exit");
+        });
+
+        var e = Assert.Throws<RemoteCallException>(() =>
+            session.Call(target.Address("slow_call"), [RemoteArg.Int(5000L)], [], CallTimeout));
+        exiter.Join(Patience);
+        Assert.Equal(RemoteCallFailure.ProcessExited, e.Reason);
+    }
+
+    [Fact]
+    public void Open_TargetTracedByStrace_AlreadyTraced()
+    {
+        using var target = InjectTarget.Start();
+        var psi = new ProcessStartInfo("strace", $"-f -e trace=none -p {target.Pid}")
+        {
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process strace = Process.Start(psi)!;
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            while (TracerPid(target.Pid, target.Pid) == 0 && sw.Elapsed < Patience)
+            {
+                Thread.Sleep(20);
+            }
+
+            Assert.Equal(strace.Id, TracerPid(target.Pid, target.Pid));
+            var e = Assert.Throws<RemoteCallException>(() => RemoteProcess.Open(target.Pid));
+            Assert.Equal(RemoteCallFailure.AlreadyTraced, e.Reason);
+            Assert.Contains("strace", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            strace.Kill();
+            strace.WaitForExit(10_000);
+        }
+
+        // Refused cleanly: nothing was left held, so a session can be opened once strace is gone.
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid);
+        Assert.Equal((ulong)target.Pid, session.Call(target.Address("getpid"), [], [], CallTimeout).ReturnValue);
+    }
+
+    [Fact]
+    public void Call_ReturnAddressOnStackInForbiddenRange_NotSafeAfterRetries()
+    {
+        using var target = InjectTarget.Start();
+        var options = new RemoteCallOptions
+        {
+            ThreadId = target.ThreadId("blocker_tid"),
+            ForbiddenRanges = [target.FunctionRange("blocker")],
+            MaxSafetyAttempts = 3,
+        };
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, options);
+        var e = Assert.Throws<RemoteCallException>(() =>
+            session.Call(target.Address("add"), [RemoteArg.Int(1L), RemoteArg.Int(2L)], [], CallTimeout));
+        Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
+        Assert.Contains("stack word", e.Message, StringComparison.Ordinal);
+        Assert.Equal(34, WaitForSyscall(target, options.ThreadId!.Value));
+    }
+
+    [Fact]
+    public void Call_RipInForbiddenRange_NotSafe()
+    {
+        using var target = InjectTarget.Start();
+        int pauser = target.ThreadId("pauser");
+        (ulong start, ulong end) libcText = LibcText(target.Pid);
+        var options = new RemoteCallOptions { ThreadId = pauser, ForbiddenRanges = [libcText], MaxSafetyAttempts = 2 };
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, options);
+        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], CallTimeout));
+        Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
+        Assert.Contains("rip", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_SecondSessionOnSameTarget_Busy()
+    {
+        using var target = InjectTarget.Start();
+        using IRemoteCallSession first = RemoteProcess.Open(target.Pid);
+        var e = Assert.Throws<RemoteCallException>(() => RemoteProcess.Open(target.Pid));
+        Assert.Equal(RemoteCallFailure.Busy, e.Reason);
+        first.Dispose();
+        using IRemoteCallSession second = RemoteProcess.Open(target.Pid);
+        Assert.Equal(target.Pid, second.Pid);
+    }
+
+    [Fact]
+    public void Call_ConcurrentCallOnSameSession_Busy()
+    {
+        using var target = InjectTarget.Start();
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = target.ThreadId("pauser") });
+        var slow = new BackgroundWork<RemoteCallResult>(() => session.Call(target.Address("slow_call"), [RemoteArg.Int(700L)], [], CallTimeout));
+        target.WaitForStats(s => s["slow_started"] == 1, Patience);
+        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], CallTimeout));
+        Assert.Equal(RemoteCallFailure.Busy, e.Reason);
+        Assert.Equal(1400UL, slow.Join(Patience).ReturnValue);
+    }
+
+    [Fact]
+    public void Call_CalleeFaults_CalleeFaultAndTargetHandlerDecides()
+    {
+        using var target = InjectTarget.Start();
+        int pauser = target.ThreadId("pauser");
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
+        var e = Assert.Throws<RemoteCallException>(() =>
+            session.Call(target.Address("fault_call"), [RemoteArg.Int(8L)], [], CallTimeout));
+        Assert.Equal(RemoteCallFailure.CalleeFault, e.Reason);
+        Dictionary<string, long> stats = target.WaitForStats(s => s["segv"] == 1, Patience);
+        Assert.Equal(1, stats["segv"]);
+        Assert.Equal(34, WaitForSyscall(target, pauser));
+        Assert.Equal(5UL, session.Call(target.Address("add"), [RemoteArg.Int(2L), RemoteArg.Int(3L)], [], CallTimeout).ReturnValue);
+    }
+
+    [Fact]
+    public void Open_ExitedProcessOrSelf_ProcessExitedOrUnsupported()
+    {
+        int pid;
+        using (var target = InjectTarget.Start())
+        {
+            pid = target.Pid;
+        }
+
+        Assert.Equal(RemoteCallFailure.ProcessExited, Assert.Throws<RemoteCallException>(() => RemoteProcess.Open(pid)).Reason);
+        Assert.Equal(RemoteCallFailure.Unsupported, Assert.Throws<RemoteCallException>(() => RemoteProcess.Open(Environment.ProcessId)).Reason);
+    }
+
+    private static int TracerPid(int pid, int tid)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid}/task/{tid}/status"))
+        {
+            if (line.StartsWith("TracerPid:", StringComparison.Ordinal))
+            {
+                return int.Parse(line.AsSpan(10).Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+
+        throw new InvalidOperationException("no TracerPid line");
+    }
+
+    private static long WaitForSyscall(InjectTarget target, int tid)
+    {
+        var sw = Stopwatch.StartNew();
+        long nr;
+        while ((nr = target.CurrentSyscall(tid)) == -1 && sw.Elapsed < Patience)
+        {
+            Thread.Sleep(10);
+        }
+
+        return nr;
+    }
+
+    private static (ulong Start, ulong End) LibcText(int pid)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid}/maps"))
+        {
+            string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length >= 6 && f[1].Contains('x', StringComparison.Ordinal) && Path.GetFileName(f[5]).StartsWith("libc.so", StringComparison.Ordinal))
+            {
+                string[] range = f[0].Split('-');
+                return (ulong.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                    ulong.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+            }
+        }
+
+        throw new InvalidOperationException("no libc text mapping");
+    }
+}
