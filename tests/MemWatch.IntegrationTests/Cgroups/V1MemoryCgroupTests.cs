@@ -77,9 +77,9 @@ public sealed class V1MemoryCgroupTests
 
         // 400 MiB more than fits: the kernel kills the workload mid-command, so no answer line comes.
         Assert.Throws<InvalidOperationException>(() => w.Send("alloc 400", TimeSpan.FromSeconds(60)));
-        Assert.True(w.Process.WaitForExit(30_000));
+        Assert.True(w.WaitForExit(30_000));
 
-        Assert.Equal(137, w.Process.ExitCode);
+        Assert.Equal(137, w.ExitCode);
         Assert.True(CgroupMemory.TryRead(location, buffer, out CgroupMemory? after));
         Assert.Equal(killsBefore + 1, after.OomKills);
         Assert.True(after.PeakBytes >= Limit - (8UL << 20));

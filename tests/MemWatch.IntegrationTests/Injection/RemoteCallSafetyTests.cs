@@ -68,7 +68,7 @@ public sealed class RemoteCallSafetyTests
         }
 
         Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, Patience);
-        Assert.False(target.Workload.Process.HasExited);
+        Assert.False(target.Workload.HasExited);
         Assert.Equal(1, done["slow_done"]);
         Assert.Equal(0, TracerPid(target.Pid, vec));
         Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, Patience);

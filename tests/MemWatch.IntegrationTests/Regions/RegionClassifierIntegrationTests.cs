@@ -102,8 +102,7 @@ public sealed class RegionClassifierIntegrationTests
     {
         using Workload w = Workload.Start("region_alloc.c");
         w.Send("threads 2 1000000 100");
-        w.Process.Kill(entireProcessTree: false);
-        w.Process.WaitForExit();
+        w.Kill();
 
         Assert.False(new RegionClassifier().TryClassify(ProcFileSystem.Default, w.Pid, out _));
     }

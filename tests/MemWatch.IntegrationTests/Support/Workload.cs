@@ -22,9 +22,10 @@ public sealed class Workload : IDisposable
         _process = process;
     }
 
-    public int Pid => _process.Id;
+    private int _pid;
 
-    public Process Process => _process;
+    /// <summary>The workload's PID (not that of the shell it runs under).</summary>
+    public int Pid => _pid;
 
     /// <summary>The READY line the workload printed (workloads may append figures to it).</summary>
     public string ReadyLine { get; private set; } = "";
@@ -82,6 +83,12 @@ public sealed class Workload : IDisposable
     }
 
     /// <summary>Builds and starts a workload, waiting for its READY line.</summary>
+    /// <remarks>
+    /// The workload runs as a grandchild, under <c>/bin/sh</c>, not as a child of the test process. Tests ptrace
+    /// workloads from this process, and .NET's SIGCHLD handling calls waitpid on the children it started, which can
+    /// consume the ptrace-stop notifications the engine waits for. A tracer that is not the parent avoids that, as
+    /// MemWatch in production never traces its own children.
+    /// </remarks>
     public static Workload Start(
         string source,
         string arguments = "",
@@ -90,13 +97,19 @@ public sealed class Workload : IDisposable
         TimeSpan? readyTimeout = null)
     {
         string exe = Build(source, extraFlags);
-        var psi = new ProcessStartInfo(exe, arguments)
+
+        // A non-interactive shell gives an asynchronous command /dev/null as stdin (dash does so before the
+        // command's own redirections): keep the pipe on fd 3 and hand it back explicitly.
+        string script = $"exec 3<&0; \"{exe}\" {arguments} <&3 3<&- & echo \"PID $!\"; wait $!";
+        var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = false,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(script);
         if (environment is not null)
         {
             foreach ((string k, string v) in environment)
@@ -105,17 +118,66 @@ public sealed class Workload : IDisposable
             }
         }
 
-        Process p = Process.Start(psi)!;
-        var w = new Workload(p);
-        string? ready = w.ReadLine(readyTimeout ?? TimeSpan.FromSeconds(60));
-        if (ready is null || !ready.StartsWith("READY", StringComparison.Ordinal))
+        Process shell = Process.Start(psi)!;
+        var w = new Workload(shell);
+        TimeSpan timeout = readyTimeout ?? TimeSpan.FromSeconds(60);
+
+        // The shell's PID line and the workload's READY line race for the pipe: take both in either order.
+        string? ready = null;
+        while (w._pid == 0 || ready is null)
         {
-            w.Dispose();
-            throw new InvalidOperationException($"workload {source} did not become ready: '{ready}'");
+            string? line = w.ReadLine(timeout);
+            if (line is null)
+            {
+                w.Dispose();
+                throw new InvalidOperationException($"workload {source} did not become ready (pid {w._pid}, ready '{ready}')");
+            }
+
+            if (line.StartsWith("PID ", StringComparison.Ordinal) && w._pid == 0)
+            {
+                w._pid = int.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("READY", StringComparison.Ordinal))
+            {
+                ready = line;
+            }
+            else
+            {
+                w.Dispose();
+                throw new InvalidOperationException($"workload {source} printed '{line}' before READY");
+            }
         }
 
         w.ReadyLine = ready;
         return w;
+    }
+
+    /// <summary>True once the workload has exited (its shell exits with it).</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The workload's exit status as a shell reports it: the exit code, or 128 + the signal that killed it.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    public bool WaitForExit(int milliseconds) => _process.WaitForExit(milliseconds);
+
+    /// <summary>Sends SIGKILL to the workload and waits until it is reaped.</summary>
+    public void Kill()
+    {
+        try
+        {
+            using Process target = Process.GetProcessById(_pid);
+            target.Kill();
+        }
+        catch (ArgumentException)
+        {
+            // Already gone.
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited between the lookup and the kill.
+        }
+
+        _process.WaitForExit(10_000);
     }
 
     /// <summary>Sends one command line and returns the workload's one-line answer.</summary>
@@ -145,6 +207,11 @@ public sealed class Workload : IDisposable
 
     public void Dispose()
     {
+        if (_pid != 0 && !_process.HasExited)
+        {
+            Kill();
+        }
+
         try
         {
             if (!_process.HasExited)
