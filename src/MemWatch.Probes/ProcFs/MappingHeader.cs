@@ -153,17 +153,24 @@ public readonly ref struct MappingHeader
     // Parses lower-case or upper-case hex up to the terminator and steps past it; at most 16 digits.
     private static bool TryHex(ReadOnlySpan<byte> line, ref int i, byte terminator, out ulong value)
     {
+        ReadOnlySpan<byte> digits = HexDigits;
         value = 0;
         int start = i;
-        while (i < line.Length && line[i] != terminator)
+        while (i < line.Length)
         {
-            int d = HexDigit(line[i]);
-            if (d < 0 || i - start >= 16)
+            byte c = line[i];
+            if (c == terminator)
+            {
+                break;
+            }
+
+            uint d = digits[c];
+            if (d > 15 || i - start >= 16)
             {
                 return false;
             }
 
-            value = (value << 4) | (uint)d;
+            value = (value << 4) | d;
             i++;
         }
 
@@ -176,13 +183,18 @@ public readonly ref struct MappingHeader
         return true;
     }
 
-    private static int HexDigit(byte c) => c switch
-    {
-        >= (byte)'0' and <= (byte)'9' => c - '0',
-        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
-        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
-        _ => -1,
-    };
+    // Value of each byte as a hex digit; 255 for non-digits.
+    private static ReadOnlySpan<byte> HexDigits =>
+    [
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 255, 255, 255, 255, 255, 255,
+        255, 10, 11, 12, 13, 14, 15, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 10, 11, 12, 13, 14, 15, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+    ];
 
     internal static string Describe(ReadOnlySpan<byte> line) => $"not a mapping header: '{ByteParsing.Excerpt(line)}'";
 }

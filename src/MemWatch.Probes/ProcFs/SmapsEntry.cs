@@ -2,17 +2,20 @@ namespace MemWatch.Probes.ProcFs;
 
 /// <summary>
 /// One record of <c>/proc/PID/smaps</c>: the mapping line and its fields. Valid until the reader moves on
-/// (<see cref="MappingHeader.Path"/> points into the reader's buffer).
+/// (<see cref="MappingHeader.Path"/> points into the reader's buffer, <see cref="Fields"/> into the reader).
 /// </summary>
 public readonly ref struct SmapsEntry
 {
-    public SmapsEntry(MappingHeader header, scoped in SmapsFields fields)
+    private readonly ref readonly SmapsFields _fields;
+
+    internal SmapsEntry(MappingHeader header, ref readonly SmapsFields fields)
     {
         Header = header;
-        Fields = fields;
+        _fields = ref fields;
     }
 
     public MappingHeader Header { get; }
 
-    public SmapsFields Fields { get; }
+    /// <summary>The record's fields, by reference (copy the struct to keep them).</summary>
+    public ref readonly SmapsFields Fields => ref _fields;
 }

@@ -47,6 +47,9 @@ internal static class SmapsFieldParser
         "VmFlags:"u8.ToArray(),
     ];
 
+    private const int FixedLineLength = 28;
+    private const int FixedNumberEnd = 24;
+
     /// <summary>Index of the key expected first in a record.</summary>
     public const int FirstKey = 0;
 
@@ -72,9 +75,48 @@ internal static class SmapsFieldParser
         ReadOnlySpan<byte> rest = text;
         while (!rest.IsEmpty)
         {
+            // Keys start with a capital letter; a line starting with a digit or a-f is the next mapping's address.
+            if ((uint)(rest[0] - '0') <= 9 || (uint)(rest[0] - 'a') <= 5)
+            {
+                complete = true;
+                return text.Length - rest.Length;
+            }
+
             if ((uint)expectedKey < SmapsFieldValues.Count && rest.StartsWith(s_keys[expectedKey]))
             {
-                int j = s_keys[expectedKey].Length;
+                int keyLength = s_keys[expectedKey].Length;
+
+                // The kernel right-aligns the number to end at column 24 (seq_put_decimal_ull_width, width 8), so a
+                // line is exactly 28 bytes while the value is below 10^8 kB: parse it without scanning the padding.
+                if (rest.Length >= FixedLineLength
+                    && rest[FixedLineLength - 1] == (byte)'\n'
+                    && rest[FixedNumberEnd] == (byte)' '
+                    && rest[FixedNumberEnd + 1] == (byte)'k'
+                    && rest[FixedNumberEnd + 2] == (byte)'B')
+                {
+                    int b = FixedNumberEnd;
+                    while (b > keyLength && (uint)(rest[b - 1] - '0') <= 9)
+                    {
+                        b--;
+                    }
+
+                    if (b < FixedNumberEnd && b > keyLength && rest[b - 1] == (byte)' ')
+                    {
+                        ulong v = 0;
+                        for (int k = b; k < FixedNumberEnd; k++)
+                        {
+                            v = (v * 10) + (uint)(rest[k] - '0');
+                        }
+
+                        fields[(SmapsField)expectedKey] = v * 1024;
+                        expectedKey++;
+                        lineNumber++;
+                        rest = rest[FixedLineLength..];
+                        continue;
+                    }
+                }
+
+                int j = keyLength;
                 while (j < rest.Length && rest[j] == (byte)' ')
                 {
                     j++;
@@ -103,6 +145,44 @@ internal static class SmapsFieldParser
                     lineNumber++;
                     rest = rest[(j + 4)..];
                     continue;
+                }
+            }
+
+            else if (expectedKey >= SmapsFieldValues.Count && expectedKey < s_keys.Length && rest.StartsWith(s_keys[expectedKey]))
+            {
+                // THPeligible, ProtectionKey and VmFlags close every record: parse them without the general path.
+                int end = rest.IndexOf((byte)'\n');
+                if (end >= 0)
+                {
+                    ReadOnlySpan<byte> value = rest[s_keys[expectedKey].Length..end];
+                    bool parsed = true;
+                    if (expectedKey == VmFlagsKey)
+                    {
+                        fields.VmFlags = ParseVmFlags(value);
+                    }
+                    else if (TryParseSmallDecimal(value, out long v))
+                    {
+                        if (expectedKey == ThpEligibleKey)
+                        {
+                            fields.ThpEligible = v;
+                        }
+                        else
+                        {
+                            fields.ProtectionKey = v;
+                        }
+                    }
+                    else
+                    {
+                        parsed = false;
+                    }
+
+                    if (parsed)
+                    {
+                        expectedKey++;
+                        lineNumber++;
+                        rest = rest[(end + 1)..];
+                        continue;
+                    }
                 }
             }
 
@@ -255,20 +335,64 @@ internal static class SmapsFieldParser
     private static VmFlags ParseVmFlags(ReadOnlySpan<byte> value)
     {
         VmFlags flags = VmFlags.None;
-        ReadOnlySpan<byte> rest = value;
-        while (true)
+        int i = 0;
+        while (i < value.Length)
         {
-            ReadOnlySpan<byte> code = ByteParsing.NextField(ref rest);
-            if (code.IsEmpty)
+            if (value[i] == (byte)' ' || value[i] == (byte)'\t')
             {
-                return flags;
+                i++;
+                continue;
             }
 
-            if (code.Length == 2)
+            int start = i;
+            while (i < value.Length && value[i] != (byte)' ' && value[i] != (byte)'\t')
             {
-                flags |= Code((ushort)((code[0] << 8) | code[1]));
+                i++;
+            }
+
+            if (i - start == 2)
+            {
+                flags |= Code((ushort)((value[start] << 8) | value[start + 1]));
             }
         }
+
+        return flags;
+    }
+
+    // Spaces, up to 18 digits, spaces. Anything else (a sign, a longer number) is left to the general path.
+    private static bool TryParseSmallDecimal(ReadOnlySpan<byte> value, out long result)
+    {
+        result = 0;
+        int i = 0;
+        while (i < value.Length && value[i] == (byte)' ')
+        {
+            i++;
+        }
+
+        int start = i;
+        while (i < value.Length && i - start < 18)
+        {
+            uint d = (uint)(value[i] - '0');
+            if (d > 9)
+            {
+                break;
+            }
+
+            result = (result * 10) + d;
+            i++;
+        }
+
+        if (i == start)
+        {
+            return false;
+        }
+
+        while (i < value.Length && value[i] == (byte)' ')
+        {
+            i++;
+        }
+
+        return i == value.Length;
     }
 
     private static VmFlags Code(ushort c) => c switch

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using MemWatch.Probes.Parsing;
 using Microsoft.Win32.SafeHandles;
 
@@ -40,7 +41,8 @@ public ref struct SmapsReader
     }
 
     /// <summary>The record last read by <see cref="MoveNext"/>.</summary>
-    public readonly SmapsEntry Current => new(_header, _fields);
+    [UnscopedRef]
+    public readonly SmapsEntry Current => new(_header, in _fields);
 
     /// <summary>True when the process exited while its smaps was being streamed (the records read so far are incomplete).</summary>
     public bool ProcessExited { readonly get; private set; }

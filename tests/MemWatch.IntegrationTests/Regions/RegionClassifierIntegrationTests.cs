@@ -16,6 +16,24 @@ public sealed class RegionClassifierIntegrationTests
         return layout;
     }
 
+    // The workload answers just before its threads block: give them a moment to reach read(2), or the kernel
+    // reports them "running" without registers.
+    private static void WaitUntilAllThreadsSleep(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            bool allAsleep = Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .All(t => File.ReadAllText(Path.Combine(t, "stat")).Split(')')[^1].TrimStart().StartsWith('S'));
+            if (allAsleep)
+            {
+                return;
+            }
+
+            Thread.Sleep(10);
+        }
+    }
+
     [Fact]
     public void TryClassify_EightThreadsEachHolding80MB_ExactlyEightArenas()
     {
@@ -69,6 +87,7 @@ public sealed class RegionClassifierIntegrationTests
     {
         using Workload w = Workload.Start("region_alloc.c");
         w.Send("threads 6 1000 100");
+        WaitUntilAllThreadsSleep(w.Pid);
 
         MemoryLayout layout = Classify(w);
 
