@@ -72,15 +72,14 @@ public sealed class AllocatorIntrospectionTests
         w.Send("drop");
         long rssBefore = ProcessMemory.RssBytes(w.Pid);
 
-        IAllocatorIntrospector introspector = IntrospectorFor(w.Pid);
-        Assert.Equal(allocator, introspector.Allocator);
-        Assert.NotEmpty(introspector.UnsafeCodeRanges);
         AllocatorStatistics s;
         ReleaseResult r;
-        using (IRemoteCallSession session = RemoteEngine.Open(w.Pid, introspector.UnsafeCodeRanges))
+        using (AllocatorConnection connection = AllocatorConnection.Open(w.Pid))
         {
-            s = introspector.ReadStatistics(session, s_callTimeout);
-            r = introspector.Release(session, s_callTimeout);
+            Assert.Equal(allocator, connection.Introspector.Allocator);
+            Assert.NotEmpty(connection.Introspector.UnsafeCodeRanges);
+            s = connection.ReadStatistics(s_callTimeout);
+            r = connection.Release(s_callTimeout);
         }
 
         long rssAfter = ProcessMemory.RssBytes(w.Pid);

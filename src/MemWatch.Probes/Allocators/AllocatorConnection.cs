@@ -1,0 +1,55 @@
+using MemWatch.Probes.Injection;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Symbols;
+
+namespace MemWatch.Probes.Allocators;
+
+/// <summary>
+/// A target's allocator, ready to be asked: its symbols are resolved, its introspector chosen, and the ptrace session
+/// (opened only when the allocator is supported) is gated by the allocator's code ranges so that no call starts in a
+/// thread that is inside malloc. The one way the CLI and the daemon reach an allocator.
+/// </summary>
+public sealed class AllocatorConnection : IDisposable
+{
+    private readonly IRemoteCallSession? _session;
+
+    private AllocatorConnection(IAllocatorIntrospector introspector, IRemoteCallSession? session)
+    {
+        Introspector = introspector;
+        _session = session;
+    }
+
+    public IAllocatorIntrospector Introspector { get; }
+
+    public int Pid => _session?.Pid ?? 0;
+
+    /// <summary>
+    /// Resolves <paramref name="pid"/>'s allocator and, when it is supported, opens a remote-call session on it.
+    /// </summary>
+    /// <exception cref="RemoteCallException">ptrace was refused or the target is gone (<see cref="RemoteCallException.Reason"/>).</exception>
+    public static AllocatorConnection Open(int pid, RemoteCallOptions? options = null)
+    {
+        options ??= new RemoteCallOptions();
+        if (!TargetSymbols.TryLoad(options.ProcFileSystem, pid, new FileBuffer(), out TargetSymbols? symbols))
+        {
+            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} is gone or its mappings cannot be read");
+        }
+
+        IAllocatorIntrospector introspector = AllocatorIntrospectors.ForTarget(symbols);
+        if (!introspector.IsSupported)
+        {
+            return new AllocatorConnection(introspector, null);
+        }
+
+        IRemoteCallSession session = RemoteProcess.Open(pid, options with { ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges] });
+        return new AllocatorConnection(introspector, session);
+    }
+
+    /// <summary>The allocator's statistics; for an unsupported allocator, empty figures and the reason as a note.</summary>
+    public AllocatorStatistics ReadStatistics(TimeSpan callTimeout) => Introspector.ReadStatistics(_session!, callTimeout);
+
+    /// <summary>Asks the allocator to give free memory back; for an unsupported allocator, <see cref="ReleaseOutcome.NotSupported"/>.</summary>
+    public ReleaseResult Release(TimeSpan callTimeout) => Introspector.Release(_session!, callTimeout);
+
+    public void Dispose() => _session?.Dispose();
+}
