@@ -1,0 +1,174 @@
+using MemWatch.Daemon.History;
+
+namespace MemWatch.Daemon.Tests.History;
+
+/// <summary>Round-trips through a real SQLite file: samples, verdict changes, audit; restart; PID reuse.</summary>
+public sealed class HistoryStoreTests
+{
+    [Fact]
+    public void SamplesRoundTripIncludingMissingAllocatorFigures()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        HistorySample[] tick =
+        [
+            Samples.At(100, 5000, Samples.Epoch, 64 << 20, inUse: 1.5e6, free: 2.5e6),
+            Samples.At(101, 6000, Samples.Epoch, 32 << 20),
+            Samples.At(100, 5000, Samples.Epoch.AddSeconds(5), 65 << 20, inUse: double.NaN, free: 7),
+        ];
+        store.AppendSamples(tick);
+
+        IReadOnlyList<HistorySample> p100 = store.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
+        Assert.Equal([tick[0], tick[2]], p100);
+        Assert.True(double.IsNaN(p100[1].AllocatorInUseBytes));
+        Assert.Equal(TimeSpan.Zero, p100[0].Resolution);
+        Assert.Null(p100[0].PeakRssBytes);
+        Assert.Equal([tick[1]], store.LoadSamples(101, 6000, Samples.Epoch));
+        Assert.Equal([tick[2]], store.LoadSamples(100, 5000, Samples.Epoch.AddSeconds(1)));
+        Assert.Empty(store.LoadSamples(100, 5001, Samples.Epoch));
+    }
+
+    [Fact]
+    public void RepeatedSampleForTheSameInstantIsStoredOnce()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        HistorySample s = Samples.At(7, 1, Samples.Epoch, 1 << 20);
+        store.AppendSamples([s]);
+        store.AppendSamples([s with { RssBytes = 2 << 20 }]);
+
+        Assert.Equal([s], store.LoadSamples(7, 1, Samples.Epoch));
+    }
+
+    [Fact]
+    public void ReusedPidIsAnotherProcessAndRecentShowsTheLatest()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        DateTimeOffset t0 = DateTimeOffset.FromUnixTimeMilliseconds(now.AddMinutes(-10).ToUnixTimeMilliseconds());
+        HistorySample old = Samples.At(4242, 1000, t0, 100 << 20, comm: "old");
+        HistorySample young = Samples.At(4242, 9000, t0.AddMinutes(5), 10 << 20, comm: "young");
+        store.AppendSamples([old]);
+        store.RecordVerdictChange(new VerdictChange(4242, 1000, "old", t0, "leak", null, 0.9, "old leaks"));
+        store.AppendSamples([young]);
+        store.RecordVerdictChange(new VerdictChange(4242, 9000, "young", t0.AddMinutes(5), "stable", null, 0.5, "young is stable"));
+
+        Assert.Equal([old], store.LoadSamples(4242, 1000, t0.AddHours(-1)));
+        Assert.Equal([young], store.LoadSamples(4242, 9000, t0.AddHours(-1)));
+        Assert.Equal([young], store.LoadRecent(4242, TimeSpan.FromHours(1)));
+        Assert.Equal("young is stable", Assert.Single(store.LoadVerdictChanges(4242, 10)).Summary);
+        HistoryIncarnation latest = store.FindLatestIncarnation(4242)!;
+        Assert.Equal((9000ul, "young"), (latest.StartTimeTicks, latest.Comm));
+        Assert.Equal(young.At, latest.LastSample);
+        Assert.Null(store.FindLatestIncarnation(4243));
+        Assert.Empty(store.LoadRecent(4243, TimeSpan.FromHours(1)));
+    }
+
+    [Fact]
+    public void SamePidAndStartTimeAfterAnotherBootIsAnotherProcess()
+    {
+        using var dir = new TempStateDirectory();
+        HistorySample before = Samples.At(812, 345, Samples.Epoch, 5 << 20);
+        using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { BootId = "boot-a" }))
+        {
+            store.AppendSamples([before]);
+        }
+
+        using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { BootId = "boot-b" }))
+        {
+            Assert.Empty(store.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
+            HistorySample after = Samples.At(812, 345, Samples.Epoch.AddDays(1), 6 << 20);
+            store.AppendSamples([after]);
+            Assert.Equal([after], store.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
+        }
+    }
+
+    [Fact]
+    public void VerdictChangesKeepTheLastOnesInOrder()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        var changes = Enumerable.Range(0, 5)
+            .Select(i => new VerdictChange(9, 77, "api", Samples.Epoch.AddMinutes(i), i % 2 == 0 ? "stable" : "allocator-retention", i % 2 == 0 ? null : "glibc-top-chunk", 0.1 * i, $"change {i}"))
+            .ToList();
+        changes.ForEach(store.RecordVerdictChange);
+
+        Assert.Equal(changes[2..], store.LoadVerdictChanges(9, 3));
+        Assert.Equal(changes, store.LoadVerdictChanges(9, 100));
+    }
+
+    [Fact]
+    public void AuditRoundTripsPerPidAndForAll()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        var a = new AuditEntry(Samples.Epoch, "policy:api", 10, 1, "api", "trim", "released", 900 << 20, 500 << 20, 400 << 20, "malloc_trim(0)");
+        var b = new AuditEntry(Samples.Epoch.AddMinutes(1), "token:ops", 11, 2, "db", "trim", "refused", null, null, null, "target is in a syscall");
+        var c = a with { At = Samples.Epoch.AddMinutes(2), Result = "failed", ReleasedBytes = -5 };
+        store.AppendAudit(a);
+        store.AppendAudit(b);
+        store.AppendAudit(c);
+
+        Assert.Equal([a, c], store.LoadAudit(10, 10));
+        Assert.Equal([b, c], store.LoadAudit(null, 2));
+        Assert.Empty(store.LoadAudit(12, 10));
+    }
+
+    [Fact]
+    public void EverythingSurvivesARestart()
+    {
+        using var dir = new TempStateDirectory();
+        List<HistorySample> series = Samples.Series(300, 42, Samples.Epoch, Samples.Epoch.AddMinutes(10), TimeSpan.FromSeconds(5), t => (ulong)t.Second << 20);
+        var verdict = new VerdictChange(300, 42, "worker", Samples.Epoch.AddMinutes(3), "leak", "malloc", 0.8, "grows 1 MiB/min, allocator in-use grows too");
+        var audit = new AuditEntry(Samples.Epoch.AddMinutes(4), "policy:default", 300, 42, "worker", "trim", "released", 10, 5, 5, "");
+        using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions()))
+        {
+            Samples.AppendInTicks(store, series, perBatch: 7);
+            store.RecordVerdictChange(verdict);
+            store.AppendAudit(audit);
+        }
+
+        Assert.False(File.Exists(dir.DatabasePath + "-wal") && new FileInfo(dir.DatabasePath + "-wal").Length > 0, "closing checkpoints the WAL");
+        using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions()))
+        {
+            Assert.Equal(series, store.LoadSamples(300, 42, Samples.Epoch));
+            Assert.Equal([verdict], store.LoadVerdictChanges(300, 10));
+            Assert.Equal([audit], store.LoadAudit(300, 10));
+
+            // The writer keeps working on the reopened file, with the same process row.
+            HistorySample next = Samples.At(300, 42, Samples.Epoch.AddMinutes(10), 1 << 20);
+            store.AppendSamples([next]);
+            Assert.Equal(series.Count + 1, store.LoadSamples(300, 42, Samples.Epoch).Count);
+        }
+
+        using (HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path))
+        {
+            Assert.True(reader.IsReadOnly);
+            Assert.Equal(series.Count + 1, reader.LoadSamples(300, 42, Samples.Epoch).Count);
+            Assert.Throws<InvalidOperationException>(() => reader.AppendAudit(audit));
+        }
+    }
+
+    [Fact]
+    public void CommChangeByExecKeepsTheIncarnation()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        store.AppendSamples([Samples.At(5, 50, Samples.Epoch, 1, comm: "sh")]);
+        store.AppendSamples([Samples.At(5, 50, Samples.Epoch.AddSeconds(5), 2, comm: "python3")]);
+
+        IReadOnlyList<HistorySample> loaded = store.LoadSamples(5, 50, Samples.Epoch);
+        Assert.Equal(2, loaded.Count);
+        Assert.All(loaded, s => Assert.Equal("python3", s.Comm));
+    }
+
+    [Fact]
+    public void InconsistentOptionsAreRejected()
+    {
+        using var dir = new TempStateDirectory();
+        Assert.Throws<ArgumentException>(() => HistoryStore.Open(dir.Path, new HistoryOptions { MinuteResolutionFor = TimeSpan.FromMinutes(10) }));
+        Assert.Throws<ArgumentException>(() => HistoryStore.Open(dir.Path, new HistoryOptions { Keep = TimeSpan.FromHours(2) }));
+        Assert.Throws<ArgumentException>(() => HistoryStore.Open(dir.Path, new HistoryOptions { MaxBytes = 1000 }));
+    }
+}
