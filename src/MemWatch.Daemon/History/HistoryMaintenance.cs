@@ -3,7 +3,8 @@ namespace MemWatch.Daemon.History;
 /// <summary>What one <see cref="HistoryStore.Maintain"/> pass did, for logs and tests.</summary>
 public sealed record HistoryMaintenance
 {
-    /// <summary>Full-resolution rows folded into per-minute rows, and the per-minute rows written.</summary>
+    /// <summary>Full-resolution rows folded into per-minute rows, and the per-minute rows written (or merged into a row
+    /// already there, when a sample arrived late for a minute already folded).</summary>
     public long RowsToMinute { get; init; }
 
     public long MinuteRowsWritten { get; init; }

@@ -9,7 +9,7 @@ internal static class Samples
     public static readonly DateTimeOffset Epoch = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
 
     public static HistorySample At(int pid, ulong start, DateTimeOffset at, ulong rss, string comm = "worker", double inUse = double.NaN, double free = double.NaN) =>
-        new(pid, start, comm, at, rss, rss / 2, rss / 4, 4096, 0, (ulong)at.ToUnixTimeSeconds() % 1_000_000, 3, inUse, free);
+        new(pid, start, comm, at, rss, rss / 2, rss / 4, 4096, 0, (ulong)at.ToUnixTimeSeconds(), 3, inUse, free);
 
     /// <summary>Samples every <paramref name="interval"/> from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive).</summary>
     public static List<HistorySample> Series(int pid, ulong start, DateTimeOffset from, DateTimeOffset to, TimeSpan interval, Func<DateTimeOffset, ulong> rss)
