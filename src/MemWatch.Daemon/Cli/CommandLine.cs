@@ -14,6 +14,7 @@ internal static class CommandLine
         var root = new RootCommand(
             "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + ExitCodesHelp);
         root.Add(Inspect(stdout, cancel));
+        root.Add(History(stdout));
         return root;
     }
 
@@ -62,6 +63,46 @@ internal static class CommandLine
             watch,
         };
         command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel));
+        return command;
+    }
+
+    private static Command History(TextWriter stdout)
+    {
+        Argument<int> pid = PidArgument("The process whose history to show (its latest incarnation, if the PID was reused).");
+        var since = new Option<TimeSpan>("--since")
+        {
+            Description = "Show samples from this long ago: 90s, 15m, 2h, 7d or hh:mm:ss (default 1h). Verdict changes and audit entries: the last 50 each.",
+            HelpName = "DURATION",
+            DefaultValueFactory = _ => TimeSpan.FromHours(1),
+            CustomParser = r =>
+            {
+                if (r.Tokens.Count == 1 && DurationParser.TryParse(r.Tokens[0].Value, out TimeSpan d))
+                {
+                    return d;
+                }
+
+                r.AddError($"--since takes a duration such as 90s, 15m, 2h, 7d or 01:30:00, not '{(r.Tokens.Count > 0 ? r.Tokens[0].Value : "")}'");
+                return default;
+            },
+        };
+        var json = new Option<bool>("--json") { Description = "Write the history as JSON (stable camelCase fields)." };
+        var stateDir = new Option<string?>("--state-dir")
+        {
+            Description = $"The daemon's state directory holding {MemWatch.Daemon.History.HistoryStore.FileName} (default $STATE_DIRECTORY, else {StateDirectory.Fallback}).",
+            HelpName = "DIR",
+        };
+
+        var command = new Command(
+            "history",
+            "Show what the daemon recorded about a process: samples (downsampled with age), verdict changes and remediations (audit). Reads the history database read-only. "
+            + "Exit codes: 0 ok, 1 unreadable or corrupt database, 2 bad usage, 3 no history for that PID, 4 permission denied.")
+        {
+            pid,
+            since,
+            json,
+            stateDir,
+        };
+        command.SetAction(r => HistoryCommand.Run(r.GetValue(pid), r.GetValue(since), r.GetValue(json), r.GetValue(stateDir), stdout));
         return command;
     }
 }
