@@ -25,6 +25,9 @@ internal static class HistorySchema
 
         -- resolution_s: 0 for a sample as taken, 60 or 3600 for a row that replaced the samples of that interval
         -- (averages, weighted by `samples`; rss_max the highest RSS; fault counters the highest, i.e. latest, value).
+        -- minute = at_ms / 60000 leads the unique index so that a tick's rows for hundreds of processes land on a few
+        -- index pages (those of the current minute) rather than one page per process; a process's rows are found by
+        -- one index seek per minute.
         CREATE TABLE sample (
             process_id INTEGER NOT NULL,
             at_ms INTEGER NOT NULL,
@@ -39,9 +42,10 @@ internal static class HistorySchema
             minflt INTEGER NOT NULL,
             majflt INTEGER NOT NULL,
             alloc_in_use REAL,
-            alloc_free REAL
+            alloc_free REAL,
+            minute INTEGER NOT NULL
         );
-        CREATE UNIQUE INDEX sample_by_process ON sample (process_id, at_ms);
+        CREATE UNIQUE INDEX sample_by_minute ON sample (minute, process_id, at_ms);
         CREATE INDEX sample_by_age ON sample (resolution_s, at_ms);
 
         CREATE TABLE verdict_change (

@@ -41,10 +41,10 @@ public sealed class HistoryStore : IDisposable
         if (writerLock is not null)
         {
             _insertSample = Prepare("""
-                INSERT INTO sample (process_id, at_ms, resolution_s, samples, rss, rss_max, anon, file, shmem, swap, minflt, majflt, alloc_in_use, alloc_free)
-                VALUES ($process, $at, 0, 1, $rss, $rss, $anon, $file, $shmem, $swap, $minflt, $majflt, $in_use, $free)
-                ON CONFLICT (process_id, at_ms) DO NOTHING
-                """, "$process", "$at", "$rss", "$anon", "$file", "$shmem", "$swap", "$minflt", "$majflt", "$in_use", "$free");
+                INSERT INTO sample (process_id, at_ms, resolution_s, samples, rss, rss_max, anon, file, shmem, swap, minflt, majflt, alloc_in_use, alloc_free, minute)
+                VALUES ($process, $at, 0, 1, $rss, $rss, $anon, $file, $shmem, $swap, $minflt, $majflt, $in_use, $free, $minute)
+                ON CONFLICT (minute, process_id, at_ms) DO NOTHING
+                """, "$process", "$at", "$rss", "$anon", "$file", "$shmem", "$swap", "$minflt", "$majflt", "$in_use", "$free", "$minute");
             _upsertProcess = Prepare("""
                 INSERT INTO process (boot_id, pid, start_ticks, comm, first_ms) VALUES ($boot, $pid, $start, $comm, $at)
                 ON CONFLICT (boot_id, pid, start_ticks) DO UPDATE SET comm = excluded.comm, first_ms = min(first_ms, excluded.first_ms)
@@ -185,6 +185,7 @@ public sealed class HistoryStore : IDisposable
                 p[8].Value = (long)s.MajorFaults;
                 p[9].Value = NullIfNaN(s.AllocatorInUseBytes);
                 p[10].Value = NullIfNaN(s.AllocatorFreeBytes);
+                p[11].Value = Minute(atMs);
                 insert.ExecuteNonQuery();
             }
 
@@ -240,16 +241,11 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Samples of one incarnation (this boot) since a time, oldest first: what a restarted daemon resumes its trend from.</summary>
     public IReadOnlyList<HistorySample> LoadSamples(int pid, ulong startTimeTicks, DateTimeOffset since) => Read(() =>
     {
-        using SqliteCommand c = Command(null, $"""
-            SELECT {SampleColumns} FROM sample s JOIN process p ON p.id = s.process_id
-            WHERE p.boot_id = $boot AND p.pid = $pid AND p.start_ticks = $start AND s.at_ms >= $since
-            ORDER BY s.at_ms
-            """);
+        using SqliteCommand c = Command(null, "SELECT id FROM process WHERE boot_id = $boot AND pid = $pid AND start_ticks = $start");
         c.Parameters.AddWithValue("$boot", _bootId);
         c.Parameters.AddWithValue("$pid", pid);
         c.Parameters.AddWithValue("$start", (long)startTimeTicks);
-        c.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
-        return ReadSamples(c);
+        return c.ExecuteScalar() is long id ? SamplesOf(id, since.ToUnixTimeMilliseconds()) : (IReadOnlyList<HistorySample>)[];
     });
 
     /// <summary>Samples of the latest incarnation of a pid over the last <paramref name="span"/> of wall-clock time, oldest first.</summary>
@@ -260,33 +256,30 @@ public sealed class HistoryStore : IDisposable
             return (IReadOnlyList<HistorySample>)[];
         }
 
-        using SqliteCommand c = Command(null, $"""
-            SELECT {SampleColumns} FROM sample s JOIN process p ON p.id = s.process_id
-            WHERE s.process_id = $id AND s.at_ms >= $since
-            ORDER BY s.at_ms
-            """);
-        c.Parameters.AddWithValue("$id", id);
-        c.Parameters.AddWithValue("$since", DateTimeOffset.UtcNow.Subtract(span).ToUnixTimeMilliseconds());
-        return ReadSamples(c);
+        return SamplesOf(id, DateTimeOffset.UtcNow.Subtract(span).ToUnixTimeMilliseconds());
     });
 
     /// <summary>The latest incarnation of a pid the history knows (any boot), or null.</summary>
     public HistoryIncarnation? FindLatestIncarnation(int pid) => Read(() =>
     {
         using SqliteCommand c = Command(null, """
-            SELECT p.pid, p.start_ticks, p.comm, p.first_ms, (SELECT max(at_ms) FROM sample WHERE process_id = p.id)
+            SELECT p.id, p.pid, p.start_ticks, p.comm, p.first_ms
             FROM process p WHERE p.pid = $pid ORDER BY p.first_ms DESC, p.id DESC LIMIT 1
             """);
         c.Parameters.AddWithValue("$pid", pid);
         using SqliteDataReader r = c.ExecuteReader();
-        return r.Read()
-            ? new HistoryIncarnation(
-                r.GetInt32(0),
-                (ulong)r.GetInt64(1),
-                r.GetString(2),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
-                r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)))
-            : null;
+        if (!r.Read())
+        {
+            return null;
+        }
+
+        long? last = LastSampleOf(r.GetInt64(0));
+        return new HistoryIncarnation(
+            r.GetInt32(1),
+            (ulong)r.GetInt64(2),
+            r.GetString(3),
+            DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+            last is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null);
     });
 
     /// <summary>The last <paramref name="limit"/> verdict changes of the latest incarnation of a pid, oldest first.</summary>
@@ -388,7 +381,11 @@ public sealed class HistoryStore : IDisposable
                     (long inM, long outM) = Rollup(tx, "0", MinuteMs, minuteCutoff);
                     long gone = Execute(tx, "DELETE FROM sample WHERE resolution_s IN (0, 60, 3600) AND at_ms < $cutoff", keepCutoff);
                     long verdicts = Execute(tx, "DELETE FROM verdict_change WHERE at_ms < $cutoff", keepCutoff);
-                    PruneProcesses(tx);
+                    if (gone + verdicts > 0)
+                    {
+                        PruneProcesses(tx);
+                    }
+
                     return (inH, outH, inM, outM, gone, verdicts);
                 });
 
@@ -607,6 +604,8 @@ public sealed class HistoryStore : IDisposable
 
     private static object NullIfNaN(double value) => double.IsNaN(value) ? DBNull.Value : value;
 
+    private static long Minute(long ms) => Math.DivRem(ms, MinuteMs) is var (q, r) && r < 0 ? q - 1 : q;
+
     private static long AlignDown(long ms, long bucket) => ms - (((ms % bucket) + bucket) % bucket);
 
     private static long Scalar(SqliteConnection db, string sql)
@@ -795,7 +794,8 @@ public sealed class HistoryStore : IDisposable
                    CAST(round(sum(swap * 1.0 * samples) / sum(samples)) AS INTEGER),
                    max(minflt), max(majflt),
                    sum(alloc_in_use * samples) / sum(CASE WHEN alloc_in_use IS NOT NULL THEN samples END),
-                   sum(alloc_free * samples) / sum(CASE WHEN alloc_free IS NOT NULL THEN samples END)
+                   sum(alloc_free * samples) / sum(CASE WHEN alloc_free IS NOT NULL THEN samples END),
+                   (at_ms - at_ms % {bucketMs}) / {MinuteMs}
             FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $cutoff
             GROUP BY process_id, at_ms - at_ms % {bucketMs}
             """, cutoff);
@@ -807,7 +807,7 @@ public sealed class HistoryStore : IDisposable
         long folded = Execute(tx, $"DELETE FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $cutoff", cutoff);
         Execute(tx, """
             INSERT INTO sample SELECT * FROM temp.rollup WHERE true
-            ON CONFLICT (process_id, at_ms) DO UPDATE SET
+            ON CONFLICT (minute, process_id, at_ms) DO UPDATE SET
                 resolution_s = max(resolution_s, excluded.resolution_s),
                 samples = samples + excluded.samples,
                 rss = CAST(round((rss * 1.0 * samples + excluded.rss * 1.0 * excluded.samples) / (samples + excluded.samples)) AS INTEGER),
@@ -824,10 +824,64 @@ public sealed class HistoryStore : IDisposable
         return (folded, written);
     }
 
+    /// <summary>Deletes processes left without samples or verdict changes (one scan of each table: run only after deleting rows).</summary>
     private void PruneProcesses(SqliteTransaction tx) => Execute(tx, """
-        DELETE FROM process WHERE NOT EXISTS (SELECT 1 FROM sample WHERE process_id = process.id)
-                              AND NOT EXISTS (SELECT 1 FROM verdict_change WHERE process_id = process.id)
+        DELETE FROM process WHERE id NOT IN (SELECT DISTINCT process_id FROM sample)
+                              AND id NOT IN (SELECT process_id FROM verdict_change)
         """, null);
+
+    /// <summary>Oldest and newest sample times in the store, from the age index (three seeks), or null when empty.</summary>
+    private (long Oldest, long Newest)? SampleTimeRange()
+    {
+        using SqliteCommand c = Command(null, """
+            SELECT min(lo), max(hi) FROM (
+                SELECT (SELECT min(at_ms) FROM sample WHERE resolution_s = 0) AS lo, (SELECT max(at_ms) FROM sample WHERE resolution_s = 0) AS hi
+                UNION ALL SELECT (SELECT min(at_ms) FROM sample WHERE resolution_s = 60), (SELECT max(at_ms) FROM sample WHERE resolution_s = 60)
+                UNION ALL SELECT (SELECT min(at_ms) FROM sample WHERE resolution_s = 3600), (SELECT max(at_ms) FROM sample WHERE resolution_s = 3600))
+            """);
+        using SqliteDataReader r = c.ExecuteReader();
+        return r.Read() && !r.IsDBNull(0) ? (r.GetInt64(0), r.GetInt64(1)) : null;
+    }
+
+    /// <summary>One process's samples from a time on, oldest first: one seek into sample_by_minute per minute.</summary>
+    private List<HistorySample> SamplesOf(long processId, long sinceMs)
+    {
+        if (SampleTimeRange() is not { } range || Math.Max(sinceMs, range.Oldest) > range.Newest)
+        {
+            return [];
+        }
+
+        using SqliteCommand c = Command(null, $"""
+            WITH RECURSIVE m(minute) AS (SELECT $from UNION ALL SELECT minute + 1 FROM m WHERE minute < $to)
+            SELECT {SampleColumns} FROM m CROSS JOIN sample s CROSS JOIN process p
+            WHERE s.minute = m.minute AND s.process_id = $id AND s.at_ms >= $since AND p.id = s.process_id
+            ORDER BY s.at_ms
+            """);
+        c.Parameters.AddWithValue("$from", Minute(Math.Max(sinceMs, range.Oldest)));
+        c.Parameters.AddWithValue("$to", Minute(range.Newest));
+        c.Parameters.AddWithValue("$id", processId);
+        c.Parameters.AddWithValue("$since", sinceMs);
+        return ReadSamples(c);
+    }
+
+    /// <summary>When the newest sample of a process was taken: walks the minutes back from the newest sample in the store.</summary>
+    private long? LastSampleOf(long processId)
+    {
+        if (SampleTimeRange() is not { } range)
+        {
+            return null;
+        }
+
+        using SqliteCommand c = Command(null, """
+            WITH RECURSIVE m(minute) AS (SELECT $to UNION ALL SELECT minute - 1 FROM m WHERE minute > $from)
+            SELECT (SELECT max(at_ms) FROM sample s WHERE s.minute = m.minute AND s.process_id = $id) AS last
+            FROM m WHERE last IS NOT NULL LIMIT 1
+            """);
+        c.Parameters.AddWithValue("$from", Minute(range.Oldest));
+        c.Parameters.AddWithValue("$to", Minute(range.Newest));
+        c.Parameters.AddWithValue("$id", processId);
+        return c.ExecuteScalar() is long ms ? ms : null;
+    }
 
     private long PagesInUse()
     {
