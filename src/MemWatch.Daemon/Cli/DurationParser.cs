@@ -2,9 +2,11 @@ using System.Globalization;
 
 namespace MemWatch.Daemon.Cli;
 
-/// <summary>Durations typed on the command line: "90s", "15m", "2h", "7d" (a number and a unit) or "01:30:00".</summary>
+/// <summary>Durations typed on the command line: "90s", "15m", "2h", "7d" (a number and a unit) or "01:30:00"; positive, at most 100 years.</summary>
 internal static class DurationParser
 {
+    private static readonly TimeSpan s_max = TimeSpan.FromDays(36525);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
@@ -16,7 +18,7 @@ internal static class DurationParser
         text = text.Trim();
         if (text.Contains(':'))
         {
-            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration) && duration > TimeSpan.Zero;
+            return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration) && duration > TimeSpan.Zero && duration <= s_max;
         }
 
         double unit = char.ToLowerInvariant(text[^1]) switch
@@ -29,7 +31,7 @@ internal static class DurationParser
         };
         if (unit == 0
             || !double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-            || !double.IsFinite(value) || value <= 0 || value * unit > TimeSpan.MaxValue.TotalSeconds / 2)
+            || !double.IsFinite(value) || value <= 0 || value * unit > s_max.TotalSeconds)
         {
             return false;
         }

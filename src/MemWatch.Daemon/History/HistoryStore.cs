@@ -18,6 +18,8 @@ public sealed class HistoryStore : IDisposable
     private const string SampleColumns =
         "p.pid, p.start_ticks, p.comm, s.at_ms, s.resolution_s, s.rss, s.rss_max, s.anon, s.file, s.shmem, s.swap, s.minflt, s.majflt, s.alloc_in_use, s.alloc_free";
 
+    private static readonly DateTimeOffset s_earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private readonly Lock _gate = new();
     private readonly SqliteConnection _db;
     private readonly FileStream? _writerLock;
@@ -161,10 +163,23 @@ public sealed class HistoryStore : IDisposable
         }
     }
 
-    /// <summary>Stores one tick's samples in one transaction. A sample whose (pid, starttime, time) is already stored is ignored.</summary>
+    /// <summary>
+    /// Stores one tick's samples in one transaction. A sample whose (pid, starttime, time) is already stored is ignored.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> (storing nothing) for a time before 2000 or more than a day ahead
+    /// of the clock: reads walk the stored time span minute by minute, so one absurd time would make them crawl.
+    /// </summary>
     public void AppendSamples(IReadOnlyList<HistorySample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
+        DateTimeOffset latest = DateTimeOffset.UtcNow.AddDays(1);
+        foreach (HistorySample s in samples)
+        {
+            if (s.At < s_earliest || s.At > latest)
+            {
+                throw new ArgumentOutOfRangeException(nameof(samples), s.At, $"sample of pid {s.Pid} is dated outside {s_earliest:yyyy-MM-dd} .. now + 1 day");
+            }
+        }
+
         Write(tx =>
         {
             SqliteCommand insert = _insertSample!;
@@ -256,7 +271,8 @@ public sealed class HistoryStore : IDisposable
             return (IReadOnlyList<HistorySample>)[];
         }
 
-        return SamplesOf(id, DateTimeOffset.UtcNow.Subtract(span).ToUnixTimeMilliseconds());
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return SamplesOf(id, span.TotalMilliseconds >= nowMs ? 0 : nowMs - (long)span.TotalMilliseconds);
     });
 
     /// <summary>The latest incarnation of a pid the history knows (any boot), or null.</summary>

@@ -98,6 +98,11 @@ public sealed class HistoryCommandTests : IDisposable
         using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);
         Assert.Equal(3, doc.RootElement.GetProperty("samples").GetArrayLength());
 
+        MemwatchCli.Result all = MemwatchCli.Run(["history", Pid.ToString(), "--state-dir", _dir.Path, "--json", "--since", "36500d"]);
+        Assert.True(all.ExitCode == 0, all.StandardError);
+        using JsonDocument allDoc = JsonDocument.Parse(all.StandardOutput);
+        Assert.Equal(5, allDoc.RootElement.GetProperty("samples").GetArrayLength());
+
         MemwatchCli.Result none = MemwatchCli.Run(["history", Pid.ToString(), "--state-dir", _dir.Path, "--since", "30s"]);
         Assert.True(none.ExitCode == 0, none.StandardError);
         Assert.Contains("(none; the last was at", none.StandardOutput);
@@ -123,6 +128,7 @@ public sealed class HistoryCommandTests : IDisposable
     [InlineData("history", "abc")]
     [InlineData("history", "4242", "--since", "-5m")]
     [InlineData("history", "4242", "--since", "soon")]
+    [InlineData("history", "4242", "--since", "100000d")]
     [InlineData("history")]
     public void BadUsageIsExit2(params string[] args)
     {

@@ -164,6 +164,20 @@ public sealed class HistoryStoreTests
     }
 
     [Fact]
+    public void AbsurdTimesAreRejectedAndNothingOfTheBatchIsStored()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        HistorySample good = Samples.At(1, 1, Samples.Epoch, 1);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.AppendSamples([good, good with { At = default }]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.AppendSamples([good with { At = DateTimeOffset.UtcNow.AddDays(2) }]));
+        Assert.Empty(store.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
+        store.AppendSamples([good]);
+        Assert.Equal([good], store.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
+    }
+
+    [Fact]
     public void InconsistentOptionsAreRejected()
     {
         using var dir = new TempStateDirectory();
