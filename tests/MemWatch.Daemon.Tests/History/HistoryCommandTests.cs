@@ -151,6 +151,22 @@ public sealed class HistoryCommandTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void ADatabaseThisUserCannotReadIsExit4()
+    {
+        // The directory is open to everyone, the database only to root (as the daemon's StateDirectory= makes it).
+        File.SetUnixFileMode(_dir.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.SetUnixFileMode(_dir.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        MemwatchCli.Result r = MemwatchCli.Run(
+            ["history", Pid.ToString(), "--state-dir", _dir.Path],
+            prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp"]);
+
+        Assert.Equal(4, r.ExitCode);
+        Assert.Equal($"memwatch: permission denied reading {_dir.DatabasePath}: run as root or as the daemon's user", r.StandardError.Trim());
+    }
+
+    [Fact]
     public void AuditOutlivesExpiredSamples()
     {
         _writer.Maintain(_now.AddDays(8));
