@@ -395,8 +395,8 @@ public sealed class HistoryStore : IDisposable
                 {
                     (long inH, long outH) = Rollup(tx, "0, 60", HourMs, hourCutoff);
                     (long inM, long outM) = Rollup(tx, "0", MinuteMs, minuteCutoff);
-                    long gone = Execute(tx, "DELETE FROM sample WHERE resolution_s IN (0, 60, 3600) AND at_ms < $cutoff", keepCutoff);
-                    long verdicts = Execute(tx, "DELETE FROM verdict_change WHERE at_ms < $cutoff", keepCutoff);
+                    long gone = Execute(tx, "DELETE FROM sample WHERE resolution_s IN (0, 60, 3600) AND at_ms < $value", keepCutoff);
+                    long verdicts = Execute(tx, "DELETE FROM verdict_change WHERE at_ms < $value", keepCutoff);
                     if (gone + verdicts > 0)
                     {
                         PruneProcesses(tx);
@@ -638,12 +638,13 @@ public sealed class HistoryStore : IDisposable
         return c;
     }
 
-    private static int Execute(SqliteConnection db, SqliteTransaction? tx, string sql, long? cutoff)
+    /// <summary>Runs a statement; <paramref name="value"/>, when given, binds <c>$value</c> (a time cutoff or a row count).</summary>
+    private static int Execute(SqliteConnection db, SqliteTransaction? tx, string sql, long? value)
     {
         using SqliteCommand c = Command(db, tx, sql);
-        if (cutoff is { } v)
+        if (value is { } v)
         {
-            c.Parameters.AddWithValue("$cutoff", v);
+            c.Parameters.AddWithValue("$value", v);
         }
 
         return c.ExecuteNonQuery();
@@ -693,7 +694,7 @@ public sealed class HistoryStore : IDisposable
 
     private SqliteCommand Command(SqliteTransaction? tx, string sql) => Command(_db, tx, sql);
 
-    private int Execute(SqliteTransaction? tx, string sql, long? cutoff) => Execute(_db, tx, sql, cutoff);
+    private int Execute(SqliteTransaction? tx, string sql, long? value) => Execute(_db, tx, sql, value);
 
     private void EnsureWritable()
     {
@@ -812,7 +813,7 @@ public sealed class HistoryStore : IDisposable
                    sum(alloc_in_use * samples) / sum(CASE WHEN alloc_in_use IS NOT NULL THEN samples END),
                    sum(alloc_free * samples) / sum(CASE WHEN alloc_free IS NOT NULL THEN samples END),
                    (at_ms - at_ms % {bucketMs}) / {MinuteMs}
-            FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $cutoff
+            FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $value
             GROUP BY process_id, at_ms - at_ms % {bucketMs}
             """, cutoff);
         if (written == 0)
@@ -820,7 +821,7 @@ public sealed class HistoryStore : IDisposable
             return (0, 0);
         }
 
-        long folded = Execute(tx, $"DELETE FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $cutoff", cutoff);
+        long folded = Execute(tx, $"DELETE FROM sample WHERE resolution_s IN ({fromResolutions}) AND at_ms < $value", cutoff);
         Execute(tx, """
             INSERT INTO sample SELECT * FROM temp.rollup WHERE true
             ON CONFLICT (minute, process_id, at_ms) DO UPDATE SET
@@ -914,11 +915,11 @@ public sealed class HistoryStore : IDisposable
         long target = _options.MaxBytes / 10 * 9;
         string[] deletions =
         [
-            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 3600 ORDER BY at_ms LIMIT $cutoff)",
-            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 60 ORDER BY at_ms LIMIT $cutoff)",
-            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 0 ORDER BY at_ms LIMIT $cutoff)",
-            "DELETE FROM verdict_change WHERE id IN (SELECT id FROM verdict_change ORDER BY at_ms LIMIT $cutoff)",
-            "DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT $cutoff)",
+            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 3600 ORDER BY at_ms LIMIT $value)",
+            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 60 ORDER BY at_ms LIMIT $value)",
+            "DELETE FROM sample WHERE rowid IN (SELECT rowid FROM sample WHERE resolution_s = 0 ORDER BY at_ms LIMIT $value)",
+            "DELETE FROM verdict_change WHERE id IN (SELECT id FROM verdict_change ORDER BY at_ms LIMIT $value)",
+            "DELETE FROM audit WHERE id IN (SELECT id FROM audit ORDER BY id LIMIT $value)",
         ];
         int category = 0;
 
