@@ -39,6 +39,28 @@ public sealed class UnitSyscallFilterTests
         Assert.NotEmpty(report.RootElement.GetProperty("regions").EnumerateArray());
     }
 
+    /// <summary>
+    /// MemoryDenyWriteExecute=yes refuses every mprotect(2) that adds PROT_EXEC; the runtime makes such calls (JIT and
+    /// stubs), so the unit leaves it off. Should a build of memwatch stop making them (NativeAOT), this fails: turn
+    /// it on then.
+    /// </summary>
+    [Fact]
+    public void MemoryDenyWriteExecuteStaysOffBecauseTheRuntimeMakesCodeExecutable()
+    {
+        Assert.Contains("\nMemoryDenyWriteExecute=no\n", DeployTree.ReadAllText("systemd", "memwatch.service"), StringComparison.Ordinal);
+
+        using Workload w = Workload.Start("cgroup_alloc.c");
+        using var dir = new TempDirectory();
+        string trace = dir.Combine("trace.txt");
+        MemwatchCli.Result r = MemwatchCli.Run(
+            ["inspect", w.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"],
+            timeout: TimeSpan.FromMinutes(5),
+            prefix: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=mprotect"]);
+
+        Assert.True(r.ExitCode == 0, r.StandardError);
+        Assert.Contains(File.ReadLines(trace), l => l.Contains("mprotect(", StringComparison.Ordinal) && l.Contains("PROT_EXEC", StringComparison.Ordinal) && l.EndsWith("= 0", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void TheIntrospectDropInAllowsWritingIntoTargets()
     {
