@@ -15,20 +15,15 @@ public sealed partial class SystemdUnitTests
     private const decimal IntrospectExposureCeiling = 2.3m;
 
     private const string InstalledBinary = "/usr/lib/memwatch/memwatch";
+    private const string IntrospectDropIn = "memwatch-introspect.conf";
 
-    [Fact]
-    public void VerifyIsSilent()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("memwatch-introspect.conf")]
+    [InlineData("memwatch-remote-scrape.conf")]
+    public void VerifyIsSilent(string? dropIn)
     {
-        using var dir = StageUnit(withIntrospectDropIn: false);
-        ExternalTool.Result verify = ExternalTool.Run("systemd-analyze", ["verify", dir.Combine("memwatch.service")]);
-
-        Assert.True(verify.ExitCode == 0 && verify.Output.Trim().Length == 0, $"systemd-analyze verify said:\n{verify.Output}");
-    }
-
-    [Fact]
-    public void VerifyIsSilentWithTheIntrospectDropIn()
-    {
-        using var dir = StageUnit(withIntrospectDropIn: true);
+        using var dir = StageUnit(dropIn);
         ExternalTool.Result verify = ExternalTool.Run("systemd-analyze", ["verify", dir.Combine("memwatch.service")]);
 
         Assert.True(verify.ExitCode == 0 && verify.Output.Trim().Length == 0, $"systemd-analyze verify said:\n{verify.Output}");
@@ -37,7 +32,7 @@ public sealed partial class SystemdUnitTests
     [Fact]
     public void ExposureScoreDoesNotRise()
     {
-        using var dir = StageUnit(withIntrospectDropIn: false);
+        using var dir = StageUnit(null);
         ExternalTool.Result security = Security(dir);
 
         decimal score = OverallExposure(security.StandardOutput);
@@ -47,7 +42,7 @@ public sealed partial class SystemdUnitTests
     [Fact]
     public void ExposureScoreWithTheIntrospectDropInDoesNotRise()
     {
-        using var dir = StageUnit(withIntrospectDropIn: true);
+        using var dir = StageUnit(IntrospectDropIn);
         ExternalTool.Result security = Security(dir);
 
         decimal score = OverallExposure(security.StandardOutput);
@@ -58,8 +53,8 @@ public sealed partial class SystemdUnitTests
     [Fact]
     public void OnlyTheDropInAllowsPtrace()
     {
-        using var passive = StageUnit(withIntrospectDropIn: false);
-        using var invasive = StageUnit(withIntrospectDropIn: true);
+        using var passive = StageUnit(null);
+        using var invasive = StageUnit(IntrospectDropIn);
 
         Assert.Matches(DebugExcluded(), Security(passive).StandardOutput);
         Assert.DoesNotMatch(DebugExcluded(), Security(invasive).StandardOutput);
@@ -130,7 +125,7 @@ public sealed partial class SystemdUnitTests
     /// A copy of the unit whose ExecStart runs /usr/bin/true instead: verify checks that the binary exists, and the
     /// tests must not depend on an installed memwatch.
     /// </summary>
-    private static TempDirectory StageUnit(bool withIntrospectDropIn)
+    private static TempDirectory StageUnit(string? dropIn)
     {
         var dir = new TempDirectory();
         const string stub = "/usr/bin/true";
@@ -139,10 +134,10 @@ public sealed partial class SystemdUnitTests
         Assert.Contains(InstalledBinary + " ", unit);
         File.WriteAllText(dir.Combine("memwatch.service"), unit.Replace(InstalledBinary + " ", stub + " ", StringComparison.Ordinal));
 
-        if (withIntrospectDropIn)
+        if (dropIn is not null)
         {
             Directory.CreateDirectory(dir.Combine("memwatch.service.d"));
-            File.Copy(DeployTree.File("systemd", "memwatch-introspect.conf"), dir.Combine("memwatch.service.d", "introspect.conf"));
+            File.Copy(DeployTree.File("systemd", dropIn), dir.Combine("memwatch.service.d", dropIn));
         }
 
         return dir;
