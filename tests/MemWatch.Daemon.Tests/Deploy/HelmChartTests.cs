@@ -121,6 +121,20 @@ public sealed class HelmChartTests
         Assert.Contains("set sidecar.podSelector", r.StandardError, StringComparison.Ordinal);
     }
 
+    /// <summary>values.schema.json turns mistakes into errors at install time instead of a broken pod.</summary>
+    [Theory]
+    [InlineData("mode=deployment", "mode must be one of the following")]
+    [InlineData("config.Listen=0.0.0.0:1", "config: Must not validate the schema")]
+    [InlineData("config.Targets[0].Name=api,config.Targets[0].Units=api.service", "Additional property Units is not allowed")]
+    [InlineData("port=0", "port: Must be greater than or equal to 1")]
+    public void SchemaRefusesBadValues(string set, string message)
+    {
+        ExternalTool.Result r = ExternalTool.Run("helm", ["template", "memwatch", Chart, "--set", set]);
+
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains(message, r.StandardError, StringComparison.Ordinal);
+    }
+
     /// <summary>The example pod carries the same container as the chart renders, wired to the chart's ConfigMap.</summary>
     [Fact]
     public void SidecarExampleMatchesTheChart()
