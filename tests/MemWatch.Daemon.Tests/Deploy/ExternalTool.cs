@@ -10,10 +10,11 @@ public static class ExternalTool
         public string Output => StandardOutput + StandardError;
     }
 
-    public static Result Run(string program, IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static Result Run(string program, IEnumerable<string> args, string? workingDirectory = null, TimeSpan? timeout = null, string? standardInput = null)
     {
         var psi = new ProcessStartInfo(program)
         {
+            RedirectStandardInput = standardInput is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -32,6 +33,12 @@ public static class ExternalTool
         using Process p = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {program}");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            p.StandardInput.Write(standardInput);
+            p.StandardInput.Close();
+        }
+
         TimeSpan limit = timeout ?? TimeSpan.FromMinutes(2);
         if (!p.WaitForExit(limit))
         {
