@@ -12,7 +12,7 @@ public sealed class KubernetesSchemaTests
 
     [Theory]
     [InlineData("serviceMonitor.enabled=true,prometheusRule.enabled=true,grafanaDashboard.enabled=true")]
-    [InlineData("introspection.enabled=true,authSecret=memwatch-token,serviceMonitor.enabled=true,serviceMonitor.bearerTokenSecret.name=memwatch-token,serviceMonitor.bearerTokenSecret.key=token")]
+    [InlineData("introspection.enabled=true,authSecret=memwatch-token,serviceMonitor.enabled=true")]
     [InlineData("readOtherProcesses=false,daemonset.priorityClassName=system-node-critical")]
     [InlineData("mode=sidecar,sidecar.podSelector.app=api,serviceMonitor.enabled=true")]
     public void RenderedManifestsMatchTheApiSchemas(string set)
