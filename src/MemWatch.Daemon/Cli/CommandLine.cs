@@ -92,13 +92,21 @@ internal static class CommandLine
             return null;
         };
 
+        var introspect = new Option<bool>("--introspect")
+        {
+            Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
+                + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
+                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
+                + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+        };
         var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup. " + ExitCodesHelp)
         {
             pid,
             json,
             watch,
+            introspect,
         };
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel));
+        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect)));
         return command;
     }
 }
