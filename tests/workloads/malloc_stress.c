@@ -4,13 +4,17 @@
  * and exits 3 (glibc's own heap checks abort instead).
  * Commands: "status" -> "OK ops=<total operations> corrupt=0 live=<blocks>"; "check" -> verifies every live block
  * of every thread (under each thread's lock) -> "OK verified=<blocks>"; "corrupt" flips one word of a live block and
- * sweeps, so that a test can see the detector fire (exit 3). EOF stops the threads, verifies, frees, exits 0. */
+ * sweeps, so that a test can see the detector fire (exit 3); "trim" runs malloc_trim(0) in the main thread while the
+ * others keep hammering -> "OK trim_us=<how long it ran> returned=<0|1>" (the native cost, to compare with an injected
+ * one). EOF stops the threads, verifies, frees, exits 0. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS 4
@@ -127,6 +131,12 @@ int main(void) {
       size_t n = 0;
       for (int i = 0; i < THREADS; i++) { pthread_mutex_lock(&workers[i].lock); n += sweep(&workers[i], i); pthread_mutex_unlock(&workers[i].lock); }
       printf("OK verified=%zu\n", n);
+    } else if (strncmp(line, "trim", 4) == 0) {
+      struct timespec a, b;
+      clock_gettime(CLOCK_MONOTONIC, &a);
+      int r = malloc_trim(0);
+      clock_gettime(CLOCK_MONOTONIC, &b);
+      printf("OK trim_us=%ld returned=%d\n", (b.tv_sec - a.tv_sec) * 1000000L + (b.tv_nsec - a.tv_nsec) / 1000, r);
     } else if (strncmp(line, "corrupt", 7) == 0) {
       pthread_mutex_lock(&workers[0].lock);
       for (int j = 0; j < SLOTS; j++)

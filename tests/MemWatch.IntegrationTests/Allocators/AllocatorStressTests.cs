@@ -33,6 +33,7 @@ public sealed class AllocatorStressTests(ITestOutputHelper output)
         using Workload w = Workload.Start("malloc_stress.c");
         int[] workers = WaitForThreads(w.Pid, 5).Where(t => t != w.Pid).ToArray();
         long opsBefore = Ops(w.Send("status"));
+        var nativeTrims = new List<long>();
 
         var statisticsPauses = new List<long>();
         var statisticsMeanPauses = new List<double>();
@@ -88,6 +89,13 @@ public sealed class AllocatorStressTests(ITestOutputHelper output)
                 {
                     Assert.Contains("corrupt=0", w.Send("status"));
                 }
+
+                if (i % 35 == 20)
+                {
+                    // What malloc_trim costs when the target calls it itself, interleaved under the same churn:
+                    // the yardstick for the injected callee time.
+                    nativeTrims.Add(long.Parse(w.Send("trim").Split(' ')[1]["trim_us=".Length..], CultureInfo.InvariantCulture));
+                }
             }
         }
         finally
@@ -112,6 +120,7 @@ public sealed class AllocatorStressTests(ITestOutputHelper output)
         output.WriteLine(Distribution("statistics reading, mean call pause µs", statisticsMeanPauses.ConvertAll(p => (long)p)));
         output.WriteLine(Distribution("malloc_trim pause µs", releasePauses));
         output.WriteLine(Distribution("malloc_trim callee µs", releaseCallees));
+        output.WriteLine(Distribution("malloc_trim called by the target itself µs", nativeTrims));
 
         // Refusals are allowed, not a way out: most operations must have gone through.
         Assert.True(statisticsPauses.Count >= StatisticsReadings / 2, $"only {statisticsPauses.Count} statistics readings succeeded");
