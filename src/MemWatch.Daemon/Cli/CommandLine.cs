@@ -7,13 +7,21 @@ namespace MemWatch.Daemon.Cli;
 internal static class CommandLine
 {
     private const string ExitCodesHelp =
+        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied.";
+
+    private const string RootExitCodesHelp =
         "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied (incl. ptrace refused), "
-        + "5 refused as unsafe (already traced, busy, no safe point, timeout), 6 allocator not supported.";
+        + "5 refused as unsafe (trim: already traced, busy, no safe point, timeout), 6 allocator not supported (trim).";
+
+    private const string TrimExitCodesHelp =
+        "Exit codes: 0 released, nothing releasable, or requested; 1 internal error or the allocator reported an error; 2 bad usage; "
+        + "3 no such process; 4 permission denied (ptrace refused); 5 refused as unsafe (already traced, busy, no safe point, timeout); "
+        + "6 allocator not supported (the message says why).";
 
     public static RootCommand Build(TextWriter stdout, CancellationToken cancel)
     {
         var root = new RootCommand(
-            "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + ExitCodesHelp);
+            "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + RootExitCodesHelp);
         root.Add(Inspect(stdout, cancel));
         root.Add(Trim(stdout));
         return root;
@@ -41,7 +49,7 @@ internal static class CommandLine
         var json = new Option<bool>("--json") { Description = "Write the report as JSON (stable camelCase fields)." };
         var timeout = new Option<double>("--timeout")
         {
-            Description = "Longest time one remote call may run in the target before it is abandoned and the thread restored (default 10).",
+            Description = "Longest time one remote call may run in the target before it is abandoned and the thread restored.",
             HelpName = "SECONDS",
             DefaultValueFactory = _ => 10,
         };
@@ -60,7 +68,7 @@ internal static class CommandLine
 
         var command = new Command("trim", "Make a process's allocator return free memory to the system, in the live process through ptrace "
             + "(glibc malloc_trim(0), jemalloc purge, gperftools tcmalloc ReleaseFreeMemory): statistics before and after, RSS before "
-            + "and after, and the pause each remote call cost the one thread used; other threads keep running. " + ExitCodesHelp)
+            + "and after, and the pause each remote call cost the one thread used; other threads keep running. " + TrimExitCodesHelp)
         {
             pid,
             json,

@@ -227,6 +227,26 @@ public sealed class TrimCliTests
         return 0;
     }
 
+    [Fact]
+    public void Help_TrimListsItsExitCodes_InspectSaysIntrospectIsTheOnlyInjection()
+    {
+        MemwatchCli.Result trim = MemwatchCli.Run(["trim", "--help"]);
+        MemwatchCli.Result inspect = MemwatchCli.Run(["inspect", "--help"]);
+        MemwatchCli.Result root = MemwatchCli.Run(["--help"]);
+
+        Assert.Equal(0, trim.ExitCode);
+        foreach (string code in new[] { "0 released", "3 no such process", "4 permission denied", "5 refused as unsafe", "6 allocator not supported" })
+        {
+            Assert.Contains(code, trim.StandardOutput);
+        }
+
+        Assert.Contains("--timeout", trim.StandardOutput);
+        Assert.Contains("--introspect", inspect.StandardOutput);
+        Assert.Contains("Without this option nothing is injected", inspect.StandardOutput);
+        Assert.Contains("trim <pid>", root.StandardOutput);
+        Assert.Contains("6 allocator not supported", root.StandardOutput);
+    }
+
     [Theory]
     [InlineData("trim")]
     [InlineData("trim", "abc")]
