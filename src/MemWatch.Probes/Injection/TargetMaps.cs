@@ -42,7 +42,6 @@ internal sealed class TargetMaps
         return null;
     }
 
-    /// <exception cref="ProcParseException">A line is not a maps line (see <see cref="ProcMaps"/>).</exception>
     public static TargetMaps Parse(ReadOnlySpan<byte> text, string source)
     {
         var list = new List<TargetMapping>();
@@ -58,7 +57,7 @@ internal sealed class TargetMaps
                 exec,
                 m.Offset,
                 m.Inode,
-                exec ? m.DeviceText : null,
+                exec ? m.FormatDevice() : null,
                 keepPath ? Encoding.UTF8.GetString(m.Path) : null));
         }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Probes.Symbols;
@@ -9,7 +8,6 @@ namespace MemWatch.Probes.Symbols;
 /// </summary>
 internal readonly record struct MappedFile(ulong Start, ulong End, ulong FileOffset, bool Executable, string Device, ulong Inode, string Path)
 {
-    /// <exception cref="ProcParseException">A line is not a maps line (see <see cref="ProcMaps"/>).</exception>
     public static List<MappedFile> ParseMaps(ReadOnlySpan<byte> text, string source)
     {
         var list = new List<MappedFile>();
@@ -21,7 +19,7 @@ internal readonly record struct MappedFile(ulong Start, ulong End, ulong FileOff
             }
 
             list.Add(new MappedFile(m.StartAddress, m.EndAddress, m.Offset, (m.Permissions & MappingPermissions.Execute) != 0,
-                m.DeviceText, m.Inode, Encoding.UTF8.GetString(m.Path)));
+                m.FormatDevice(), m.Inode, System.Text.Encoding.UTF8.GetString(m.Path)));
         }
 
         return list;
