@@ -33,6 +33,7 @@ internal static class InspectReportText
         }
 
         sb.Append(inv, $"   glibc arenas {r.Arenas} besides main   mappings {r.Mappings}").AppendLine();
+        AppendIntrospection(sb, r.Allocator);
 
         if (r.Cgroup is { } cg)
         {
@@ -107,6 +108,27 @@ internal static class InspectReportText
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The --introspect line: what the allocator said, or why it could not be asked.</summary>
+    private static void AppendIntrospection(StringBuilder sb, AllocatorReport a)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        if (a.IntrospectionError is { } error)
+        {
+            sb.Append(inv, $"allocator not asked ({a.IntrospectionFailure}): {error}").AppendLine();
+        }
+        else if (a.Source is { } source)
+        {
+            sb.Append(inv, $"allocator says ({source}, longest pause {a.PauseMicroseconds} µs over {a.RemoteCalls} calls): in use {ByteSize.Format(a.InUseBytes)}");
+            sb.Append(inv, $"  free {ByteSize.Format(a.FreeBytes)}  releasable {ByteSize.Format(a.ReleasableBytes)}  from system {ByteSize.Format(a.SystemBytes)}");
+            if (a.Arenas is { } arenas)
+            {
+                sb.Append(inv, $"  arenas {arenas}");
+            }
+
+            sb.AppendLine();
+        }
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..(max - 3)] + "...";
