@@ -7,13 +7,14 @@ namespace MemWatch.Daemon.Cli;
 internal static class CommandLine
 {
     private const string ExitCodesHelp =
-        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied.";
+        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied, 6 not a .NET process (gc).";
 
     public static RootCommand Build(TextWriter stdout, CancellationToken cancel)
     {
         var root = new RootCommand(
             "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + ExitCodesHelp);
         root.Add(Inspect(stdout, cancel));
+        root.Add(Gc(stdout));
         return root;
     }
 
@@ -32,6 +33,21 @@ internal static class CommandLine
             return 0;
         },
     };
+
+    private static Command Gc(TextWriter stdout)
+    {
+        Argument<int> pid = PidArgument("The .NET process to collect.");
+        var json = new Option<bool>("--json") { Description = "Write the result as JSON (stable camelCase fields)." };
+        var command = new Command(
+            "gc",
+            "Induce one full blocking GC in a .NET process through its diagnostic socket (as dotnet-gcdump does, without the dump) and show the GC heap before and after. " + ExitCodesHelp)
+        {
+            pid,
+            json,
+        };
+        command.SetAction(r => GcCommand.Run(r.GetValue(pid), r.GetValue(json), stdout));
+        return command;
+    }
 
     private static Command Inspect(TextWriter stdout, CancellationToken cancel)
     {

@@ -13,4 +13,7 @@ internal static class ExitCodes
     public const int NoSuchProcess = 3;
 
     public const int PermissionDenied = 4;
+
+    /// <summary><c>memwatch gc</c>: the target has no .NET diagnostic socket.</summary>
+    public const int NotDotNet = 6;
 }

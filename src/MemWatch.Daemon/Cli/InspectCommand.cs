@@ -27,7 +27,7 @@ internal static class InspectCommand
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
         }
 
-        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth);
+        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot);
         stdout.Write(json
             ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
             : InspectReportText.Render(report));

@@ -11,6 +11,7 @@ namespace MemWatch.Daemon.Reports;
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(InspectReport))]
 [JsonSerializable(typeof(IReadOnlyList<InspectReport>))]
+[JsonSerializable(typeof(GcReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext
 {
 }
