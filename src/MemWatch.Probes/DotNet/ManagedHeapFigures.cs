@@ -15,7 +15,7 @@ public sealed record ManagedHeapFigures
     /// <summary>Bytes in use on the GC heap now (<c>GC.GetTotalMemory(false)</c>): live objects plus garbage not yet collected.</summary>
     public required ulong GcHeapBytes { get; init; }
 
-    /// <summary>Memory the GC has committed (<c>GCMemoryInfo.TotalCommittedBytes</c>, at the last GC).</summary>
+    /// <summary>Memory the GC had committed at the last GC (<c>GCMemoryInfo.TotalCommittedBytes</c>); null before the first GC.</summary>
     public ulong? GcCommittedBytes { get; init; }
 
     public ulong? Gen0Bytes { get; init; }

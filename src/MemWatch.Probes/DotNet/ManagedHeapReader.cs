@@ -88,7 +88,8 @@ public sealed class ManagedHeapReader
         return new ManagedHeapFigures
         {
             GcHeapBytes = Bytes("gc-heap-size", MB) ?? 0,
-            GcCommittedBytes = Bytes("gc-committed", MB),
+            // The runtime reports committed bytes as of the last GC: 0 until the first GC, which means unknown here.
+            GcCommittedBytes = Bytes("gc-committed", MB) is { } committed and > 0 ? committed : null,
             Gen0Bytes = gens[0],
             Gen1Bytes = gens[1],
             Gen2Bytes = gens[2],

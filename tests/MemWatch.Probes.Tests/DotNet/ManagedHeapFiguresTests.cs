@@ -46,10 +46,15 @@ public sealed class ManagedHeapFiguresTests
     [Fact]
     public void ToFigures_MissingCountersAreNullNotZero()
     {
-        ManagedHeapFigures f = ManagedHeapReader.ToFigures(new Dictionary<string, CounterValue> { ["gc-heap-size"] = new(1, 1), ["gc-fragmentation"] = new(50, 1) });
+        ManagedHeapFigures f = ManagedHeapReader.ToFigures(new Dictionary<string, CounterValue>
+        {
+            ["gc-heap-size"] = new(1, 1),
+            ["gc-fragmentation"] = new(50, 1),
+            ["gc-committed"] = new(0, 1),
+        });
 
         Assert.Equal(1_000_000UL, f.GcHeapBytes);
-        Assert.Null(f.GcCommittedBytes);
+        Assert.Null(f.GcCommittedBytes); // 0 before the first GC: unknown
         Assert.Null(f.PohBytes);
         Assert.Null(f.FragmentationBytes);
         Assert.Null(f.AllocationRateBytesPerSecond);
