@@ -20,6 +20,8 @@ internal static class EventPipeCapture
     /// <param name="subscribe">Called on the parser thread before parsing: attach handlers to the source and call the
     /// given action once done (from a handler).</param>
     /// <returns>True when the subscriber signalled completion before <paramref name="maxDuration"/>.</returns>
+    /// <exception cref="DotNetDiagnosticsException">Unreachable when the runtime went away before completion; Protocol when
+    /// the stream could not be parsed; any failure to start the session.</exception>
     public static bool Run(
         DiagnosticEndpoint endpoint,
         IReadOnlyList<EventPipeProviderSpec> providers,
@@ -67,19 +69,27 @@ internal static class EventPipeCapture
 
         done.Wait(maxDuration);
         Volatile.Write(ref stopping, true);
+        DotNetDiagnosticsException? stopError = null;
         try
         {
             session.Stop();
         }
-        catch (DotNetDiagnosticsException)
+        catch (DotNetDiagnosticsException e)
         {
             // The target may have exited; aborting the connection below ends the parser either way.
+            stopError = e;
         }
 
         if (!thread.Join(s_drainTimeout))
         {
             session.Abort();
             thread.Join(s_drainTimeout);
+        }
+
+        // Stop could not even connect: the runtime went away (exited, or closed its socket) before the subscriber was done.
+        if (!Volatile.Read(ref completed) && stopError?.Reason == DotNetDiagnosticsFailure.Unreachable)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, $"pid {endpoint.Pid} stopped answering during the session: {stopError.Message}", parseError);
         }
 
         if (!Volatile.Read(ref completed) && parseError is not null)

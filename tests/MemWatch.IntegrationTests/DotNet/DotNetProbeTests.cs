@@ -197,6 +197,48 @@ public sealed class DotNetProbeTests
     }
 
     [Fact]
+    public void Capture_SubscriberNeverDone_StopsAtTheCapAndCleansUp()
+    {
+        using DotNetTarget target = DotNetTarget.Start();
+        DiagnosticEndpoint endpoint = Locate(target.Pid);
+        int socketsBefore = DotNetTarget.SocketCount(target.Pid);
+        int events = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        bool completed = EventPipeCapture.Run(
+            endpoint,
+            [new("System.Runtime", 0, EventPipeProviderSpec.Informational, new Dictionary<string, string> { ["EventCounterIntervalSec"] = "1" })],
+            TimeSpan.FromSeconds(3),
+            (source, _) => source.Dynamic.All += _ => Interlocked.Increment(ref events));
+
+        Assert.False(completed);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 2.9, 20);
+        Assert.True(events > 0, "no event arrived in 3 s");
+        AssertNoSessionLeft(target.Pid, socketsBefore);
+    }
+
+    [Fact]
+    public void Capture_TargetKilledDuringSession_FailsUnreachableAndCleansUp()
+    {
+        using DotNetTarget target = DotNetTarget.Start();
+        DiagnosticEndpoint endpoint = Locate(target.Pid);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var killer = new Timer(_ => target.Workload.Kill(), null, TimeSpan.FromSeconds(2), Timeout.InfiniteTimeSpan);
+
+        var e = Assert.Throws<DotNetDiagnosticsException>(() => EventPipeCapture.Run(
+            endpoint,
+            [new("System.Runtime", 0, EventPipeProviderSpec.Informational, new Dictionary<string, string> { ["EventCounterIntervalSec"] = "1" })],
+            TimeSpan.FromSeconds(120),
+            (_, _) => { }));
+
+        Assert.Equal(DotNetDiagnosticsFailure.Unreachable, e.Reason);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed} after the target died");
+        Assert.True(target.Workload.HasExited);
+        Assert.Equal(0, EventPipeStreamSession.OpenSessions);
+        Assert.DoesNotContain(ThreadNames(), n => n == EventPipeCapture.ThreadName);
+    }
+
+    [Fact]
     public void Read_TargetGone_FailsWithUnreachable()
     {
         DiagnosticEndpoint endpoint;
