@@ -25,6 +25,9 @@ internal sealed record DotNetReport
 
     public ulong? FragmentationBytes { get; init; }
 
+    /// <summary>Heap bytes allocated since the last GC: about what a full GC could free now (an estimate).</summary>
+    public ulong? AllocatedSinceLastGcBytes { get; init; }
+
     public double? AllocationRateBytesPerSecond { get; init; }
 
     /// <summary>Collections during the one-second counter interval.</summary>

@@ -16,6 +16,7 @@ internal static class DotNetReportBuilder
         LohBytes = f.LohBytes,
         PohBytes = f.PohBytes,
         FragmentationBytes = f.FragmentationBytes,
+        AllocatedSinceLastGcBytes = f.AllocatedSinceLastGcBytes,
         AllocationRateBytesPerSecond = f.AllocationRateBytesPerSecond,
         GcCount = f.GcCount,
         WorkingSetBytes = f.WorkingSetBytes,

@@ -78,6 +78,7 @@ internal static class InspectReportText
             sb.Append(inv, $".NET GC heap {ByteSize.Format(dn.GcHeapBytes)}  committed {ByteSize.Format(dn.GcCommittedBytes)}");
             sb.Append(inv, $"  gen0 {ByteSize.Format(dn.Gen0Bytes)} gen1 {ByteSize.Format(dn.Gen1Bytes)} gen2 {ByteSize.Format(dn.Gen2Bytes)}");
             sb.Append(inv, $" loh {ByteSize.Format(dn.LohBytes)} poh {ByteSize.Format(dn.PohBytes)}  fragmentation {ByteSize.Format(dn.FragmentationBytes)}");
+            sb.Append(inv, $"  since last GC {ByteSize.Format(dn.AllocatedSinceLastGcBytes)}");
             if (dn.AllocationRateBytesPerSecond is { } rate)
             {
                 sb.Append("  alloc ").Append(ByteSize.FormatRate(rate));

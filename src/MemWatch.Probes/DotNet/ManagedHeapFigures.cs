@@ -45,6 +45,26 @@ public sealed record ManagedHeapFigures
     /// <summary>The runtime's view of its working set (<c>Environment.WorkingSet</c>).</summary>
     public ulong? WorkingSetBytes { get; init; }
 
+    /// <summary>
+    /// Heap bytes allocated since the last GC (GC heap now minus the generation sizes after the last GC, less their
+    /// fragmentation): what a full GC could free beyond objects that survived the last one; null when a generation size
+    /// is missing. An estimate: garbage that has sat in gen2 since before the last gen2 GC is not counted.
+    /// </summary>
+    public ulong? AllocatedSinceLastGcBytes
+    {
+        get
+        {
+            if (Gen0Bytes is not { } g0 || Gen1Bytes is not { } g1 || Gen2Bytes is not { } g2 || LohBytes is not { } loh || PohBytes is not { } poh)
+            {
+                return null;
+            }
+
+            ulong survived = g0 + g1 + g2 + loh + poh;
+            survived -= Math.Min(survived, FragmentationBytes ?? 0);
+            return GcHeapBytes > survived ? GcHeapBytes - survived : 0;
+        }
+    }
+
     /// <summary>Length of the counter interval the rates and counts cover.</summary>
     public required double IntervalSeconds { get; init; }
 

@@ -168,10 +168,14 @@ public sealed class DotNetProbeTests
         Dictionary<string, long> churned = target.Send("churn 64");
         Assert.True(churned["total"] >= 60 * MiB, $"the target collected its garbage by itself: {churned["total"]} bytes left");
         int socketsBefore = DotNetTarget.SocketCount(target.Pid);
+        ManagedHeapFigures churnedFigures = new ManagedHeapReader().Read(endpoint, s_timeout);
 
         GcTriggerResult r = new GcTrigger().Trigger(endpoint, s_timeout);
 
         Dictionary<string, long> after = target.Send("stats");
+        ManagedHeapFigures collected = new ManagedHeapReader().Read(endpoint, s_timeout);
+        Assert.True(churnedFigures.AllocatedSinceLastGcBytes >= 48 * MiB, $"since last GC {churnedFigures.AllocatedSinceLastGcBytes}");
+        Assert.True(collected.AllocatedSinceLastGcBytes < 16 * MiB, $"since last GC {collected.AllocatedSinceLastGcBytes}");
         Assert.True(r.GcObserved);
         Assert.NotNull(r.PauseDuration);
         Assert.True(r.HeapBeforeBytes >= 60 * MiB, $"before {r.HeapBeforeBytes}");
@@ -194,6 +198,9 @@ public sealed class DotNetProbeTests
         Assert.True(r.GcObserved);
         Assert.True(r.HeapAfterBytes >= 96 * MiB, $"after {r.HeapAfterBytes}");
         Assert.True(r.ReclaimedBytes < 16 * MiB, $"reclaimed {r.ReclaimedBytes}");
+        ManagedHeapFigures f = new ManagedHeapReader().Read(endpoint, s_timeout);
+        Assert.True(f.AllocatedSinceLastGcBytes < 16 * MiB, $"a leak's heap survived the GC, yet {f.AllocatedSinceLastGcBytes} counted as new");
+        Assert.True(f.GcHeapBytes >= 96 * MiB);
     }
 
     [Fact]

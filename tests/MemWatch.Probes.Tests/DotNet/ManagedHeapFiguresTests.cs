@@ -41,6 +41,10 @@ public sealed class ManagedHeapFiguresTests
         Assert.Equal(3UL, f.GcCount);
         Assert.Equal(1UL, f.Gen2GcCount);
         Assert.Equal(300_500_000UL, f.WorkingSetBytes);
+
+        // Survivors of the last GC: 10000 bytes of generations less 1000 of fragmentation.
+        Assert.Equal(123_456_789UL - 9000, f.AllocatedSinceLastGcBytes);
+        Assert.Equal(0UL, (f with { GcHeapBytes = 5000 }).AllocatedSinceLastGcBytes);
     }
 
     [Fact]
@@ -59,6 +63,7 @@ public sealed class ManagedHeapFiguresTests
         Assert.Null(f.FragmentationBytes);
         Assert.Null(f.AllocationRateBytesPerSecond);
         Assert.Null(f.GcCount);
+        Assert.Null(f.AllocatedSinceLastGcBytes);
     }
 
     [Fact]
