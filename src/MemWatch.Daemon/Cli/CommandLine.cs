@@ -71,7 +71,7 @@ internal static class CommandLine
             return null;
         };
 
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup. " + ExitCodesHelp)
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
         {
             pid,
             json,

@@ -65,6 +65,23 @@ public sealed class DotNetCliTests
     }
 
     [Fact]
+    public void Gc_AsAnotherUser_Exit4WithOneLine()
+    {
+        using DotNetTarget target = DotNetTarget.Start();
+        int gen2 = (int)target.Send("stats")["gen2"];
+
+        // nobody may not look into a root process's /proc/PID/root (ptrace access); the GC must not run.
+        MemwatchCli.Result r = MemwatchCli.Run(
+            ["gc", target.Pid.ToString()],
+            prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "env", "HOME=/tmp"]);
+
+        Assert.Equal(4, r.ExitCode);
+        Assert.StartsWith("memwatch: permission denied", r.StandardError);
+        Assert.Single(r.StandardError.TrimEnd().Split('\n'));
+        Assert.Equal(gen2, target.Send("stats")["gen2"]);
+    }
+
+    [Fact]
     public void Inspect_DotNetTarget_JsonCarriesManagedFigures()
     {
         using DotNetTarget target = DotNetTarget.Start();
