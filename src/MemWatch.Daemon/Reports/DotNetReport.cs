@@ -30,7 +30,7 @@ internal sealed record DotNetReport
 
     public double? AllocationRateBytesPerSecond { get; init; }
 
-    /// <summary>Collections during the one-second counter interval.</summary>
+    /// <summary>Collections during the counter interval (half a second).</summary>
     public ulong? GcCount { get; init; }
 
     public ulong? WorkingSetBytes { get; init; }

@@ -65,7 +65,7 @@ public sealed record ManagedHeapFigures
         }
     }
 
-    /// <summary>Length of the counter interval the rates and counts cover.</summary>
+    /// <summary>Length of the counter interval the rates and counts cover; 0 when the runtime sent no alloc-rate.</summary>
     public required double IntervalSeconds { get; init; }
 
     public required DateTimeOffset TakenAt { get; init; }

@@ -129,7 +129,7 @@ public sealed class DotNetProbeTests
         Assert.NotNull(f.FragmentationBytes);
         Assert.NotNull(f.GcCount);
         Assert.True(f.AllocationRateBytesPerSecond >= 0);
-        Assert.InRange(f.IntervalSeconds, 0.5, 5);
+        Assert.InRange(f.IntervalSeconds, 0.1, 5);
         ulong rss = ReadRss(target.Pid);
         Assert.InRange((double)f.WorkingSetBytes!.Value, rss * 0.7, rss * 1.3);
 
@@ -242,7 +242,7 @@ public sealed class DotNetProbeTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed} after the target died");
         Assert.True(target.Workload.HasExited);
         Assert.Equal(0, EventPipeStreamSession.OpenSessions);
-        Assert.DoesNotContain(ThreadNames(), n => n == EventPipeCapture.ThreadName);
+        AssertNoParserThread();
     }
 
     [Fact]
@@ -283,11 +283,16 @@ public sealed class DotNetProbeTests
     private static void AssertNoSessionLeft(int pid, int targetSocketsBefore)
     {
         Assert.Equal(0, EventPipeStreamSession.OpenSessions);
-        Assert.DoesNotContain(ThreadNames(), n => n == EventPipeCapture.ThreadName);
+        AssertNoParserThread();
         Assert.True(
             Poll(() => DotNetTarget.SocketCount(pid) <= targetSocketsBefore, TimeSpan.FromSeconds(30)),
             $"the target still has {DotNetTarget.SocketCount(pid)} sockets, {targetSocketsBefore} before");
     }
+
+    /// <summary>The parser thread is joined before a call returns; the kernel task can take a moment longer to go.</summary>
+    private static void AssertNoParserThread() => Assert.True(
+        Poll(() => !ThreadNames().Contains(EventPipeCapture.ThreadName), TimeSpan.FromSeconds(10)),
+        $"a {EventPipeCapture.ThreadName} thread is still running");
 
     private static List<string> ThreadNames()
     {
