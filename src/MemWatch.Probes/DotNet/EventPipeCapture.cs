@@ -28,7 +28,8 @@ internal static class EventPipeCapture
         TimeSpan maxDuration,
         Action<EventPipeEventSource, Action> subscribe)
     {
-        using var done = new ManualResetEventSlim();
+        // Not disposed: a parser thread that outlived both joins may still set it (Wait uses no kernel handle).
+        var done = new ManualResetEventSlim();
         Exception? parseError = null;
         using EventPipeStreamSession session = EventPipeStreamSession.Start(endpoint, providers, circularBufferMB: 16, maxDuration);
         bool stopping = false;

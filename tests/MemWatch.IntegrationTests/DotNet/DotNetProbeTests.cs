@@ -246,6 +246,33 @@ public sealed class DotNetProbeTests
     }
 
     [Fact]
+    public void Read_StoppedTarget_TimesOutBoundedAndTheTargetRecovers()
+    {
+        using DotNetTarget target = DotNetTarget.Start();
+        DiagnosticEndpoint endpoint = Locate(target.Pid);
+        int socketsBefore = DotNetTarget.SocketCount(target.Pid);
+        Signal(target.Pid, "STOP");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var e = Assert.Throws<DotNetDiagnosticsException>(() => new ManagedHeapReader().Read(endpoint, TimeSpan.FromSeconds(3)));
+
+            Assert.Equal(DotNetDiagnosticsFailure.Timeout, e.Reason);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+            Assert.Equal(0, EventPipeStreamSession.OpenSessions);
+        }
+        finally
+        {
+            Signal(target.Pid, "CONT");
+        }
+
+        // The runtime then finds the request on a closed connection; it must go on serving and not keep the session.
+        Assert.True(Poll(() => DotNetTarget.SocketCount(target.Pid) <= socketsBefore, TimeSpan.FromSeconds(30)));
+        Assert.True(new ManagedHeapReader().Read(endpoint, s_timeout).GcHeapBytes > 0);
+        Assert.StartsWith("OK ", target.Workload.Send("stats"));
+    }
+
+    [Fact]
     public void Read_TargetGone_FailsWithUnreachable()
     {
         DiagnosticEndpoint endpoint;
@@ -349,6 +376,13 @@ public sealed class DotNetProbeTests
             },
             TimeSpan.FromSeconds(30)));
         return found;
+    }
+
+    private static void Signal(int pid, string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
     }
 
     private static void Kill(int pid)
