@@ -7,11 +7,11 @@ namespace MemWatch.Daemon.Cli;
 internal static class CommandLine
 {
     private const string ExitCodesHelp =
-        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied.";
+        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied, 6 not a .NET process (gc).";
 
     private const string RootExitCodesHelp =
         "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied (incl. ptrace refused), "
-        + "5 refused as unsafe (trim: already traced, busy, no safe point, timeout), 6 allocator not supported (trim).";
+        + "5 refused as unsafe (trim: already traced, busy, no safe point, timeout), 6 not supported (trim: an allocator MemWatch cannot ask; gc: not a .NET process).";
 
     private const string TrimExitCodesHelp =
         "Exit codes: 0 released, nothing releasable, or requested; 1 internal error or the allocator reported an error; 2 bad usage; "
@@ -24,6 +24,7 @@ internal static class CommandLine
             "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + RootExitCodesHelp);
         root.Add(Inspect(stdout, cancel));
         root.Add(Trim(stdout));
+        root.Add(Gc(stdout));
         return root;
     }
 
@@ -78,6 +79,21 @@ internal static class CommandLine
         return command;
     }
 
+    private static Command Gc(TextWriter stdout)
+    {
+        Argument<int> pid = PidArgument("The .NET process to collect.");
+        var json = new Option<bool>("--json") { Description = "Write the result as JSON (stable camelCase fields)." };
+        var command = new Command(
+            "gc",
+            "Induce one full blocking GC in a .NET process through its diagnostic socket (as dotnet-gcdump does, without the dump) and show the GC heap before and after. " + ExitCodesHelp)
+        {
+            pid,
+            json,
+        };
+        command.SetAction(r => GcCommand.Run(r.GetValue(pid), r.GetValue(json), stdout));
+        return command;
+    }
+
     private static Command Inspect(TextWriter stdout, CancellationToken cancel)
     {
         Argument<int> pid = PidArgument("The process to inspect.");
@@ -107,7 +123,7 @@ internal static class CommandLine
                 + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
                 + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
         };
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup. " + ExitCodesHelp)
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
         {
             pid,
             json,

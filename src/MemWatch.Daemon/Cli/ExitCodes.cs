@@ -32,4 +32,7 @@ internal static class ExitCodes
         RemoteCallFailure.Unsupported => NotSupported,
         _ => Failure,
     };
+
+    /// <summary><c>memwatch gc</c>: the target is not a .NET process (no diagnostic socket); the same code as any unsupported target.</summary>
+    public const int NotDotNet = NotSupported;
 }

@@ -31,7 +31,7 @@ internal static class InspectCommand
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
         }
 
-        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth);
+        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot);
         if (introspect)
         {
             // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.

@@ -12,6 +12,7 @@ namespace MemWatch.Daemon.Reports;
 [JsonSerializable(typeof(InspectReport))]
 [JsonSerializable(typeof(IReadOnlyList<InspectReport>))]
 [JsonSerializable(typeof(TrimReport))]
+[JsonSerializable(typeof(GcReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext
 {
 }
