@@ -7,13 +7,24 @@ namespace MemWatch.Daemon.Cli;
 internal static class CommandLine
 {
     private const string ExitCodesHelp =
-        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied.";
+        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied, 6 not a .NET process (gc).";
+
+    private const string RootExitCodesHelp =
+        "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 no such process, 4 permission denied (incl. ptrace refused), "
+        + "5 refused as unsafe (trim: already traced, busy, no safe point, timeout), 6 not supported (trim: an allocator MemWatch cannot ask; gc: not a .NET process).";
+
+    private const string TrimExitCodesHelp =
+        "Exit codes: 0 released, nothing releasable, or requested; 1 internal error or the allocator reported an error; 2 bad usage; "
+        + "3 no such process; 4 permission denied (ptrace refused); 5 refused as unsafe (already traced, busy, no safe point, timeout); "
+        + "6 allocator not supported (the message says why).";
 
     public static RootCommand Build(TextWriter stdout, CancellationToken cancel)
     {
         var root = new RootCommand(
-            "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + ExitCodesHelp);
+            "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + RootExitCodesHelp);
         root.Add(Inspect(stdout, cancel));
+        root.Add(Trim(stdout));
+        root.Add(Gc(stdout));
         root.Add(History(stdout));
         return root;
     }
@@ -33,6 +44,56 @@ internal static class CommandLine
             return 0;
         },
     };
+
+    private static Command Trim(TextWriter stdout)
+    {
+        Argument<int> pid = PidArgument("The process whose allocator should give free memory back.");
+        var json = new Option<bool>("--json") { Description = "Write the report as JSON (stable camelCase fields)." };
+        var timeout = new Option<double>("--timeout")
+        {
+            Description = "Longest time one remote call may run in the target before it is abandoned and the thread restored.",
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => 10,
+        };
+        timeout.CustomParser = r =>
+        {
+            if (r.Tokens.Count == 1
+                && double.TryParse(r.Tokens[0].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double s)
+                && s > 0 && s <= 600)
+            {
+                return s;
+            }
+
+            r.AddError("--timeout takes a number of seconds, more than 0 and at most 600");
+            return 0;
+        };
+
+        var command = new Command("trim", "Make a process's allocator return free memory to the system, in the live process through ptrace "
+            + "(glibc malloc_trim(0), jemalloc purge, gperftools tcmalloc ReleaseFreeMemory): statistics before and after, RSS before "
+            + "and after, and the pause each remote call cost the one thread used; other threads keep running. " + TrimExitCodesHelp)
+        {
+            pid,
+            json,
+            timeout,
+        };
+        command.SetAction(r => TrimCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(timeout), stdout));
+        return command;
+    }
+
+    private static Command Gc(TextWriter stdout)
+    {
+        Argument<int> pid = PidArgument("The .NET process to collect.");
+        var json = new Option<bool>("--json") { Description = "Write the result as JSON (stable camelCase fields)." };
+        var command = new Command(
+            "gc",
+            "Induce one full blocking GC in a .NET process through its diagnostic socket (as dotnet-gcdump does, without the dump) and show the GC heap before and after. " + ExitCodesHelp)
+        {
+            pid,
+            json,
+        };
+        command.SetAction(r => GcCommand.Run(r.GetValue(pid), r.GetValue(json), stdout));
+        return command;
+    }
 
     private static Command Inspect(TextWriter stdout, CancellationToken cancel)
     {
@@ -56,13 +117,21 @@ internal static class CommandLine
             return null;
         };
 
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup. " + ExitCodesHelp)
+        var introspect = new Option<bool>("--introspect")
+        {
+            Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
+                + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
+                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
+                + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+        };
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
         {
             pid,
             json,
             watch,
+            introspect,
         };
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel));
+        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect)));
         return command;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MemWatch.Daemon.Reports;
+using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
@@ -7,10 +8,13 @@ using MemWatch.Probes.Snapshots;
 
 namespace MemWatch.Daemon.Cli;
 
-/// <summary><c>memwatch inspect PID [--json] [--watch SECONDS]</c>: one process's memory, by region, with its cgroup.</summary>
+/// <summary><c>memwatch inspect PID [--json] [--watch SECONDS] [--introspect]</c>: one process's memory, by region, with its cgroup.</summary>
 internal static class InspectCommand
 {
-    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel)
+    /// <summary>Longest time one remote call of --introspect may run in the target.</summary>
+    private static readonly TimeSpan s_introspectCallTimeout = TimeSpan.FromSeconds(10);
+
+    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false)
     {
         var fs = ProcFileSystem.Default;
         var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
@@ -27,7 +31,13 @@ internal static class InspectCommand
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
         }
 
-        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth);
+        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot);
+        if (introspect)
+        {
+            // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
+            report = report with { Allocator = report.Allocator.WithIntrospection(AllocatorIntrospection.Read(pid, s_introspectCallTimeout)) };
+        }
+
         stdout.Write(json
             ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
             : InspectReportText.Render(report));

@@ -56,6 +56,9 @@ internal sealed record InspectReport
     /// <summary>Page-fault rates over the --watch window, and the totals since the process started.</summary>
     public FaultsReport? Faults { get; init; }
 
+    /// <summary>Managed figures when the target is a .NET runtime reachable through its diagnostic socket, else null.</summary>
+    public DotNetReport? Dotnet { get; init; }
+
     /// <summary>Readings that could not be taken, each with the reason (e.g. "cgroup: permission denied").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -33,6 +33,7 @@ internal static class InspectReportText
         }
 
         sb.Append(inv, $"   glibc arenas {r.Arenas} besides main   mappings {r.Mappings}").AppendLine();
+        AppendIntrospection(sb, r.Allocator);
 
         if (r.Cgroup is { } cg)
         {
@@ -73,6 +74,23 @@ internal static class InspectReportText
             sb.Append(inv, $"oom_score {score} (adj {r.OomScoreAdj?.ToString(inv) ?? "n/a"})").AppendLine();
         }
 
+        if (r.Dotnet is { } dn)
+        {
+            sb.Append(inv, $".NET GC heap {ByteSize.Format(dn.GcHeapBytes)}  committed {ByteSize.Format(dn.GcCommittedBytes)}");
+            sb.Append(inv, $"  gen0 {ByteSize.Format(dn.Gen0Bytes)} gen1 {ByteSize.Format(dn.Gen1Bytes)} gen2 {ByteSize.Format(dn.Gen2Bytes)}");
+            sb.Append(inv, $" loh {ByteSize.Format(dn.LohBytes)} poh {ByteSize.Format(dn.PohBytes)}  fragmentation {ByteSize.Format(dn.FragmentationBytes)}");
+            sb.Append(inv, $"  since last GC {ByteSize.Format(dn.AllocatedSinceLastGcBytes)}");
+            if (dn.AllocationRateBytesPerSecond is { } rate)
+            {
+                sb.Append("  alloc ").Append(ByteSize.FormatRate(rate));
+            }
+
+            sb.AppendLine();
+            DotNetSplitReport s = dn.Split;
+            sb.Append(inv, $".NET split: managed heap {ByteSize.Format(s.ManagedHeapBytes)}  GC committed free {ByteSize.Format(s.GcCommittedFreeBytes)}");
+            sb.Append(inv, $"  runtime native {ByteSize.Format(s.RuntimeNativeBytes)}  other native {ByteSize.Format(s.OtherNativeBytes)}").AppendLine();
+        }
+
         sb.AppendLine();
         sb.AppendLine(string.Format(inv, "{0,-17}{1,6}{2,12}{3,12}{4,12}{5,12}{6,12}", "REGION", "COUNT", "SIZE", "RSS", "PSS", "PRIV DIRTY", "SWAP"));
         foreach (RegionReport g in r.Regions)
@@ -107,6 +125,27 @@ internal static class InspectReportText
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>The --introspect line: what the allocator said, or why it could not be asked.</summary>
+    private static void AppendIntrospection(StringBuilder sb, AllocatorReport a)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        if (a.IntrospectionError is { } error)
+        {
+            sb.Append(inv, $"allocator not asked ({a.IntrospectionFailure}): {error}").AppendLine();
+        }
+        else if (a.Source is { } source)
+        {
+            sb.Append(inv, $"allocator says ({source}, longest pause {a.PauseMicroseconds} µs over {a.RemoteCalls} calls): in use {ByteSize.Format(a.InUseBytes)}");
+            sb.Append(inv, $"  free {ByteSize.Format(a.FreeBytes)}  releasable {ByteSize.Format(a.ReleasableBytes)}  from system {ByteSize.Format(a.SystemBytes)}");
+            if (a.Arenas is { } arenas)
+            {
+                sb.Append(inv, $"  arenas {arenas}");
+            }
+
+            sb.AppendLine();
+        }
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..(max - 3)] + "...";

@@ -11,6 +11,8 @@ namespace MemWatch.Daemon.Reports;
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(InspectReport))]
 [JsonSerializable(typeof(IReadOnlyList<InspectReport>))]
+[JsonSerializable(typeof(TrimReport))]
+[JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(HistoryReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext
 {

@@ -23,6 +23,9 @@ public sealed class AllocatorConnection : IDisposable
 
     public int Pid => _session?.Pid ?? 0;
 
+    /// <summary>The target thread the last remote call ran on (0 before any call or for an unsupported allocator).</summary>
+    public int Tid => _session?.Tid ?? 0;
+
     /// <summary>
     /// Resolves <paramref name="pid"/>'s allocator and, when it is supported, opens a remote-call session on it.
     /// </summary>

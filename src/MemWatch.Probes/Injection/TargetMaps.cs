@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using MemWatch.Probes.Parsing;
 using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Probes.Injection;
@@ -46,46 +45,20 @@ internal sealed class TargetMaps
     public static TargetMaps Parse(ReadOnlySpan<byte> text, string source)
     {
         var list = new List<TargetMapping>();
-        var reader = new LineReader(text);
-        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        foreach (MappingHeader m in ProcMaps.Parse(text, source))
         {
-            if (line.IsEmpty)
-            {
-                continue;
-            }
-
-            ReadOnlySpan<byte> rest = line;
-            ReadOnlySpan<byte> range = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> perms = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> offset = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> device = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> inode = ByteParsing.NextField(ref rest);
-            int dash = range.IndexOf((byte)'-');
-            if (dash <= 0
-                || !ByteParsing.TryParseHex(range[..dash], out ulong start)
-                || !ByteParsing.TryParseHex(range[(dash + 1)..], out ulong end)
-                || end < start
-                || perms.Length != 4
-                || !ByteParsing.TryParseHex(offset, out ulong fileOffset)
-                || device.IndexOf((byte)':') <= 0
-                || !ByteParsing.TryParseUInt64(inode, out ulong inodeNumber))
-            {
-                throw new ProcParseException(source, reader.LineNumber, $"malformed maps line: '{ByteParsing.Excerpt(line)}'");
-            }
-
-            bool exec = perms[2] == (byte)'x';
-            ReadOnlySpan<byte> path = ByteParsing.TrimSpaces(rest);
-            bool keepPath = !path.IsEmpty && (exec || path.SequenceEqual("[stack]"u8));
+            bool exec = (m.Permissions & MappingPermissions.Execute) != 0;
+            bool keepPath = !m.Path.IsEmpty && (exec || m.Path.SequenceEqual("[stack]"u8));
             list.Add(new TargetMapping(
-                start,
-                end,
-                perms[0] == (byte)'r',
-                perms[1] == (byte)'w',
+                m.StartAddress,
+                m.EndAddress,
+                (m.Permissions & MappingPermissions.Read) != 0,
+                (m.Permissions & MappingPermissions.Write) != 0,
                 exec,
-                fileOffset,
-                inodeNumber,
-                exec ? Encoding.ASCII.GetString(device) : null,
-                keepPath ? Encoding.UTF8.GetString(path) : null));
+                m.Offset,
+                m.Inode,
+                exec ? m.FormatDevice() : null,
+                keepPath ? Encoding.UTF8.GetString(m.Path) : null));
         }
 
         return new TargetMaps([.. list]);

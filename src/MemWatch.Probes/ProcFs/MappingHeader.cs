@@ -57,6 +57,9 @@ public readonly ref struct MappingHeader
 
     public ulong SizeBytes => EndAddress - StartAddress;
 
+    /// <summary>The device column as the kernel prints it (<c>%02x:%02x</c>), e.g. <c>fe:00</c>.</summary>
+    public string FormatDevice() => $"{DeviceMajor:x2}:{DeviceMinor:x2}";
+
     public bool IsShared => (Permissions & MappingPermissions.Shared) != 0;
 
     /// <summary>No backing file: an empty path or an <c>[anon:name]</c> tag (prctl PR_SET_VMA_ANON_NAME).</summary>

@@ -1,4 +1,4 @@
-using MemWatch.Probes.Parsing;
+using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Probes.Symbols;
 
@@ -11,41 +11,15 @@ internal readonly record struct MappedFile(ulong Start, ulong End, ulong FileOff
     public static List<MappedFile> ParseMaps(ReadOnlySpan<byte> text, string source)
     {
         var list = new List<MappedFile>();
-        var reader = new LineReader(text);
-        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        foreach (MappingHeader m in ProcMaps.Parse(text, source))
         {
-            ReadOnlySpan<byte> rest = line;
-            ReadOnlySpan<byte> range = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> perms = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> offset = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> device = ByteParsing.NextField(ref rest);
-            ReadOnlySpan<byte> inode = ByteParsing.NextField(ref rest);
-            if (range.IsEmpty && perms.IsEmpty)
+            if (m.Inode == 0 || m.Path.IsEmpty || m.Path[0] != (byte)'/')
             {
                 continue;
             }
 
-            int dash = range.IndexOf((byte)'-');
-            if (dash <= 0
-                || !ByteParsing.TryParseHex(range[..dash], out ulong start)
-                || !ByteParsing.TryParseHex(range[(dash + 1)..], out ulong end)
-                || end < start
-                || perms.Length != 4
-                || !ByteParsing.TryParseHex(offset, out ulong fileOffset)
-                || device.IndexOf((byte)':') <= 0
-                || !ByteParsing.TryParseUInt64(inode, out ulong inodeNumber))
-            {
-                throw new ProcParseException(source, reader.LineNumber, $"not a maps line: '{ByteParsing.Excerpt(line)}'");
-            }
-
-            ReadOnlySpan<byte> path = ByteParsing.TrimSpaces(rest);
-            if (inodeNumber == 0 || path.IsEmpty || path[0] != (byte)'/')
-            {
-                continue;
-            }
-
-            list.Add(new MappedFile(start, end, fileOffset, perms[2] == (byte)'x',
-                System.Text.Encoding.ASCII.GetString(device), inodeNumber, System.Text.Encoding.UTF8.GetString(path)));
+            list.Add(new MappedFile(m.StartAddress, m.EndAddress, m.Offset, (m.Permissions & MappingPermissions.Execute) != 0,
+                m.FormatDevice(), m.Inode, System.Text.Encoding.UTF8.GetString(m.Path)));
         }
 
         return list;

@@ -97,10 +97,27 @@ public sealed class Workload : IDisposable
         TimeSpan? readyTimeout = null)
     {
         string exe = Build(source, extraFlags);
+        return StartExecutable($"\"{exe}\"", arguments, environment, readyTimeout, source);
+    }
+
+    /// <summary>Starts an already built workload (a shell command word, quoted as needed) and waits for READY.</summary>
+    /// <param name="command">What the shell runs, e.g. <c>"/path/exe"</c> or <c>dotnet "/path/app.dll"</c>.</param>
+    /// <param name="arguments">Appended to <paramref name="command"/>.</param>
+    /// <param name="environment">Extra environment variables.</param>
+    /// <param name="readyTimeout">How long to wait for READY (60 s by default).</param>
+    /// <param name="label">Names the workload in error messages.</param>
+    public static Workload StartExecutable(
+        string command,
+        string arguments = "",
+        IDictionary<string, string>? environment = null,
+        TimeSpan? readyTimeout = null,
+        string? label = null)
+    {
+        string source = label ?? command;
 
         // A non-interactive shell gives an asynchronous command /dev/null as stdin (dash does so before the
         // command's own redirections): keep the pipe on fd 3 and hand it back explicitly.
-        string script = $"exec 3<&0; \"{exe}\" {arguments} <&3 3<&- & echo \"PID $!\"; wait $!";
+        string script = $"exec 3<&0; {command} {arguments} <&3 3<&- & echo \"PID $!\"; wait $!";
         var psi = new ProcessStartInfo("/bin/sh")
         {
             RedirectStandardInput = true,

@@ -61,6 +61,7 @@ public sealed class InjectionReaderTests
         Assert.Equal(0x7f047f832000UL, libc.End);
         Assert.Equal(0x26000UL, libc.Offset);
         Assert.Equal(332096UL, libc.Inode);
+        Assert.Equal("fe:00", libc.Device);
         TargetMapping? stack = maps.Find(0x7ffde52f4ff8);
         Assert.NotNull(stack);
         Assert.True(stack.Value.IsMainStack);
@@ -68,6 +69,20 @@ public sealed class InjectionReaderTests
         Assert.Null(maps.Find(0x1000));
         Assert.Equal(libc, maps.Find(0x7f047f6dc000));
         Assert.NotEqual(libc.Start, maps.Find(0x7f047f832000)?.Start); // End is exclusive
+    }
+
+    [Fact]
+    public void MappedFileParseMaps_Capture_FileBackedLinesOnlyLikeAwk()
+    {
+        // awk '$5 != 0 && $6 ~ /^\//' on the capture: 15 file-backed lines, 3 of them executable.
+        List<MemWatch.Probes.Symbols.MappedFile> files = MemWatch.Probes.Symbols.MappedFile.ParseMaps(Bytes("inject_target.maps"), "inject_target.maps");
+        Assert.Equal(15, files.Count);
+        Assert.Equal(3, files.Count(f => f.Executable));
+        MemWatch.Probes.Symbols.MappedFile libcText = files.Single(f => f.Executable && f.Path.EndsWith("libc.so.6", StringComparison.Ordinal));
+        Assert.Equal(0x7f047f6dc000UL, libcText.Start);
+        Assert.Equal(0x26000UL, libcText.FileOffset);
+        Assert.Equal("fe:00", libcText.Device);
+        Assert.Equal("/usr/lib/x86_64-linux-gnu/libc.so.6", libcText.Path);
     }
 
     [Fact]
@@ -80,6 +95,7 @@ public sealed class InjectionReaderTests
             ("inject_target.traced.status", b => ThreadStatus.Parse(b, "fuzz")),
             ("inject_target.vec.stat", b => ThreadStat.ParseState(b, "fuzz")),
             ("inject_target.maps", b => TargetMaps.Parse(b, "fuzz").Find((ulong)random.NextInt64())),
+            ("inject_target.maps", b => MemWatch.Probes.Symbols.MappedFile.ParseMaps(b, "fuzz")),
         ];
         int cases = 0;
         foreach ((string name, Action<byte[]> parse) in readers)
@@ -101,7 +117,7 @@ public sealed class InjectionReaderTests
             }
         }
 
-        Assert.Equal(6000, cases);
+        Assert.Equal(7500, cases);
     }
 
     private static byte[] Mutate(byte[] original, Random random, int i)

@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text.Json;
+using MemWatch.Daemon.Reports;
+using MemWatch.Probes.DotNet;
+using MemWatch.Probes.ProcFs;
+
+namespace MemWatch.Daemon.Cli;
+
+/// <summary><c>memwatch gc PID [--json]</c>: induce one full blocking GC in a .NET process and show what it freed.</summary>
+internal static class GcCommand
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
+
+    public static int Run(int pid, bool json, TextWriter stdout)
+    {
+        DiagnosticEndpoint endpoint = Locate(pid);
+        ulong? rssBefore = Rss(pid);
+        GcTriggerResult result;
+        try
+        {
+            result = new GcTrigger().Trigger(endpoint, s_timeout);
+        }
+        catch (DotNetDiagnosticsException e)
+        {
+            throw ToCliException(pid, e);
+        }
+
+        var report = new GcReport
+        {
+            Pid = pid,
+            Result = result.ReclaimedBytes > 0 ? "released" : "requested",
+            HeapBeforeBytes = result.HeapBeforeBytes,
+            HeapAfterBytes = result.HeapAfterBytes,
+            ReclaimedBytes = result.ReclaimedBytes,
+            CommittedBeforeBytes = result.CommittedBeforeBytes,
+            CommittedAfterBytes = result.CommittedAfterBytes,
+            RssBeforeBytes = rssBefore,
+            RssAfterBytes = Rss(pid),
+            GcObserved = result.GcObserved,
+            PauseMilliseconds = result.PauseDuration?.TotalMilliseconds,
+            DurationMilliseconds = result.Duration.TotalMilliseconds,
+        };
+        stdout.Write(json
+            ? JsonSerializer.Serialize(report, ReportJsonContext.Default.GcReport) + Environment.NewLine
+            : Render(report));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The diagnostic endpoint of a .NET process, or the CLI error for a missing or non-.NET process.</summary>
+    internal static DiagnosticEndpoint Locate(int pid)
+    {
+        try
+        {
+            if (new DiagnosticEndpointLocator().TryLocate(pid, out DiagnosticEndpoint? endpoint))
+            {
+                return endpoint;
+            }
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.PermissionDenied, $"permission denied looking into /proc/{pid}/root: run as the process's user or as root");
+        }
+
+        if (!Directory.Exists(ProcFileSystem.Default.ProcessDirectory(pid)))
+        {
+            throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+        }
+
+        throw new CliException(ExitCodes.NotDotNet, $"not a .NET process: {pid} has no diagnostic socket (or runs with DOTNET_EnableDiagnostics=0)");
+    }
+
+    internal static CliException ToCliException(int pid, DotNetDiagnosticsException e) => e.Reason switch
+    {
+        DotNetDiagnosticsFailure.PermissionDenied => new CliException(ExitCodes.PermissionDenied, $"permission denied on the diagnostic socket of {pid}: run as its user or as root"),
+        DotNetDiagnosticsFailure.Unreachable when !Directory.Exists(ProcFileSystem.Default.ProcessDirectory(pid))
+            => new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited)"),
+        _ => new CliException(ExitCodes.Failure, $".NET diagnostics of {pid} failed: {e.Message}"),
+    };
+
+    private static ulong? Rss(int pid) =>
+        ProcStatus.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStatus? status) ? status.VmRssBytes : null;
+
+    private static string Render(GcReport r)
+    {
+        CultureInfo inv = CultureInfo.InvariantCulture;
+        var text = new System.Text.StringBuilder();
+        text.Append(inv, $"pid {r.Pid}: full blocking GC {(r.GcObserved ? "ran" : "requested (no GC event seen)")}");
+        if (r.PauseMilliseconds is { } pause)
+        {
+            text.Append(inv, $", pause {pause:0.0} ms");
+        }
+
+        text.AppendLine();
+        text.Append(inv, $"GC heap {ByteSize.Format(r.HeapBeforeBytes)} -> {ByteSize.Format(r.HeapAfterBytes)} (freed {ByteSize.Format(r.ReclaimedBytes)})");
+        text.Append(inv, $"  committed {ByteSize.Format(r.CommittedBeforeBytes)} -> {ByteSize.Format(r.CommittedAfterBytes)}");
+        text.Append(inv, $"  RSS {ByteSize.Format(r.RssBeforeBytes)} -> {ByteSize.Format(r.RssAfterBytes)}").AppendLine();
+        return text.ToString();
+    }
+}
