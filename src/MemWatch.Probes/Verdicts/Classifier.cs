@@ -216,6 +216,13 @@ public static class Classifier
                     }
                 }
 
+                // mallinfo2 is read before malloc_info, whose own large request consolidates the borrowed thread's
+                // fastbins: fsmblks is the fastbin figure as the application left it.
+                if (s.Properties.TryGetValue("mallinfo2.fsmblks", out ulong fsmblks))
+                {
+                    fast = Math.Max(fast, fsmblks);
+                }
+
                 string split = Invariant($"free split: fastbins {Bytes(fast)}, bins {Bytes(bins)}, tops {Bytes(top)}; {Bytes(nonMain)} in {nonMainArenas} non-main arenas");
                 double hblkDrop = input.EarliestStatistics is { } e && e.Properties.TryGetValue("mallinfo2.hblkhd", out ulong h0)
                     && s.Properties.TryGetValue("mallinfo2.hblkhd", out ulong h1) ? (double)h0 - h1 : 0;
@@ -224,12 +231,12 @@ public static class Classifier
                     return (RetentionMechanismKind.MmapThresholdRaised, Invariant($"mmapped chunks fell by {Bytes(hblkDrop)} (mallinfo2.hblkhd) while the heaps hold {Bytes(free)} free: blocks that were mmapped now come from the heap and stay; {split}"));
                 }
 
-                if (nonMainArenas >= 2 && nonMain >= fast && nonMain >= bins)
+                if (nonMainArenas >= 2 && nonMain >= o.DominantShare * free)
                 {
                     return (RetentionMechanismKind.ArenaProliferation, Invariant($"{Bytes(nonMain)} free ({Percent(nonMain / Math.Max(1, free))}) sits in {nonMainArenas} non-main arenas; {split}"));
                 }
 
-                if (fast >= bins + top)
+                if (fast >= o.DominantShare * free)
                 {
                     return (RetentionMechanismKind.FastbinTcacheHoard, Invariant($"{Bytes(fast)} free in fastbins ({Percent(fast / Math.Max(1, free))} of free; mallinfo2.fsmblks), never coalesced; {split}"));
                 }

@@ -1,6 +1,7 @@
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
 using MemWatch.Probes.Snapshots;
 
@@ -51,6 +52,23 @@ public sealed record ClassifierInput
 
     /// <summary>The allocator: <see cref="Allocator"/>, else the one <see cref="Layout"/> detected, else unknown.</summary>
     public AllocatorKind EffectiveAllocator => Allocator ?? Layout?.Allocator.Kind ?? AllocatorKind.Unknown;
+
+    /// <summary>
+    /// This input with the effective parameters of its allocator, resolved from the process's environment (the daemon
+    /// reads <c>/proc/PID/environ</c> once per process: it does not change).
+    /// </summary>
+    public ClassifierInput WithAllocatorParameters(ProcEnviron environment, int onlineCpus)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        Func<string, string?> lookup = name => environment.TryGetValue(name, out string? v) ? v : null;
+        return EffectiveAllocator switch
+        {
+            AllocatorKind.Glibc => this with { Glibc = GlibcMallocParameters.FromEnvironment(lookup, onlineCpus) },
+            AllocatorKind.Jemalloc => this with { Jemalloc = JemallocParameters.FromEnvironment(lookup, onlineCpus) },
+            AllocatorKind.GperftoolsTcmalloc or AllocatorKind.GoogleTcmalloc => this with { Tcmalloc = TcmallocParameters.FromEnvironment(lookup) },
+            _ => this,
+        };
+    }
 
     /// <summary>The input for a window ending in <paramref name="latest"/> (a full snapshot gives the region model).</summary>
     public static ClassifierInput From(ProcessSnapshot latest, SampleWindow window, WindowGrowth growth) => new()

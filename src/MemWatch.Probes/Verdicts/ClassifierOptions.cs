@@ -41,6 +41,9 @@ public sealed record ClassifierOptions
     /// </summary>
     public double MmapShiftShare { get; init; } = 0.5;
 
+    /// <summary>A mechanism is named when the bytes it holds are at least this share of the allocator's free bytes (checked in the order of docs/verdicts.md).</summary>
+    public double DominantShare { get; init; } = 0.5;
+
     /// <summary>glibc bins: free bytes the trim model can release at or above this share mean a pinned top (big free chunks); below, fragmentation.</summary>
     public double PinnedReleasableShare { get; init; } = 0.5;
 
