@@ -18,20 +18,43 @@ internal static class InspectCommand
 
         SampleWindow? window = null;
         WindowGrowth? growth = null;
+        VerdictReport? verdict = null;
+        ForecastReport? forecast = null;
         if (watchSeconds is { } seconds)
         {
+            ProcessSnapshot earliest = snapshot;
             window = Watch(reader, snapshot, seconds, cancel);
-            growth = new GrowthAnalyzer().Analyze(window);
 
             // The report describes the end of the window.
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
+            window.Add(snapshot.ToSample());
+            growth = new GrowthAnalyzer().Analyze(window);
+
+            var buffer = new FileBuffer();
+            verdict = VerdictReportBuilder.Build(VerdictReportBuilder.Classify(earliest, snapshot, window, growth, ReadEnvironment(fs, pid, buffer)));
+            forecast = VerdictReportBuilder.BuildForecast(snapshot, growth,
+                Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null,
+                PressureStall.TryReadSystem(fs, buffer, out PressureStall? psi) ? psi : null);
         }
 
-        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth);
+        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth) with { Verdict = verdict, Forecast = forecast };
         stdout.Write(json
             ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
             : InspectReportText.Render(report));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The environment for the allocator's effective parameters; null (defaults) when it cannot be read.</summary>
+    private static ProcEnviron? ReadEnvironment(ProcFileSystem fs, int pid, FileBuffer buffer)
+    {
+        try
+        {
+            return ProcEnviron.TryRead(fs, pid, buffer, out ProcEnviron? e) ? e : null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Samples the cheap counters over the window: about 20 samples, at most one every 200 ms.</summary>

@@ -182,9 +182,14 @@ public static class Classifier
         var remedies = new List<RetentionRemedy>();
         foreach (RetentionMechanism m in model)
         {
-            if (mechanism is { } k ? m.Kind == k : remedies.Count == 0 && m.Remedies.Count > 0)
+            if (mechanism is { } k && m.Kind == k)
             {
                 remedies.AddRange(m.Remedies);
+            }
+            else if (mechanism is null && remedies.Count == 0 && m.Remedies.FirstOrDefault(r => r.Live) is { } live)
+            {
+                // Mechanism unknown: only the allocator's general release call, without a mechanism's promise.
+                remedies.Add(live with { ExpectedEffect = "returns the free pages the allocator holds, if retention it is; how much depends on the mechanism, which introspection would name" });
             }
         }
 
