@@ -65,6 +65,15 @@ public sealed class VerdictScenarioTests
     }
 
     [Fact]
+    public void EveryOther2KiBBlockFreed_Fragmentation()
+    {
+        using Workload w = Workload.Start("scenarios/fragmented_heap.c");
+        ScenarioOutcome o = ScenarioRunner.Run("fragmentation: every other 2 KiB block of 128 MiB freed", w, Baseline, new ScenarioStep("burst 128", Plateau));
+        AssertVerdict(o.Passive, VerdictKind.AllocatorRetention, null, o);
+        AssertVerdict(o.Introspected, VerdictKind.AllocatorRetention, RetentionMechanismKind.Fragmentation, o);
+    }
+
+    [Fact]
     public void SteadyLeak_4MiBPerSecond_Leak()
     {
         using Workload w = Workload.Start("scenarios/steady_leak.c", "4096");
