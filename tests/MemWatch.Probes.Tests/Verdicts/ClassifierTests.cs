@@ -5,11 +5,12 @@ using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
 using MemWatch.Probes.Tests.Support;
 using MemWatch.Probes.Verdicts;
+using Xunit.Abstractions;
 
 namespace MemWatch.Probes.Tests.Verdicts;
 
 /// <summary>The classifier's rules on synthetic windows, synthetic allocator figures and a captured glibc layout.</summary>
-public sealed class ClassifierTests
+public sealed class ClassifierTests(ITestOutputHelper output)
 {
     private const ulong MiB = 1UL << 20;
 
@@ -280,6 +281,27 @@ public sealed class ClassifierTests
         // A trim that stayed returned changes nothing.
         Verdict kept = Classifier.Classify(input with { LastTrim = trim with { RefaultedBytes = 5 * MiB, RefaultedFraction = 0.05 } });
         Assert.Equal("malloc_trim(0)", kept.Recommendations[0].Action);
+    }
+
+    [Fact]
+    public void Classify_StableAndPassiveLeak_AllocateOnlyTheVerdictAndItsLines()
+    {
+        // Runs per target per analyzer tick: the window is read in place, only the verdict and its text are allocated.
+        ClassifierInput stable = Input(Window(200, t => 200 * MiB, faultsPerSecond: 0));
+        ClassifierInput leak = Input(Window(200, t => 100 * MiB + (ulong)(t * 2 * MiB), faultsPerSecond: 512));
+        Classifier.Classify(stable);
+        Classifier.Classify(leak);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Classifier.Classify(stable);
+        long stableBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        Classifier.Classify(leak);
+        long leakBytes = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        output.WriteLine($"stable verdict: {stableBytes} B allocated; passive leak verdict: {leakBytes} B");
+        Assert.InRange(stableBytes, 1, 4096);
+        Assert.InRange(leakBytes, 1, 8192);
     }
 
     [Fact]
