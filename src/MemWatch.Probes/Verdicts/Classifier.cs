@@ -121,16 +121,20 @@ public static class Classifier
 
         if (input.LatestStatistics is { } stats && stats.FreeBytes is { } free)
         {
-            string allocatorLine = Invariant($"{stats.Allocator}: {Bytes(free)} free ({Percent(free / Math.Max(1, anon))} of anonymous RSS {Bytes(anon)}), {Bytes(stats.InUseBytes ?? 0)} in use{InUseTrend(input, f)}");
-            if (free >= o.MinRetainedBytes && free >= o.RetainedShareOfAnon * anon)
+            // glibc counts pages an earlier trim returned as free: only what anonymous RSS can hold beyond the
+            // in-use bytes is resident.
+            double inUse = stats.InUseBytes ?? 0;
+            double retained = Math.Min(free, Math.Max(0, anon - inUse));
+            string allocatorLine = Invariant($"{stats.Allocator}: {Bytes(free)} free, of which at most {Bytes(retained)} resident ({Percent(retained / Math.Max(1, anon))} of anonymous RSS {Bytes(anon)}); {Bytes(inUse)} in use{InUseTrend(input, f)}");
+            if (retained >= o.MinRetainedBytes && retained >= o.RetainedShareOfAnon * anon)
             {
                 return Retention(input, o, stats, o.IntrospectedRetentionConfidence,
-                    Invariant($"The allocator holds {Bytes(free)} of freed memory, {Percent(free / Math.Max(1, anon))} of anonymous RSS, while in-use is flat: allocator retention, not a leak."),
+                    Invariant($"The allocator holds {Bytes(retained)} of freed memory resident, {Percent(retained / Math.Max(1, anon))} of anonymous RSS, while in-use is flat: allocator retention, not a leak."),
                     [allocatorLine, levelLine, quietLine]);
             }
 
             return new Verdict(VerdictKind.Stable, null, o.IntrospectedStableConfidence,
-                Invariant($"No significant growth, and the allocator holds little free memory ({Bytes(free)})."),
+                Invariant($"No significant growth, and the allocator holds little free memory resident ({Bytes(retained)})."),
                 [levelLine, allocatorLine],
                 [], null, true);
         }
@@ -315,6 +319,12 @@ public static class Classifier
         {
             Invariant($"the last trim released {Bytes(trim.ReleasedBytes)}; {Percent(trim.RefaultedFraction)} came back within {Duration(trim.ObservedSeconds)} ({trim.MinorFaultsSince} minor faults), half of it within {when}"),
         };
+
+        // For a leak or a working set a re-faulted trim is expected; the advice about settings is for retention.
+        if (v.Kind != VerdictKind.AllocatorRetention)
+        {
+            return v with { Evidence = evidence };
+        }
 
         // Re-faulted trims cost faults and gain nothing: restart-time settings go first, live calls last.
         var remedies = new List<RetentionRemedy>(v.Recommendations.Count + 1)

@@ -305,6 +305,29 @@ public sealed class ClassifierTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Classify_FreeBytesAlreadyTrimmed_StableNotRetention()
+    {
+        // After malloc_trim glibc still counts 150 MiB as free, but anonymous RSS (36 MiB) holds little beyond in-use.
+        AllocatorStatistics stats = Glibc(inUse: 30 * MiB, arenas: [Arena(0, 0, 150 * MiB, 64 * 1024)], fsmblks: 0, releasableWithoutFastbins: 150 * MiB);
+        ClassifierInput input = Input(Window(40, t => 40 * MiB, faultsPerSecond: 0)) with { LatestStatistics = stats };
+
+        Assert.Equal(VerdictKind.Stable, Classifier.Classify(input).Kind);
+    }
+
+    [Fact]
+    public void Classify_LeakWhoseLastTrimWasRefaulted_KeepsLeakAdviceAndAddsEvidence()
+    {
+        var trim = new TrimEfficacy(0, 100 * MiB, 90 * MiB, 0.9, 120, 23040, 600);
+        ClassifierInput input = Input(Window(40, t => 100 * MiB + (ulong)(t * 2 * MiB), faultsPerSecond: 512)) with { LastTrim = trim };
+
+        Verdict v = Classifier.Classify(input);
+
+        Assert.Equal(VerdictKind.Leak, v.Kind);
+        Assert.DoesNotContain(v.Recommendations, r => r.Action.StartsWith("stop trimming", StringComparison.Ordinal));
+        Assert.Contains(v.Evidence, e => e.StartsWith("the last trim released", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void VerdictKindNames_RoundTrip()
     {
         for (int i = 0; i < VerdictKindNames.Count; i++)
