@@ -250,10 +250,16 @@ public static class Classifier
                     return (RetentionMechanismKind.FastbinTcacheHoard, Invariant($"{Bytes(fast)} free in fastbins ({Percent(fast / Math.Max(1, free))} of free; mallinfo2.fsmblks), never coalesced; {split}"));
                 }
 
+                // A pinned top leaves a few large free chunks below a live one; fragmentation leaves many pieces
+                // between live chunks. Without the chunk counts, whether the pieces hold whole pages decides.
                 ulong releasable = s.TrimEstimate?.ReleasableWithoutFastbinsBytes ?? 0;
-                return releasable >= o.PinnedReleasableShare * bins
-                    ? (RetentionMechanismKind.TopChunkPinned, Invariant($"{Bytes(bins)} free in bins below the top chunk ({Bytes(top)}): live chunks above pin it; malloc_trim would return about {Bytes(releasable)}; {split}"))
-                    : (RetentionMechanismKind.Fragmentation, Invariant($"{Bytes(bins)} free in bins but only {Bytes(releasable)} in whole pages: free space is split between live chunks; {split}"));
+                ulong chunks = BinChunks(s.MallocInfo);
+                double average = chunks > 0 ? (double)bins / chunks : double.NaN;
+                bool pinned = double.IsNaN(average) ? releasable >= o.PinnedReleasableShare * bins : average >= o.FragmentMaxAverageChunkBytes;
+                string pieces = double.IsNaN(average) ? "" : Invariant($" in {chunks} chunks of {Bytes(average)} on average");
+                return pinned
+                    ? (RetentionMechanismKind.TopChunkPinned, Invariant($"{Bytes(bins)} free in bins{pieces} below the top chunk ({Bytes(top)}): live chunks above pin it; malloc_trim would return about {Bytes(releasable)}; {split}"))
+                    : (RetentionMechanismKind.Fragmentation, Invariant($"{Bytes(bins)} free in bins{pieces}, split between live chunks; malloc_trim would return about {Bytes(releasable)} of it in whole pages; {split}"));
             }
 
             case AllocatorKind.Jemalloc:
@@ -285,6 +291,29 @@ public static class Classifier
         }
 
         static double Get(AllocatorStatistics s, string key) => s.Properties.TryGetValue(key, out ulong v) ? v : 0;
+    }
+
+    /// <summary>Free chunks in regular and unsorted bins over every arena; 0 when malloc_info was not read.</summary>
+    private static ulong BinChunks(MallocInfoXml? info)
+    {
+        ulong count = 0;
+        if (info is null)
+        {
+            return 0;
+        }
+
+        foreach (MallocInfoHeap h in info.Heaps)
+        {
+            foreach (MallocInfoBin b in h.Bins)
+            {
+                if (b.Kind != MallocInfoBinKind.Fast)
+                {
+                    count += b.Count;
+                }
+            }
+        }
+
+        return count;
     }
 
     private static IReadOnlyList<RetentionMechanism> Mechanisms(ClassifierInput input) => input.EffectiveAllocator switch

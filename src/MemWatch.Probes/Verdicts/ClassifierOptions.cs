@@ -44,7 +44,13 @@ public sealed record ClassifierOptions
     /// <summary>A mechanism is named when the bytes it holds are at least this share of the allocator's free bytes (checked in the order of docs/verdicts.md).</summary>
     public double DominantShare { get; init; } = 0.5;
 
-    /// <summary>glibc bins: free bytes the trim model can release at or above this share mean a pinned top (big free chunks); below, fragmentation.</summary>
+    /// <summary>
+    /// glibc bins: free chunks (regular and unsorted bins, from malloc_info) smaller than this on average are
+    /// fragmentation (pieces between live chunks); larger, a pinned top (large free chunks below a live one).
+    /// </summary>
+    public double FragmentMaxAverageChunkBytes { get; init; } = 256 * 1024;
+
+    /// <summary>glibc bins, when malloc_info's chunk counts are missing: free bytes the trim model can release at or above this share mean a pinned top; below, fragmentation.</summary>
     public double PinnedReleasableShare { get; init; } = 0.5;
 
     /// <summary>Trim efficacy: a release whose bytes came back at or above this fraction is "re-faulted".</summary>

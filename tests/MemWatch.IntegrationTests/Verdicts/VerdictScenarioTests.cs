@@ -74,6 +74,15 @@ public sealed class VerdictScenarioTests
     }
 
     [Fact]
+    public void Seed004_100KiBHolesBetween64KiBPoolBlocks_Fragmentation()
+    {
+        using Workload w = Workload.Start("scenarios/pool_64k_fragments.c");
+        ScenarioOutcome o = ScenarioRunner.Run("seed 004 pool: 100 KiB holes between live 64 KiB pool blocks", w, Baseline, new ScenarioStep("burst 160", Plateau));
+        AssertVerdict(o.Passive, VerdictKind.AllocatorRetention, null, o);
+        AssertVerdict(o.Introspected, VerdictKind.AllocatorRetention, RetentionMechanismKind.Fragmentation, o);
+    }
+
+    [Fact]
     public void SteadyLeak_4MiBPerSecond_Leak()
     {
         using Workload w = Workload.Start("scenarios/steady_leak.c", "4096");

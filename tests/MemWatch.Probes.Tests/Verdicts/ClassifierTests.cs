@@ -125,6 +125,25 @@ public sealed class ClassifierTests(ITestOutputHelper output)
         Assert.Equal(expected, Classifier.Classify(input).Mechanism);
     }
 
+    [Theory]
+    [InlineData(1UL, RetentionMechanismKind.TopChunkPinned)]
+    [InlineData(1000UL, RetentionMechanismKind.Fragmentation)]
+    public void Classify_GlibcBinsWithMallocInfoCounts_AverageFreeChunkDecides(ulong chunks, RetentionMechanismKind expected)
+    {
+        // 100 MiB in one chunk below a live one, or in 1000 holes of 100 KiB (each holding whole pages a trim returns).
+        var heap = new MallocInfoHeap(0, [new MallocInfoBin(0, 0, 100 * MiB, chunks, MallocInfoBinKind.Regular)], 0, 0, chunks + 1, 100 * MiB + 64 * 1024,
+            111 * MiB, 111 * MiB, null, null, null);
+        var info = new MallocInfoXml([heap], 0, 0, chunks + 1, 100 * MiB + 64 * 1024, 0, 0, 111 * MiB, 111 * MiB);
+        AllocatorStatistics stats = Glibc(inUse: 10 * MiB, arenas: [Arena(0, 0, 100 * MiB, 64 * 1024)], fsmblks: 0, releasableWithoutFastbins: 95 * MiB)
+            with { MallocInfo = info };
+        ClassifierInput input = Input(Window(40, t => 115 * MiB, faultsPerSecond: 0)) with { LatestStatistics = stats };
+
+        Verdict v = Classifier.Classify(input);
+
+        Assert.Equal(expected, v.Mechanism);
+        Assert.Contains(v.Evidence, e => e.Contains(chunks + " chunks of", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Classify_GlibcMmappedChunksTurnedIntoHeapFree_MmapThresholdRaised()
     {
