@@ -65,6 +65,20 @@ public static class Classifier
             }
         }
 
+        // Without the runtime's figures, the region model's gc-heap mappings at both ends of the window show it.
+        if (input.Managed is null && input.EarliestLayout is { } early && input.Layout is { } late)
+        {
+            double gcRss = (double)late[RegionKind.GcHeap].RssBytes - early[RegionKind.GcHeap].RssBytes;
+            if (gcRss >= o.ExplainingShare * f.RssGrowth)
+            {
+                return new Verdict(VerdictKind.ManagedHeapGrowth, null, o.SeriesGrowthConfidence * 0.75,
+                    Invariant($"The .NET GC heap's mappings grow: {Bytes(gcRss)} of the {Bytes(f.RssGrowth)} RSS growth."),
+                    [rssLine, Invariant($"gc-heap region RSS {Bytes(early[RegionKind.GcHeap].RssBytes)} -> {Bytes(late[RegionKind.GcHeap].RssBytes)}")],
+                    [new("dotnet-gcdump collect, twice, and compare", "shows which types the growing heap keeps alive", false)],
+                    "the runtime's GC figures (heap size vs committed) would tell live objects from garbage not yet collected", input.LatestStatistics is not null);
+            }
+        }
+
         if (input.LatestStatistics is { } stats && InUseAndFreeGrowth(input, f) is var (inUseGrowth, freeGrowth) && !double.IsNaN(inUseGrowth))
         {
             string allocatorLine = Invariant($"{stats.Allocator} in-use {Signed(inUseGrowth)}, free {Signed(freeGrowth)} over the window; in use now {Bytes(stats.InUseBytes ?? 0)}, free {Bytes(stats.FreeBytes ?? 0)}");

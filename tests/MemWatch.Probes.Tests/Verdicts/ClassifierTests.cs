@@ -217,6 +217,22 @@ public sealed class ClassifierTests(ITestOutputHelper output)
         Assert.Equal(VerdictKind.ManagedHeapGrowth, Classifier.Classify(input).Kind);
     }
 
+    [Fact]
+    public void Classify_GcHeapRegionCarriesTheGrowth_ManagedHeapGrowthWithoutRuntimeFigures()
+    {
+        SmapsReader reader = Smaps.Parse(SmapsFixtures.Read(SmapsFixtures.DotNet, "smaps"), "smaps");
+        MemoryLayout early = new RegionClassifier().Classify(ref reader, memory: null, stackPointers: []);
+        RegionTotals[] regions = [.. early.Regions];
+        regions[(int)RegionKind.GcHeap].RssBytes += 35 * MiB;
+        SampleWindow w = Window(40, t => 100 * MiB + (ulong)(t * 4 * MiB), faultsPerSecond: 1024);
+        ClassifierInput input = Input(w) with { EarliestLayout = early, Layout = early with { Regions = regions } };
+
+        Verdict v = Classifier.Classify(input);
+
+        Assert.Equal(VerdictKind.ManagedHeapGrowth, v.Kind);
+        Assert.Equal(VerdictKind.Leak, Classifier.Classify(input with { Layout = early }).Kind);
+    }
+
     [Theory]
     [InlineData(90, RetentionMechanismKind.DirtyPages)]
     [InlineData(10, RetentionMechanismKind.Fragmentation)]
