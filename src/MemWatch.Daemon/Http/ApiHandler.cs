@@ -151,6 +151,7 @@ public sealed partial class ApiHandler
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ExpositionNegotiation.ContentType(format);
         context.Response.ContentLength = writer.Written.Length;
+        LogScrape(format, writer.Written.Length, ClientKey(context));
         await context.Response.Body.WriteAsync(writer.Written, context.RequestAborted);
     }
 
@@ -384,6 +385,9 @@ public sealed partial class ApiHandler
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
     private partial void LogUnhandled(string method, string path, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "served /metrics as {Format} ({Bytes} bytes) to {Client}")]
+    private partial void LogScrape(ExpositionFormat format, int bytes, string client);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "rejected a {Action} request from {Client}: invalid bearer token")]
     private partial void LogBadToken(string client, string action);
