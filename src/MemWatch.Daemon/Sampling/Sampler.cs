@@ -43,6 +43,9 @@ public sealed partial class Sampler
     private readonly CgroupMemoryReader _cgroups;
     private readonly HashSet<int> _seen = [];
     private readonly List<TargetState> _gone = [];
+
+    // Targets in one cgroup share its reading within a tick: a cgroup read is several files, ancestors included.
+    private readonly Dictionary<string, CgroupReading?> _cgroupsThisTick = new(StringComparer.Ordinal);
     private readonly int _windowCapacity;
     private bool _limitLogged;
 
@@ -106,6 +109,7 @@ public sealed partial class Sampler
         }
 
         RemoveGone();
+        _cgroupsThisTick.Clear();
         DeepReads(host, unixMs, now);
         _health.Targets = _registry.Count;
         _health.TickCompleted(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
@@ -278,7 +282,16 @@ public sealed partial class Sampler
             return;
         }
 
-        CgroupReading? cgroup = ReadCgroup(target.Pid);
+        string cgroupPath = target.Identity.CgroupPath;
+        if (cgroupPath.Length == 0 || !_cgroupsThisTick.TryGetValue(cgroupPath, out CgroupReading? cgroup))
+        {
+            cgroup = ReadCgroup(target.Pid);
+            if (cgroupPath.Length > 0)
+            {
+                _cgroupsThisTick[cgroupPath] = cgroup;
+            }
+        }
+
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         _health.ObserveDuration(SampleDepth.Rollup, seconds);
         target.RollupBackoff = Adapt(target.RollupBackoff, seconds, SlowRollupSeconds, target, "smaps_rollup");
