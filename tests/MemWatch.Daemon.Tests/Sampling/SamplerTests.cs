@@ -87,11 +87,28 @@ public sealed class SamplerTests : IDisposable
         Assert.Equal(1, after.Window.Count);
     }
 
+    [Fact]
+    public void UnderAMinimumRssRuleSmallProcessesAreSkippedOnStatmAlone()
+    {
+        DaemonSettings settings = DaemonConfigurationLoader.Validate(
+            new DaemonOptions { Targets = [new TargetOptions { Name = "big", MinRssMiB = 1 }] }, null);
+        var registry = new TargetRegistry();
+        var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
+            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+
+        // B's statm claims 4 KiB resident (its status still says otherwise): it is not even read further.
+        File.WriteAllText(Path.Combine(_root, PidB.ToString(), "statm"), "100 1 0 1 0 50 0\n");
+        sampler.Tick();
+        Assert.True(registry.TryGet(PidA, out _));
+        Assert.False(registry.TryGet(PidB, out _));
+        Assert.Equal(1, registry.Count);
+    }
+
     private void AddProcess(int pid)
     {
         string dir = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
-        foreach (string file in new[] { "status", "stat", "cmdline", "comm" })
+        foreach (string file in new[] { "status", "stat", "statm", "cmdline", "comm" })
         {
             File.WriteAllBytes(Path.Combine(dir, file), File.ReadAllBytes($"/proc/self/{file}"));
         }
