@@ -171,6 +171,8 @@ public sealed partial class DotNetCounterService : BackgroundService
             {
                 target.DotNet = reading;
             }
+
+            LogRead(target.Pid, target.Comm, figures.GcHeapBytes, reading.ReadSeconds * 1000);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -209,6 +211,9 @@ public sealed partial class DotNetCounterService : BackgroundService
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = ".NET counters of {Pid} ({Comm}): GC heap {GcHeapBytes} bytes, read in {Milliseconds:0} ms")]
+    private partial void LogRead(int pid, string comm, ulong gcHeapBytes, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = ".NET counters of {Pid} ({Comm}) not read ({Reason}): {Message}")]
     private partial void LogReadFailed(int pid, string comm, string reason, string message);
