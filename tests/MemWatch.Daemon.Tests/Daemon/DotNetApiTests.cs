@@ -136,6 +136,22 @@ public sealed class DotNetApiTests : IClassFixture<DotNetDaemonFixture>
         Assert.DoesNotContain(DotNetDaemonFixture.Token, Daemon.Output);
     }
 
+    [Fact]
+    public void ADotNetProcessWithoutItsDiagnosticServerIsWatchedButCannotBeCollected()
+    {
+        string label = $"pid=\"{_f.NoDiagnostics.Pid}\"";
+
+        // Its smaps show the runtime (the region model is read), but there is no socket to read counters from.
+        Poll.Until(() => MetricsText.Value(Daemon.Metrics(), "memwatch_process_region_resident_bytes", label, "region=\"gc-heap\"") > 0, s_timeout, () => Daemon.Output);
+        Poll.Until(() => MetricsText.Value(Daemon.Metrics(), "memwatch_dotnet_gc_heap_bytes", $"pid=\"{_f.Allowed.Pid}\"") is not null, s_timeout, () => Daemon.Output);
+        Assert.Null(MetricsText.Value(Daemon.Metrics(), "memwatch_dotnet_gc_heap_bytes", label));
+
+        (HttpStatusCode status, JsonElement body) = Daemon.Post($"/api/targets/{_f.NoDiagnostics.Pid}/gc", token: DotNetDaemonFixture.Token);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal("not-dotnet", body.GetProperty("error").GetString());
+        Assert.Contains("DOTNET_EnableDiagnostics=0", body.GetProperty("detail").GetString());
+    }
+
     private static long KeptBytes => (long)(DotNetDaemonFixture.KeptMiB * MiB);
 
     private static void AssertPromtoolAccepts(string metrics)
