@@ -11,7 +11,7 @@ public sealed class SamplingOptions
     /// <summary>Full smaps: the region model. Stretched per target when its reads are slow (the kernel holds the mmap lock).</summary>
     public TimeSpan SmapsInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Allocator statistics through remote calls, only for targets whose rule sets Introspect.</summary>
+    /// <summary>Allocator statistics through remote calls, and .NET GC counters, only for targets whose rule sets Introspect.</summary>
     public TimeSpan IntrospectInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>How much history each target's trend window keeps.</summary>

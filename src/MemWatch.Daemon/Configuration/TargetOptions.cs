@@ -23,10 +23,11 @@ public sealed class TargetOptions
 
     public double? MinRssMiB { get; set; }
 
-    /// <summary>Allows allocator statistics through remote calls (ptrace) at IntrospectInterval.</summary>
+    /// <summary>Allows allocator statistics through remote calls (ptrace) and, for .NET processes, GC counters over the
+    /// diagnostic socket, at IntrospectInterval.</summary>
     public bool Introspect { get; set; }
 
-    /// <summary>Allows control actions (API trims, policy trims) on the processes this rule selects.</summary>
+    /// <summary>Allows control actions (API trims and GCs, policy trims) on the processes this rule selects.</summary>
     public bool AllowActions { get; set; }
 
     public RemediationOptions Remediation { get; set; } = new();

@@ -72,12 +72,14 @@ public static class DaemonHost
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(
             sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>()));
+        services.AddSingleton<DotNetActions>();
         services.AddSingleton<MetricsRenderer>();
         services.AddSingleton(new BearerAuthenticator(settings.Token));
         services.AddSingleton<ApiHandler>();
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddHostedService<SamplerService>();
         services.AddHostedService<RemediatorService>();
+        services.AddHostedService<DotNetCounterService>();
         services.AddHostedService<SystemdNotifyService>();
         configure?.Invoke(services);
 

@@ -8,6 +8,7 @@ using MemWatch.Daemon.Reports;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes;
 using MemWatch.Probes.Cgroups;
+using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Snapshots;
 using Microsoft.AspNetCore.Http;
@@ -21,7 +22,8 @@ namespace MemWatch.Daemon.Http;
 /// </summary>
 /// <remarks>
 /// Control actions check, in order: the token file is configured (else 403), the bearer token (401), the client's
-/// rate (429), the PID (400, 404), the rule's AllowActions (403), the target's rate (429), a concurrent action (409).
+/// rate (429), the PID (400, 404), the rule's AllowActions (403), for gc a .NET runtime (422), the target's rate (429), a
+/// concurrent action (409).
 /// </remarks>
 public sealed partial class ApiHandler
 {
@@ -31,6 +33,7 @@ public sealed partial class ApiHandler
     private readonly DaemonHealth _health;
     private readonly MetricsRenderer _metrics;
     private readonly AllocatorActions _actions;
+    private readonly DotNetActions _dotnet;
     private readonly BearerAuthenticator _auth;
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
@@ -44,6 +47,7 @@ public sealed partial class ApiHandler
         DaemonHealth health,
         MetricsRenderer metrics,
         AllocatorActions actions,
+        DotNetActions dotnet,
         BearerAuthenticator auth,
         DaemonSettings settings,
         ILogger<ApiHandler> log)
@@ -52,6 +56,7 @@ public sealed partial class ApiHandler
         _health = health;
         _metrics = metrics;
         _actions = actions;
+        _dotnet = dotnet;
         _auth = auth;
         _settings = settings;
         _log = log;
@@ -207,9 +212,20 @@ public sealed partial class ApiHandler
             }
 
             TargetDetail detail;
+            DotNetReading? dotnet;
             lock (target.Sync)
             {
                 detail = new TargetDetail(Summarize(target), InspectReportBuilder.Build(snapshot, target.Window, target.Analysis?.Growth));
+                dotnet = target.DotNet;
+            }
+
+            if (dotnet is not null && snapshot.Layout is { } layout)
+            {
+                // The last counter read, split against this fresh layout: an unauthenticated GET never opens a session in the target.
+                detail = detail with
+                {
+                    Report = detail.Report with { Dotnet = DotNetReportBuilder.Build(dotnet.Endpoint, dotnet.Figures, DotNetMemorySplit.From(dotnet.Figures, layout)) },
+                };
             }
 
             await Json(context, StatusCodes.Status200OK, detail, ApiJsonContext.Default.TargetDetail);
@@ -261,10 +277,11 @@ public sealed partial class ApiHandler
             return;
         }
 
-        if (action == "gc")
+        if (action == "gc" && !IsDotNet(target))
         {
-            // Only the allocator trim is implemented; say so plainly rather than pretend.
-            await Error(context, StatusCodes.Status501NotImplemented, "not-implemented", "inducing a .NET GC is not implemented by this daemon yet; use trim for native allocators");
+            // Checked before the target's rate: a mistaken request must not hold back a real action.
+            await Error(context, StatusCodes.Status422UnprocessableEntity, "not-dotnet",
+                $"process {target.Pid} is not a .NET process (no diagnostic socket; or it runs with DOTNET_EnableDiagnostics=0): use trim for native allocators");
             return;
         }
 
@@ -275,6 +292,12 @@ public sealed partial class ApiHandler
         }
 
         string who = $"api:{ClientKey(context)}";
+        if (action == "gc")
+        {
+            await GcAsync(context, target, who);
+            return;
+        }
+
         TrimOutcome outcome = await Task.Factory.StartNew(
             () => _actions.Trim(target, TrimTrigger.Api, who, wait: AllocatorActions.StatisticsTimeout + TimeSpan.FromSeconds(2)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (outcome.Busy)
@@ -293,6 +316,49 @@ public sealed partial class ApiHandler
         var body = new TrimResponse(outcome.Pid, outcome.Comm, DaemonHealth.ResultNames[(int)outcome.Result], outcome.Outcome, outcome.Message,
             outcome.RssBeforeBytes, outcome.RssAfterBytes, released, outcome.PauseMicroseconds, outcome.At);
         await Json(context, outcome.Result == RemediationResult.Failed ? StatusCodes.Status502BadGateway : StatusCodes.Status200OK, body, ApiJsonContext.Default.TrimResponse);
+    }
+
+    private static bool IsDotNet(TargetState target)
+    {
+        try
+        {
+            return DotNetActions.FindEndpoint(target) is not null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Unknown: let the action try and report the refusal.
+            return true;
+        }
+    }
+
+    private async Task GcAsync(HttpContext context, TargetState target, string who)
+    {
+        GcOutcome outcome = await Task.Factory.StartNew(
+            () => _dotnet.Gc(target, who, wait: AllocatorActions.StatisticsTimeout + TimeSpan.FromSeconds(2)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (outcome.Busy)
+        {
+            await Error(context, StatusCodes.Status409Conflict, "busy", $"another action on process {target.Pid} is in progress");
+            return;
+        }
+
+        if (outcome.NotDotNet)
+        {
+            await Error(context, StatusCodes.Status422UnprocessableEntity, "not-dotnet", outcome.Message);
+            return;
+        }
+
+        if (!outcome.Attempted || outcome.Result == RemediationResult.Refused)
+        {
+            await Error(context, StatusCodes.Status409Conflict, "refused", $"{outcome.Outcome}: {outcome.Message}");
+            return;
+        }
+
+        GcTriggerResult? gc = outcome.Gc;
+        var body = new GcResponse(outcome.Pid, outcome.Comm, DaemonHealth.ResultNames[(int)outcome.Result], outcome.Outcome, outcome.Message,
+            gc?.HeapBeforeBytes, gc?.HeapAfterBytes, gc?.ReclaimedBytes, gc?.CommittedBeforeBytes, gc?.CommittedAfterBytes,
+            outcome.RssBeforeBytes, outcome.RssAfterBytes, gc?.GcObserved ?? false, gc?.PauseDuration?.TotalMilliseconds,
+            gc?.Duration.TotalMilliseconds, outcome.At);
+        await Json(context, outcome.Result == RemediationResult.Failed ? StatusCodes.Status502BadGateway : StatusCodes.Status200OK, body, ApiJsonContext.Default.GcResponse);
     }
 
     private bool TryTarget(HttpContext context, string pidText, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TargetState? target, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Task? error)
@@ -352,6 +418,9 @@ public sealed partial class ApiHandler
                 AllocatorReleasableBytes = t.Allocator?.ReleasableBytes,
                 Verdict = t.Analysis?.Verdict?.Kind,
                 VerdictConfidence = t.Analysis?.Verdict?.Confidence,
+                DotnetGcHeapBytes = t.DotNet?.Figures.GcHeapBytes,
+                DotnetGcCommittedBytes = t.DotNet?.Figures.GcCommittedBytes,
+                DotnetReadAt = t.DotNet is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d.UnixMilliseconds) : null,
                 LastTrimAt = t.LastTrimUnixMilliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LastTrimUnixMilliseconds) : null,
             };
         }

@@ -11,6 +11,7 @@ namespace MemWatch.Daemon.Http;
 [JsonSerializable(typeof(List<TargetSummary>))]
 [JsonSerializable(typeof(TargetDetail))]
 [JsonSerializable(typeof(TrimResponse))]
+[JsonSerializable(typeof(GcResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {

@@ -65,5 +65,12 @@ public sealed record TargetSummary
 
     public double? VerdictConfidence { get; init; }
 
+    /// <summary>GC heap of a .NET target at the last counter read (rules with Introspect); null otherwise.</summary>
+    public ulong? DotnetGcHeapBytes { get; init; }
+
+    public ulong? DotnetGcCommittedBytes { get; init; }
+
+    public DateTimeOffset? DotnetReadAt { get; init; }
+
     public DateTimeOffset? LastTrimAt { get; init; }
 }

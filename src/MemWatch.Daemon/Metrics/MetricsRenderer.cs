@@ -27,7 +27,8 @@ public sealed class MetricsRenderer
     }
 
     private readonly record struct View(
-        TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis);
+        TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis,
+        DotNetReading? DotNet);
 
     public void Render(ExpositionWriter w)
     {
@@ -38,7 +39,7 @@ public sealed class MetricsRenderer
             TargetState t = targets[i];
             lock (t.Sync)
             {
-                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis);
+                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet);
             }
         }
 
@@ -80,6 +81,8 @@ public sealed class MetricsRenderer
         AllocatorGauge(w, views, "memwatch_allocator_in_use_bytes", "Bytes the allocator has handed out and not had back (introspected targets).", a => a.InUseBytes);
         AllocatorGauge(w, views, "memwatch_allocator_free_bytes", "Bytes the allocator holds free (introspected targets).", a => a.FreeBytes);
         AllocatorGauge(w, views, "memwatch_allocator_releasable_bytes", "Bytes a trim would give back to the system, per the allocator or the glibc trim model.", a => a.ReleasableBytes);
+
+        RenderDotNet(w, views);
 
         w.Family("memwatch_process_growth_bytes_per_second", MetricType.Gauge, "RSS trend over the window (Theil-Sen median slope).");
         foreach (View v in views)
@@ -172,6 +175,50 @@ public sealed class MetricsRenderer
 
         w.Family("memwatch_build_info", MetricType.Gauge, "The running memwatch version.");
         w.Sample("memwatch_build_info", _buildLabels, 1);
+    }
+
+    private static readonly string[] s_generationNames = ["gen0", "gen1", "gen2", "loh", "poh"];
+
+    /// <summary>.NET targets whose counters were read (rules with Introspect); nothing for other processes.</summary>
+    private static void RenderDotNet(ExpositionWriter w, View[] views)
+    {
+        Gauge(w, views, "memwatch_dotnet_gc_heap_bytes", "Bytes on the .NET GC heap, live objects and uncollected garbage (gc-heap-size), at the last counter read.", v => v.DotNet?.Figures.GcHeapBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_committed_bytes", "Bytes the .NET GC had committed at its last collection (gc-committed).", v => v.DotNet?.Figures.GcCommittedBytes);
+
+        w.Family("memwatch_dotnet_gc_generation_bytes", MetricType.Gauge, "Size of each .NET GC generation after the last collection.", "bytes");
+        Span<ulong?> sizes = stackalloc ulong?[s_generationNames.Length];
+        foreach (View v in views)
+        {
+            if (v.DotNet?.Figures is not { } f)
+            {
+                continue;
+            }
+
+            sizes[0] = f.Gen0Bytes;
+            sizes[1] = f.Gen1Bytes;
+            sizes[2] = f.Gen2Bytes;
+            sizes[3] = f.LohBytes;
+            sizes[4] = f.PohBytes;
+            for (int g = 0; g < sizes.Length; g++)
+            {
+                if (sizes[g] is { } x)
+                {
+                    w.Sample("memwatch_dotnet_gc_generation_bytes", v.Target.Labels, "generation", s_generationNames[g], x);
+                }
+            }
+        }
+
+        Gauge(w, views, "memwatch_dotnet_gc_fragmentation_bytes", "Free space inside the .NET GC heap at the last collection.", v => v.DotNet?.Figures.FragmentationBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_allocated_since_last_gc_bytes", "GC heap bytes allocated since the last collection: about what a full GC could free now (an estimate).", v => v.DotNet?.Figures.AllocatedSinceLastGcBytes);
+
+        w.Family("memwatch_dotnet_allocation_rate_bytes_per_second", MetricType.Gauge, "Managed allocation rate over the last counter interval (alloc-rate).");
+        foreach (View v in views)
+        {
+            if (v.DotNet?.Figures.AllocationRateBytesPerSecond is { } rate && double.IsFinite(rate))
+            {
+                w.Sample("memwatch_dotnet_allocation_rate_bytes_per_second", v.Target.Labels, rate);
+            }
+        }
     }
 
     private static readonly LabelSet[] ActionLabels = DaemonHealth.ActionNames.Select(a => LabelSet.Create(("action", a))).ToArray();

@@ -2,7 +2,8 @@ using MemWatch.Daemon.Metrics;
 
 namespace MemWatch.Daemon.Remediation;
 
-/// <summary>What one trim did: whether it ran, what the allocator said, and RSS before and after.</summary>
+/// <summary>What one trim (or, with <paramref name="Action"/> = Gc, one induced .NET GC) did: whether it ran, what the
+/// allocator or runtime said, and RSS before and after. The audit sink receives both actions as this record.</summary>
 /// <param name="Attempted">False when it never reached the target (busy, refused by ptrace).</param>
 /// <param name="Busy">Another action on the same target was in progress.</param>
 /// <param name="Outcome">The allocator's answer (released, nothing-released, requested, failed, not-supported) or the refusal reason.</param>
@@ -20,4 +21,5 @@ public sealed record TrimOutcome(
     ulong? RssBeforeBytes,
     ulong? RssAfterBytes,
     ulong? ReleasableBeforeBytes,
-    long PauseMicroseconds);
+    long PauseMicroseconds,
+    RemediationAction Action = RemediationAction.Trim);

@@ -64,12 +64,22 @@ public sealed class TargetState
 
     public TargetAnalysis? Analysis { get; set; }
 
+    /// <summary>GC heap figures of a .NET target (see <see cref="DotNetCounterService"/>); null for other processes,
+    /// rules without Introspect, and until the first read.</summary>
+    public DotNetReading? DotNet { get; set; }
+
+    /// <summary>The diagnostic socket, once found; cached here because a state is one (pid, start time).</summary>
+    public MemWatch.Probes.DotNet.DiagnosticEndpoint? DotNetEndpoint { get; set; }
+
     // Schedule, on the monotonic clock (Environment.TickCount64); only the sampler and the remediator touch these.
     public long NextRollupTicks { get; set; }
 
     public long NextSmapsTicks { get; set; }
 
     public long NextIntrospectTicks { get; set; }
+
+    /// <summary>When the .NET counters are next due; only <see cref="DotNetCounterService"/> and the GC action touch it.</summary>
+    public long NextDotNetTicks { get; set; }
 
     /// <summary>Multiplies RollupInterval; doubled while reads are slow, halved back when they are fast.</summary>
     public int RollupBackoff { get; set; } = 1;

@@ -182,12 +182,12 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
         (status, body) = Daemon.Post("/api/targets/2147483647/trim", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.NotFound, status);
 
-        // The .NET GC action passes the same checks, then says plainly that it is not implemented.
+        // The .NET GC action passes the same checks, then refuses a process that is not .NET.
         (status, body) = Daemon.Post($"/api/targets/{_f.Passive.Pid}/gc", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.Forbidden, status);
         (status, body) = Daemon.Post($"/api/targets/{_f.Allowed.Pid}/gc", token: ApiDaemonFixture.Token);
-        Assert.Equal(HttpStatusCode.NotImplemented, status);
-        Assert.Equal("not-implemented", body.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        Assert.Equal("not-dotnet", body.GetProperty("error").GetString());
 
         // The token is never written to the log.
         Assert.DoesNotContain(ApiDaemonFixture.Token, Daemon.Output);

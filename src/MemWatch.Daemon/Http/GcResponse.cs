@@ -1,0 +1,20 @@
+namespace MemWatch.Daemon.Http;
+
+/// <summary>POST /api/targets/{pid}/gc: what the induced full GC did (heap figures from the runtime's own counters).</summary>
+public sealed record GcResponse(
+    int Pid,
+    string Comm,
+    string Result,
+    string Outcome,
+    string Message,
+    ulong? HeapBeforeBytes,
+    ulong? HeapAfterBytes,
+    ulong? ReclaimedBytes,
+    ulong? CommittedBeforeBytes,
+    ulong? CommittedAfterBytes,
+    ulong? RssBeforeBytes,
+    ulong? RssAfterBytes,
+    bool GcObserved,
+    double? PauseMilliseconds,
+    double? DurationMilliseconds,
+    DateTimeOffset At);
