@@ -26,6 +26,7 @@ internal static class CommandLine
         root.Add(Trim(stdout));
         root.Add(Gc(stdout));
         root.Add(History(stdout));
+        root.Add(Run());
         return root;
     }
 
@@ -92,6 +93,27 @@ internal static class CommandLine
             json,
         };
         command.SetAction(r => GcCommand.Run(r.GetValue(pid), r.GetValue(json), stdout));
+        return command;
+    }
+
+    private static Command Run()
+    {
+        var config = new Option<string?>("--config")
+        {
+            Description = "JSON configuration file (see README). Without it: every process with RSS >= 50 MiB, passive, on 127.0.0.1:9487. MEMWATCH_* environment variables (__ nests) override the file.",
+            HelpName = "FILE",
+        };
+        var listen = new Option<string?>("--listen")
+        {
+            Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
+            HelpName = "ADDR:PORT",
+        };
+        var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Exit codes: 0 stopped cleanly, 1 internal error or the listener could not bind, 2 bad usage or configuration.")
+        {
+            config,
+            listen,
+        };
+        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error));
         return command;
     }
 

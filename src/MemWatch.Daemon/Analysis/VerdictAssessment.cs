@@ -1,0 +1,4 @@
+namespace MemWatch.Daemon.Analysis;
+
+/// <summary>A classifier's answer for one target: one of <see cref="VerdictKinds.All"/>, a confidence in 0..1 and why.</summary>
+public sealed record VerdictAssessment(string Kind, double Confidence, string Reason);

@@ -1,0 +1,14 @@
+using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.Analysis;
+
+namespace MemWatch.Daemon.Analysis;
+
+/// <summary>What the daemon knows about a target when it asks for a verdict.</summary>
+public sealed record VerdictInput(
+    int Pid,
+    string Comm,
+    SampleWindow Window,
+    WindowGrowth Growth,
+    LayoutReading? Layout,
+    AllocatorReading? Allocator,
+    CgroupReading? Cgroup);

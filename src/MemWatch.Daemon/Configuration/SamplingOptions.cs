@@ -1,0 +1,22 @@
+namespace MemWatch.Daemon.Configuration;
+
+public sealed class SamplingOptions
+{
+    /// <summary>status and stat of every target (and discovery of new ones).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>smaps_rollup (PSS, swap) and the cgroup; also the growth and forecast analysis.</summary>
+    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Full smaps: the region model. Stretched per target when its reads are slow (the kernel holds the mmap lock).</summary>
+    public TimeSpan SmapsInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Allocator statistics through remote calls, only for targets whose rule sets Introspect.</summary>
+    public TimeSpan IntrospectInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How much history each target's trend window keeps.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most processes watched at once; bounds the metrics' cardinality.</summary>
+    public int MaxTargets { get; set; } = 500;
+}

@@ -1,0 +1,89 @@
+using MemWatch.Daemon.Analysis;
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Http;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Daemon.Remediation;
+using MemWatch.Daemon.Sampling;
+using MemWatch.Daemon.Systemd;
+using MemWatch.Probes.ProcFs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
+using Microsoft.Extensions.Logging;
+using Serilog.Extensions.Logging;
+
+namespace MemWatch.Daemon.Hosting;
+
+/// <summary>
+/// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
+/// sd_notify services, and the single request handler. The seams for the history store and the verdict classifier
+/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>, <see cref="IVerdictProvider"/>) are registered
+/// with no-op defaults that a caller replaces through <paramref name="configure"/>.
+/// </summary>
+public static class DaemonHost
+{
+    public static WebApplication Build(DaemonSettings settings, Serilog.ILogger logger, Action<IServiceCollection>? configure = null)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "memwatch",
+        });
+
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(settings.Listen);
+
+            // Hostile clients: small requests only, and slow ones are cut off.
+            KestrelServerLimits limits = kestrel.Limits;
+            limits.MaxRequestBodySize = ApiHandler.MaxRequestBodyBytes;
+            limits.MaxRequestHeadersTotalSize = 16 * 1024;
+            limits.MaxRequestHeaderCount = 50;
+            limits.MaxRequestLineSize = 4096;
+            limits.MaxConcurrentConnections = 256;
+            limits.MaxConcurrentUpgradedConnections = 0;
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
+            limits.Http2.MaxStreamsPerConnection = 16;
+        });
+
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(new SerilogLoggerProvider(logger, dispose: false));
+
+        IServiceCollection services = builder.Services;
+        services.TryAddSingleton<IHostLifetime, ConsoleLifetime>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        services.AddSingleton(settings);
+        services.AddSingleton(ProcFileSystem.Default);
+        services.AddSingleton<TargetRegistry>();
+        services.AddSingleton<DaemonHealth>();
+        services.AddSingleton<ISampleSink, NullSampleSink>();
+        services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
+        services.AddSingleton<IVerdictProvider, NoVerdictProvider>();
+        services.AddSingleton<TargetAnalyzer>();
+        services.AddSingleton<Sampler>();
+        services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(
+            sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>()));
+        services.AddSingleton<MetricsRenderer>();
+        services.AddSingleton(new BearerAuthenticator(settings.Token));
+        services.AddSingleton<ApiHandler>();
+        services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
+        services.AddHostedService<SamplerService>();
+        services.AddHostedService<RemediatorService>();
+        services.AddHostedService<SystemdNotifyService>();
+        configure?.Invoke(services);
+
+        WebApplication app = builder.Build();
+        ApiHandler handler = app.Services.GetRequiredService<ApiHandler>();
+        app.Run(handler.HandleAsync);
+        return app;
+    }
+}

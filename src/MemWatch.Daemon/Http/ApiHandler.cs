@@ -1,0 +1,394 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Daemon.Remediation;
+using MemWatch.Daemon.Reports;
+using MemWatch.Daemon.Sampling;
+using MemWatch.Probes;
+using MemWatch.Probes.Cgroups;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Snapshots;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace MemWatch.Daemon.Http;
+
+/// <summary>
+/// Every HTTP route of the daemon, dispatched by hand (no MVC, no reflection): /metrics, /healthz, /readyz,
+/// /api/targets[/{pid}[/trim|/gc]]. Errors are JSON {error, detail}; nothing ever answers with a stack trace.
+/// </summary>
+/// <remarks>
+/// Control actions check, in order: the token file is configured (else 403), the bearer token (401), the client's
+/// rate (429), the PID (400, 404), the rule's AllowActions (403), the target's rate (429), a concurrent action (409).
+/// </remarks>
+public sealed partial class ApiHandler
+{
+    public const long MaxRequestBodyBytes = 4096;
+
+    private readonly TargetRegistry _registry;
+    private readonly DaemonHealth _health;
+    private readonly MetricsRenderer _metrics;
+    private readonly AllocatorActions _actions;
+    private readonly BearerAuthenticator _auth;
+    private readonly DaemonSettings _settings;
+    private readonly ILogger _log;
+    private readonly RateLimiter _clientRequests = new(perSecond: 20, burst: 40);
+    private readonly RateLimiter _clientActions = new(perSecond: 1, burst: 5);
+    private readonly RateLimiter _targetActions = new(perSecond: 0.1, burst: 1);
+    private readonly SemaphoreSlim _inspections = new(2, 2);
+
+    public ApiHandler(
+        TargetRegistry registry,
+        DaemonHealth health,
+        MetricsRenderer metrics,
+        AllocatorActions actions,
+        BearerAuthenticator auth,
+        DaemonSettings settings,
+        ILogger<ApiHandler> log)
+    {
+        _registry = registry;
+        _health = health;
+        _metrics = metrics;
+        _actions = actions;
+        _auth = auth;
+        _settings = settings;
+        _log = log;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            await DispatchAsync(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception e)
+        {
+            LogUnhandled(context.Request.Method, context.Request.Path.Value ?? "", e);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await Error(context, StatusCodes.Status500InternalServerError, "internal", "the daemon failed to answer this request; see its log");
+            }
+        }
+    }
+
+    private Task DispatchAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (request.ContentLength is > MaxRequestBodyBytes)
+        {
+            return Error(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"request bodies are limited to {MaxRequestBodyBytes} bytes; no route takes a body");
+        }
+
+        string path = request.Path.Value ?? "/";
+        if (path.Length > 1 && path.EndsWith('/'))
+        {
+            path = path.TrimEnd('/');
+        }
+
+        switch (path)
+        {
+            case "/metrics":
+                return Get(context) ?? Metrics(context);
+            case "/healthz":
+                return Get(context) ?? Healthz(context);
+            case "/readyz":
+                return Get(context) ?? Readyz(context);
+            case "/api/targets":
+                return Get(context) ?? Limited(context) ?? Targets(context);
+        }
+
+        const string prefix = "/api/targets/";
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return Error(context, StatusCodes.Status404NotFound, "not-found", $"no route {Truncate(path)}; see /api/targets, /metrics, /healthz, /readyz");
+        }
+
+        string rest = path[prefix.Length..];
+        int slash = rest.IndexOf('/', StringComparison.Ordinal);
+        string pidText = slash < 0 ? rest : rest[..slash];
+        string action = slash < 0 ? "" : rest[(slash + 1)..];
+        switch (action)
+        {
+            case "":
+                return Get(context) ?? Limited(context) ?? Detail(context, pidText);
+            case "trim":
+            case "gc":
+                return Post(context) ?? ControlAsync(context, pidText, action);
+            default:
+                return Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{Truncate(action)}'; the actions are trim and gc");
+        }
+    }
+
+    private static Task? Get(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+            ? null
+            : MethodNotAllowed(context, "GET");
+
+    private static Task? Post(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method) ? null : MethodNotAllowed(context, "POST");
+
+    private static Task MethodNotAllowed(HttpContext context, string allow)
+    {
+        context.Response.Headers.Allow = allow;
+        return Error(context, StatusCodes.Status405MethodNotAllowed, "method-not-allowed", $"use {allow}");
+    }
+
+    private Task? Limited(HttpContext context) =>
+        _clientRequests.TryAcquire(ClientKey(context), out double retry) ? null : TooMany(context, retry, "too many requests from this client");
+
+    private async Task Metrics(HttpContext context)
+    {
+        ExpositionFormat format = ExpositionNegotiation.Choose(context.Request.Headers.Accept.ToString());
+        using var writer = new ExpositionWriter(format);
+        _metrics.Render(writer);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = ExpositionNegotiation.ContentType(format);
+        context.Response.ContentLength = writer.Written.Length;
+        LogScrape(format, writer.Written.Length, ClientKey(context));
+        await context.Response.Body.WriteAsync(writer.Written, context.RequestAborted);
+    }
+
+    private Task Healthz(HttpContext context)
+    {
+        // Alive unless the sampler has stalled: no tick for ten intervals plus a minute after the first one.
+        long last = _health.LastSampleUnixMilliseconds;
+        double stalledAfter = _settings.Sampling.Interval.TotalMilliseconds * 10 + 60_000;
+        bool stalled = last > 0 && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - last > stalledAfter;
+        var body = new HealthResponse(stalled ? "stalled" : "ok", _registry.Count, LastSample(), stalled ? "the sampler has not completed a tick recently" : null);
+        return Json(context, stalled ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK, body, ApiJsonContext.Default.HealthResponse);
+    }
+
+    private Task Readyz(HttpContext context)
+    {
+        bool ready = _registry.FirstTick.IsCompleted;
+        var body = new HealthResponse(ready ? "ready" : "starting", _registry.Count, LastSample(), ready ? null : "the first sampling tick has not completed");
+        return Json(context, ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, body, ApiJsonContext.Default.HealthResponse);
+    }
+
+    private DateTimeOffset? LastSample() =>
+        _health.LastSampleUnixMilliseconds is > 0 and var ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
+
+    private Task Targets(HttpContext context)
+    {
+        List<TargetSummary> list = _registry.Snapshot().Select(Summarize).ToList();
+        return Json(context, StatusCodes.Status200OK, list, ApiJsonContext.Default.ListTargetSummary);
+    }
+
+    private async Task Detail(HttpContext context, string pidText)
+    {
+        if (!TryTarget(context, pidText, out TargetState? target, out Task? error))
+        {
+            await error;
+            return;
+        }
+
+        if (!await _inspections.WaitAsync(0))
+        {
+            await TooMany(context, 1, "other inspections are running; retry shortly");
+            return;
+        }
+
+        try
+        {
+            // A fresh full snapshot: smaps is read now, off the sampler thread, with a reader of its own.
+            ProcessSnapshot? snapshot = await Task.Run(() =>
+                new ProcessSnapshotReader(ProcFileSystem.Default, new CgroupMemoryReader()).TryCapture(target.Pid, SnapshotDepth.Full, out ProcessSnapshot? s) ? s : null);
+            if (snapshot is null || snapshot.Stat.StartTimeTicks != target.StartTimeTicks)
+            {
+                await Error(context, StatusCodes.Status404NotFound, "not-found", $"process {target.Pid} exited");
+                return;
+            }
+
+            TargetDetail detail;
+            lock (target.Sync)
+            {
+                detail = new TargetDetail(Summarize(target), InspectReportBuilder.Build(snapshot, target.Window, target.Analysis?.Growth));
+            }
+
+            await Json(context, StatusCodes.Status200OK, detail, ApiJsonContext.Default.TargetDetail);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or ProcParseException or IOException)
+        {
+            await Error(context, StatusCodes.Status409Conflict, "unreadable", $"process {target.Pid} cannot be read now: {e.Message}");
+        }
+        finally
+        {
+            _inspections.Release();
+        }
+    }
+
+    private async Task ControlAsync(HttpContext context, string pidText, string action)
+    {
+        switch (_auth.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null))
+        {
+            case BearerCheck.Disabled:
+                await Error(context, StatusCodes.Status403Forbidden, "actions-disabled", "control actions are disabled: the daemon has no Auth.TokenFile configured");
+                return;
+            case BearerCheck.Missing:
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await Error(context, StatusCodes.Status401Unauthorized, "unauthorized", "send Authorization: Bearer <token from Auth.TokenFile>");
+                return;
+            case BearerCheck.Invalid:
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                LogBadToken(ClientKey(context), action);
+                await Error(context, StatusCodes.Status401Unauthorized, "unauthorized", "the bearer token is not valid");
+                return;
+        }
+
+        if (!_clientActions.TryAcquire(ClientKey(context), out double clientRetry))
+        {
+            await TooMany(context, clientRetry, "too many control actions from this client");
+            return;
+        }
+
+        if (!TryTarget(context, pidText, out TargetState? target, out Task? error))
+        {
+            await error;
+            return;
+        }
+
+        if (!target.Rule.AllowActions)
+        {
+            await Error(context, StatusCodes.Status403Forbidden, "not-allowed",
+                $"process {target.Pid} is watched under rule '{target.Rule.Name}', which does not set AllowActions");
+            return;
+        }
+
+        if (action == "gc")
+        {
+            // Only the allocator trim is implemented; say so plainly rather than pretend.
+            await Error(context, StatusCodes.Status501NotImplemented, "not-implemented", "inducing a .NET GC is not implemented by this daemon yet; use trim for native allocators");
+            return;
+        }
+
+        if (!_targetActions.TryAcquire(target.Pid.ToString(CultureInfo.InvariantCulture), out double targetRetry))
+        {
+            await TooMany(context, targetRetry, $"process {target.Pid} was acted on moments ago");
+            return;
+        }
+
+        string who = $"api:{ClientKey(context)}";
+        TrimOutcome outcome = await Task.Factory.StartNew(
+            () => _actions.Trim(target, TrimTrigger.Api, who), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (outcome.Busy)
+        {
+            await Error(context, StatusCodes.Status409Conflict, "busy", $"another action on process {target.Pid} is in progress");
+            return;
+        }
+
+        if (!outcome.Attempted || outcome.Result == RemediationResult.Refused)
+        {
+            await Error(context, StatusCodes.Status409Conflict, "refused", $"{outcome.Outcome}: {outcome.Message}");
+            return;
+        }
+
+        long? released = outcome.RssBeforeBytes is { } b && outcome.RssAfterBytes is { } a ? (long)b - (long)a : null;
+        var body = new TrimResponse(outcome.Pid, outcome.Comm, DaemonHealth.ResultNames[(int)outcome.Result], outcome.Outcome, outcome.Message,
+            outcome.RssBeforeBytes, outcome.RssAfterBytes, released, outcome.PauseMicroseconds, outcome.At);
+        await Json(context, outcome.Result == RemediationResult.Failed ? StatusCodes.Status502BadGateway : StatusCodes.Status200OK, body, ApiJsonContext.Default.TrimResponse);
+    }
+
+    private bool TryTarget(HttpContext context, string pidText, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TargetState? target, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Task? error)
+    {
+        target = null;
+        if (!int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 0)
+        {
+            error = Error(context, StatusCodes.Status400BadRequest, "bad-pid", $"'{Truncate(pidText)}' is not a process id (a positive integer)");
+            return false;
+        }
+
+        if (!_registry.TryGet(pid, out target))
+        {
+            error = Error(context, StatusCodes.Status404NotFound, "not-a-target", $"process {pid} is not watched (it does not exist, exited, or matches no Targets rule)");
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    internal static TargetSummary Summarize(TargetState t)
+    {
+        lock (t.Sync)
+        {
+            ProcessCounters c = t.Counters;
+            return new TargetSummary
+            {
+                Pid = t.Pid,
+                Comm = t.Comm,
+                Rule = t.Rule.Name,
+                Unit = t.Identity.Unit,
+                ContainerId = t.Identity.ContainerId,
+                CgroupPath = t.Identity.CgroupPath,
+                Introspect = t.Introspected,
+                AllowActions = t.Rule.AllowActions,
+                TrimPolicy = t.Rule.PolicyTrimEnabled,
+                SampledAt = DateTimeOffset.FromUnixTimeMilliseconds(c.UnixMilliseconds),
+                RssBytes = c.RssBytes,
+                PssBytes = t.PssBytes,
+                AnonBytes = c.AnonBytes,
+                FileBytes = c.FileBytes,
+                ShmemBytes = c.ShmemBytes,
+                SwapBytes = c.SwapBytes,
+                RssHighWaterBytes = c.RssHighWaterBytes,
+                Samples = t.Window.Count,
+                GrowthBytesPerSecond = t.Analysis?.GrowthBytesPerSecond is { } g && double.IsFinite(g) ? g : null,
+                Forecast = t.Analysis?.Forecast.Outcome.ToString(),
+                SecondsToLimit = t.Analysis?.Forecast.SecondsToLimit,
+                ForecastReason = t.Analysis?.Forecast.Reason,
+                CgroupLimitBytes = t.Cgroup?.EffectiveLimitBytes,
+                CgroupUsageBytes = t.Cgroup?.UsageBytes,
+                Allocator = t.Allocator?.Allocator ?? t.Layout?.Allocator,
+                GlibcArenas = t.Layout is { Allocator: "glibc" } l ? l.Arenas : null,
+                AllocatorInUseBytes = t.Allocator?.InUseBytes,
+                AllocatorFreeBytes = t.Allocator?.FreeBytes,
+                AllocatorReleasableBytes = t.Allocator?.ReleasableBytes,
+                Verdict = t.Analysis?.Verdict?.Kind,
+                VerdictConfidence = t.Analysis?.Verdict?.Confidence,
+                LastTrimAt = t.LastTrimUnixMilliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LastTrimUnixMilliseconds) : null,
+            };
+        }
+    }
+
+    private static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private static Task TooMany(HttpContext context, double retryAfterSeconds, string detail)
+    {
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfterSeconds)).ToString(CultureInfo.InvariantCulture);
+        return Error(context, StatusCodes.Status429TooManyRequests, "rate-limited", detail);
+    }
+
+    private static Task Error(HttpContext context, int status, string error, string detail) =>
+        Json(context, status, new ApiError(error, detail), ApiJsonContext.Default.ApiError);
+
+    private static async Task Json<T>(HttpContext context, int status, T value, JsonTypeInfo<T> type)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        await JsonSerializer.SerializeAsync(context.Response.Body, value, type, context.RequestAborted);
+    }
+
+    private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "...";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
+    private partial void LogUnhandled(string method, string path, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "served /metrics as {Format} ({Bytes} bytes) to {Client}")]
+    private partial void LogScrape(ExpositionFormat format, int bytes, string client);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "rejected a {Action} request from {Client}: invalid bearer token")]
+    private partial void LogBadToken(string client, string action);
+}

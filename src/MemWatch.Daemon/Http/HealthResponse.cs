@@ -1,0 +1,4 @@
+namespace MemWatch.Daemon.Http;
+
+/// <summary>GET /healthz and /readyz.</summary>
+public sealed record HealthResponse(string Status, int Targets, DateTimeOffset? LastSampleAt, string? Detail);

@@ -1,0 +1,51 @@
+using MemWatch.Daemon.Configuration;
+using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+using Serilog.Sinks.SystemConsole.Themes;
+
+namespace MemWatch.Daemon.Logging;
+
+/// <summary>
+/// Serilog for the daemon, wired into Microsoft.Extensions.Logging through Serilog.Extensions.Logging's provider
+/// (Serilog.Extensions.Hosting is not available here). Text or compact JSON on stdout, colours only on a terminal
+/// (journald gets plain lines), and optionally the same to a file.
+/// </summary>
+public static class DaemonLogging
+{
+    private const string TextTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    public static Logger CreateLogger(LoggingOptions options)
+    {
+        LogEventLevel level = Enum.Parse<LogEventLevel>(options.Level, ignoreCase: true);
+        LoggerConfiguration config = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .Enrich.FromLogContext();
+
+        bool json = options.Format == "json";
+        if (json)
+        {
+            config = config.WriteTo.Console(new CompactJsonFormatter());
+        }
+        else
+        {
+            // The console sink drops the theme when output is redirected, so journald and pipes get no escape codes.
+            config = config.WriteTo.Console(
+                outputTemplate: TextTemplate,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture,
+                theme: Console.IsOutputRedirected ? ConsoleTheme.None : AnsiConsoleTheme.Code);
+        }
+
+        if (options.File is { Length: > 0 } file)
+        {
+            config = json
+                ? config.WriteTo.File(new CompactJsonFormatter(), file)
+                : config.WriteTo.File(file, outputTemplate: TextTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return config.CreateLogger();
+    }
+}

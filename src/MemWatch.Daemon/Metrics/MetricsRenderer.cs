@@ -1,0 +1,214 @@
+using System.Reflection;
+using MemWatch.Daemon.Analysis;
+using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.Regions;
+
+namespace MemWatch.Daemon.Metrics;
+
+/// <summary>
+/// The /metrics exposition: per-target families (names and labels are the contract in docs/metrics.md) and the
+/// daemon's health. Copies each target's readings once under its lock, then writes family by family.
+/// </summary>
+public sealed class MetricsRenderer
+{
+    private static readonly string[] s_regionNames = Enumerable.Range(0, RegionKindNames.Count).Select(i => ((RegionKind)i).ToName()).ToArray();
+    private static readonly LabelSet[] s_depthLabels = DaemonHealth.DepthNames.Select(d => LabelSet.Create(("depth", d))).ToArray();
+    private readonly TargetRegistry _registry;
+    private readonly DaemonHealth _health;
+    private readonly LabelSet _buildLabels;
+
+    public MetricsRenderer(TargetRegistry registry, DaemonHealth health)
+    {
+        _registry = registry;
+        _health = health;
+        string version = typeof(MetricsRenderer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        int plus = version.IndexOf('+', StringComparison.Ordinal);
+        _buildLabels = LabelSet.Create(("version", plus > 0 ? version[..plus] : version));
+    }
+
+    private readonly record struct View(
+        TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis);
+
+    public void Render(ExpositionWriter w)
+    {
+        List<TargetState> targets = _registry.Snapshot();
+        var views = new View[targets.Count];
+        for (int i = 0; i < targets.Count; i++)
+        {
+            TargetState t = targets[i];
+            lock (t.Sync)
+            {
+                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis);
+            }
+        }
+
+        Gauge(w, views, "memwatch_process_resident_bytes", "Resident set size (VmRSS).", v => v.Counters.RssBytes);
+        Gauge(w, views, "memwatch_process_proportional_bytes", "Proportional set size (PSS) from smaps_rollup, refreshed every RollupInterval.", v => v.Pss);
+        Gauge(w, views, "memwatch_process_anonymous_bytes", "Resident anonymous memory (RssAnon).", v => v.Counters.AnonBytes);
+        Gauge(w, views, "memwatch_process_file_bytes", "Resident file-backed memory (RssFile).", v => v.Counters.FileBytes);
+        Gauge(w, views, "memwatch_process_shmem_bytes", "Resident shared memory (RssShmem).", v => v.Counters.ShmemBytes);
+        Gauge(w, views, "memwatch_process_swap_bytes", "Swapped-out anonymous memory (VmSwap).", v => v.Counters.SwapBytes);
+        Gauge(w, views, "memwatch_process_resident_high_water_bytes", "Peak resident set size (VmHWM).", v => v.Counters.RssHighWaterBytes);
+
+        w.Family("memwatch_process_region_resident_bytes", MetricType.Gauge, "Resident bytes per region kind from the last full smaps read.", "bytes");
+        foreach (View v in views)
+        {
+            if (v.Layout is { } layout)
+            {
+                for (int k = 0; k < s_regionNames.Length; k++)
+                {
+                    w.Sample("memwatch_process_region_resident_bytes", v.Target.Labels, "region", s_regionNames[k], layout.RegionRssBytes[k]);
+                }
+            }
+        }
+
+        w.Family("memwatch_process_glibc_arenas", MetricType.Gauge, "glibc malloc arenas, the main arena included (glibc targets).");
+        foreach (View v in views)
+        {
+            if (v.Layout is { Allocator: "glibc" } layout)
+            {
+                w.Sample("memwatch_process_glibc_arenas", v.Target.Labels, layout.Arenas);
+            }
+        }
+
+        Counter(w, views, "memwatch_process_minor_faults", "Minor page faults since the process started.", v => v.Counters.MinorFaults);
+        Counter(w, views, "memwatch_process_major_faults", "Major page faults since the process started.", v => v.Counters.MajorFaults);
+        Gauge(w, views, "memwatch_process_cgroup_limit_bytes", "Effective memory limit of the process's cgroup (the smallest of it and its ancestors); absent when unlimited.", v => v.Cgroup?.EffectiveLimitBytes);
+        Gauge(w, views, "memwatch_process_cgroup_usage_bytes", "Memory charged to the process's cgroup.", v => v.Cgroup?.UsageBytes);
+        Counter(w, views, "memwatch_process_cgroup_oom_kills", "OOM kills in the process's cgroup.", v => v.Cgroup?.OomKills);
+
+        AllocatorGauge(w, views, "memwatch_allocator_in_use_bytes", "Bytes the allocator has handed out and not had back (introspected targets).", a => a.InUseBytes);
+        AllocatorGauge(w, views, "memwatch_allocator_free_bytes", "Bytes the allocator holds free (introspected targets).", a => a.FreeBytes);
+        AllocatorGauge(w, views, "memwatch_allocator_releasable_bytes", "Bytes a trim would give back to the system, per the allocator or the glibc trim model.", a => a.ReleasableBytes);
+
+        w.Family("memwatch_process_growth_bytes_per_second", MetricType.Gauge, "RSS trend over the window (Theil-Sen median slope).");
+        foreach (View v in views)
+        {
+            if (v.Analysis?.GrowthBytesPerSecond is { } g && double.IsFinite(g))
+            {
+                w.Sample("memwatch_process_growth_bytes_per_second", v.Target.Labels, g);
+            }
+        }
+
+        w.Family("memwatch_process_seconds_to_limit", MetricType.Gauge, "Forecast seconds until the cgroup (or host) limit; absent when not growing or not established.");
+        foreach (View v in views)
+        {
+            if (v.Analysis?.Forecast.SecondsToLimit is { } s)
+            {
+                w.Sample("memwatch_process_seconds_to_limit", v.Target.Labels, s);
+            }
+        }
+
+        w.Family("memwatch_process_forecast_limit_bytes", MetricType.Gauge, "The limit the forecast is made against: the cgroup's, or the host's MemTotal.", "bytes");
+        foreach (View v in views)
+        {
+            if (v.Analysis?.Forecast.LimitBytes is { } l && double.IsFinite(l) && l > 0)
+            {
+                w.Sample("memwatch_process_forecast_limit_bytes", v.Target.Labels, l);
+            }
+        }
+
+        if (views.Any(v => v.Analysis?.Verdict is not null))
+        {
+            w.Family("memwatch_verdict", MetricType.StateSet, "Why the process's memory behaves as it does: 1 for the current kind.");
+            foreach (View v in views)
+            {
+                if (v.Analysis?.Verdict is { } verdict)
+                {
+                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKinds.All, verdict.Kind);
+                }
+            }
+
+            w.Family("memwatch_verdict_confidence", MetricType.Gauge, "Confidence of the current verdict, 0 to 1.");
+            foreach (View v in views)
+            {
+                if (v.Analysis?.Verdict is { } verdict)
+                {
+                    w.Sample("memwatch_verdict_confidence", v.Target.Labels, verdict.Confidence);
+                }
+            }
+        }
+
+        RenderHealth(w);
+        w.Finish();
+    }
+
+    private void RenderHealth(ExpositionWriter w)
+    {
+        w.Family("memwatch_remediations", MetricType.Counter, "Remediation actions by action and result.");
+        for (int a = 0; a < DaemonHealth.ActionNames.Length; a++)
+        {
+            for (int r = 0; r < DaemonHealth.ResultNames.Length; r++)
+            {
+                // Two labels: the action is encoded in a set of its own, the result added as the extra label.
+                w.Sample("memwatch_remediations", ActionLabels[a], "result", DaemonHealth.ResultNames[r],
+                    _health.Remediations((RemediationAction)a, (RemediationResult)r));
+            }
+        }
+
+        w.Family("memwatch_sample_duration_seconds", MetricType.Histogram, "Time to read one target, by depth: status (status+stat), rollup (smaps_rollup+cgroup), smaps (full).", "seconds");
+        Span<long> cumulative = stackalloc long[DurationHistogram.DefaultBounds.Length];
+        for (int d = 0; d < _health.SampleDurations.Length; d++)
+        {
+            DurationHistogram h = _health.SampleDurations[d];
+            (double sum, long count) = h.Snapshot(cumulative);
+            w.Histogram("memwatch_sample_duration_seconds", s_depthLabels[d], h.Bounds, cumulative[..h.Bounds.Length], sum, count);
+        }
+
+        w.Family("memwatch_sample_errors", MetricType.Counter, "Failed reads by reason; a process that exits is not an error.");
+        for (int r = 0; r < DaemonHealth.ErrorReasonNames.Length; r++)
+        {
+            w.Sample("memwatch_sample_errors", LabelSet.Empty, "reason", DaemonHealth.ErrorReasonNames[r], _health.Errors((SampleErrorReason)r));
+        }
+
+        w.Family("memwatch_targets", MetricType.Gauge, "Processes watched now.");
+        w.Sample("memwatch_targets", LabelSet.Empty, _registry.Count);
+
+        w.Family("memwatch_last_sample_timestamp_seconds", MetricType.Gauge, "Unix time of the end of the last complete sampling tick.", "seconds");
+        if (_health.LastSampleUnixMilliseconds > 0)
+        {
+            w.Sample("memwatch_last_sample_timestamp_seconds", LabelSet.Empty, _health.LastSampleUnixMilliseconds / 1000.0);
+        }
+
+        w.Family("memwatch_build_info", MetricType.Gauge, "The running memwatch version.");
+        w.Sample("memwatch_build_info", _buildLabels, 1);
+    }
+
+    private static readonly LabelSet[] ActionLabels = DaemonHealth.ActionNames.Select(a => LabelSet.Create(("action", a))).ToArray();
+
+    private static void Gauge(ExpositionWriter w, View[] views, string name, string help, Func<View, ulong?> value)
+    {
+        w.Family(name, MetricType.Gauge, help, "bytes");
+        foreach (View v in views)
+        {
+            if (value(v) is { } x)
+            {
+                w.Sample(name, v.Target.Labels, x);
+            }
+        }
+    }
+
+    private static void Counter(ExpositionWriter w, View[] views, string name, string help, Func<View, ulong?> value)
+    {
+        w.Family(name, MetricType.Counter, help);
+        foreach (View v in views)
+        {
+            if (value(v) is { } x)
+            {
+                w.Sample(name, v.Target.Labels, x);
+            }
+        }
+    }
+
+    private static void AllocatorGauge(ExpositionWriter w, View[] views, string name, string help, Func<AllocatorReading, ulong?> value)
+    {
+        w.Family(name, MetricType.Gauge, help, "bytes");
+        foreach (View v in views)
+        {
+            if (v.Allocator is { } a && value(a) is { } x)
+            {
+                w.Sample(name, v.Target.Labels, "allocator", a.Allocator, x);
+            }
+        }
+    }
+}

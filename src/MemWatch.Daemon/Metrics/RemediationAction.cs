@@ -1,0 +1,7 @@
+namespace MemWatch.Daemon.Metrics;
+
+public enum RemediationAction
+{
+    Trim,
+    Gc,
+}

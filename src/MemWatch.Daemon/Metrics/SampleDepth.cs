@@ -1,0 +1,9 @@
+namespace MemWatch.Daemon.Metrics;
+
+/// <summary>The three read depths of the sampler, the <c>depth</c> label of memwatch_sample_duration_seconds.</summary>
+public enum SampleDepth
+{
+    Status,
+    Rollup,
+    Smaps,
+}

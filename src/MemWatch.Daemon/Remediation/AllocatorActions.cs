@@ -1,0 +1,175 @@
+using MemWatch.Daemon.Metrics;
+using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.Allocators;
+using MemWatch.Probes.Injection;
+using MemWatch.Probes.ProcFs;
+using Microsoft.Extensions.Logging;
+
+namespace MemWatch.Daemon.Remediation;
+
+/// <summary>
+/// Everything the daemon does inside a target through ptrace: reading allocator statistics and trims. One action per
+/// target at a time (<see cref="TargetState.ActionGate"/>); a second one is refused as busy, never queued. Thread safe.
+/// </summary>
+public sealed partial class AllocatorActions
+{
+    public static readonly TimeSpan StatisticsTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly DaemonHealth _health;
+    private readonly IRemediationAuditSink _audit;
+    private readonly ProcFileSystem _fs;
+    private readonly ILogger _log;
+
+    public AllocatorActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<AllocatorActions> log, ProcFileSystem? fs = null)
+    {
+        _health = health;
+        _audit = audit;
+        _log = log;
+        _fs = fs ?? ProcFileSystem.Default;
+    }
+
+    /// <summary>Reads the allocator's statistics into <see cref="TargetState.Allocator"/>; false when busy or refused.</summary>
+    public bool Introspect(TargetState target)
+    {
+        if (!target.ActionGate.Wait(0))
+        {
+            return false;
+        }
+
+        try
+        {
+            using AllocatorConnection connection = AllocatorConnection.Open(target.Pid);
+            if (!connection.Introspector.IsSupported)
+            {
+                return false;
+            }
+
+            AllocatorStatistics stats = connection.ReadStatistics(StatisticsTimeout);
+            var reading = new AllocatorReading(
+                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), stats.Allocator, stats.InUseBytes, stats.FreeBytes, stats.ReleasableBytes,
+                stats.PauseMicrosecondsMax);
+            lock (target.Sync)
+            {
+                target.Allocator = reading;
+            }
+
+            return true;
+        }
+        catch (RemoteCallException e)
+        {
+            if (e.Reason != RemoteCallFailure.ProcessExited)
+            {
+                _health.CountError(SampleErrorReason.IntrospectionFailed);
+                LogIntrospectionFailed(target.Pid, target.Comm, e.Reason, e.Message);
+            }
+
+            return false;
+        }
+        finally
+        {
+            target.ActionGate.Release();
+        }
+    }
+
+    /// <summary>Asks the target's allocator to return free memory (malloc_trim(0) for glibc) and measures RSS around it.</summary>
+    public TrimOutcome Trim(TargetState target, TrimTrigger trigger, string who, ulong? releasableBefore = null)
+    {
+        DateTimeOffset at = DateTimeOffset.UtcNow;
+        if (!target.ActionGate.Wait(0))
+        {
+            return Finish(new TrimOutcome(target.Pid, target.Comm, trigger, who, at, false, true, RemediationResult.Refused, "busy",
+                "another action on this process is in progress", null, null, releasableBefore, 0));
+        }
+
+        TrimOutcome outcome;
+        try
+        {
+            lock (target.Sync)
+            {
+                target.LastTrimUnixMilliseconds = at.ToUnixTimeMilliseconds();
+            }
+
+            ulong? before = Rss(target.Pid);
+            try
+            {
+                using AllocatorConnection connection = AllocatorConnection.Open(target.Pid);
+                ReleaseResult release = connection.Release(ReleaseTimeout);
+                ulong? after = Rss(target.Pid);
+                RemediationResult result = release.Outcome switch
+                {
+                    ReleaseOutcome.Released => RemediationResult.Released,
+                    ReleaseOutcome.NothingReleased or ReleaseOutcome.Requested => RemediationResult.Requested,
+                    ReleaseOutcome.NotSupported => RemediationResult.Refused,
+                    _ => RemediationResult.Failed,
+                };
+                outcome = new TrimOutcome(target.Pid, target.Comm, trigger, who, at, release.Outcome != ReleaseOutcome.NotSupported, false,
+                    result, OutcomeName(release.Outcome), release.Message, before, after, releasableBefore, release.PauseMicroseconds);
+            }
+            catch (RemoteCallException e)
+            {
+                bool refused = e.Reason is RemoteCallFailure.PermissionDenied or RemoteCallFailure.AlreadyTraced
+                    or RemoteCallFailure.NotSafe or RemoteCallFailure.Unsupported or RemoteCallFailure.Busy;
+                outcome = new TrimOutcome(target.Pid, target.Comm, trigger, who, at, !refused, e.Reason == RemoteCallFailure.Busy,
+                    refused ? RemediationResult.Refused : RemediationResult.Failed, ReasonName(e.Reason), e.Message, before, Rss(target.Pid),
+                    releasableBefore, 0);
+            }
+        }
+        finally
+        {
+            target.ActionGate.Release();
+        }
+
+        return Finish(outcome);
+    }
+
+    private TrimOutcome Finish(TrimOutcome outcome)
+    {
+        _health.CountRemediation(RemediationAction.Trim, outcome.Result);
+        LogTrim(outcome.Pid, outcome.Comm, outcome.Trigger, outcome.Who, outcome.Outcome, Mib(outcome.RssBeforeBytes), Mib(outcome.RssAfterBytes),
+            outcome.PauseMicroseconds / 1000.0, outcome.Message);
+        _audit.Record(outcome);
+        return outcome;
+    }
+
+    private ulong? Rss(int pid)
+    {
+        try
+        {
+            return ProcStatus.TryRead(_fs, pid, new FileBuffer(4096), out ProcStatus? s) ? s.VmRssBytes : null;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or MemWatch.Probes.ProcParseException)
+        {
+            return null;
+        }
+    }
+
+    private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
+
+    public static string OutcomeName(ReleaseOutcome outcome) => outcome switch
+    {
+        ReleaseOutcome.Released => "released",
+        ReleaseOutcome.NothingReleased => "nothing-released",
+        ReleaseOutcome.Requested => "requested",
+        ReleaseOutcome.Failed => "failed",
+        _ => "not-supported",
+    };
+
+    public static string ReasonName(RemoteCallFailure reason) => reason switch
+    {
+        RemoteCallFailure.PermissionDenied => "permission-denied",
+        RemoteCallFailure.AlreadyTraced => "already-traced",
+        RemoteCallFailure.ProcessExited => "process-exited",
+        RemoteCallFailure.NotSafe => "not-safe",
+        RemoteCallFailure.Timeout => "timeout",
+        RemoteCallFailure.CalleeFault => "callee-fault",
+        RemoteCallFailure.Unsupported => "unsupported",
+        _ => "busy",
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "trim of {Pid} ({Comm}) by {Trigger} ({Who}): {Outcome}, RSS {RssBeforeMiB:0.0} -> {RssAfterMiB:0.0} MiB, pause {PauseMilliseconds:0.0} ms: {Message}")]
+    private partial void LogTrim(int pid, string comm, TrimTrigger trigger, string who, string outcome, double rssBeforeMiB, double rssAfterMiB, double pauseMilliseconds, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "introspection of {Pid} ({Comm}) refused ({Reason}): {Message}")]
+    private partial void LogIntrospectionFailed(int pid, string comm, RemoteCallFailure reason, string message);
+}

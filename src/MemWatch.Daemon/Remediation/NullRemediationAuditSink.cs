@@ -1,0 +1,9 @@
+namespace MemWatch.Daemon.Remediation;
+
+/// <summary>No audit store wired in (the log line of each action remains).</summary>
+public sealed class NullRemediationAuditSink : IRemediationAuditSink
+{
+    public void Record(TrimOutcome outcome)
+    {
+    }
+}

@@ -1,0 +1,10 @@
+namespace MemWatch.Daemon.Remediation;
+
+public enum TrimTrigger
+{
+    /// <summary>POST /api/targets/{pid}/trim.</summary>
+    Api,
+
+    /// <summary>The target's Remediation.Trim policy.</summary>
+    Policy,
+}

@@ -1,0 +1,4 @@
+namespace MemWatch.Daemon.Sampling;
+
+/// <summary>The memory cgroup of a target at its last rollup. Limits are null when unlimited or unknown.</summary>
+public sealed record CgroupReading(string Path, ulong? EffectiveLimitBytes, ulong? UsageBytes, ulong? ReclaimableBytes, ulong? OomKills);

@@ -1,0 +1,20 @@
+using MemWatch.Daemon.Analysis;
+using MemWatch.Probes.Analysis;
+
+namespace MemWatch.Daemon.Sampling;
+
+/// <summary>
+/// The seam where the history store takes the daemon's samples (the lead wires Daemon/History to it). Called on the
+/// sampler thread with the target's lock held: implementations queue and return, they never block on I/O.
+/// </summary>
+public interface ISampleSink
+{
+    /// <summary>A new counters sample of a target (every Interval).</summary>
+    void OnSample(TargetState target, in MemorySample sample);
+
+    /// <summary>A new analysis of a target (every RollupInterval); the place to record verdict and forecast changes.</summary>
+    void OnAnalysis(TargetState target, TargetAnalysis analysis);
+
+    /// <summary>The target's process exited (or its PID was reused by another process).</summary>
+    void OnTargetExited(TargetState target);
+}

@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using MemWatch.Daemon.Analysis;
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Probes;
+using MemWatch.Probes.Analysis;
+using MemWatch.Probes.Cgroups;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Regions;
+using MemWatch.Probes.Snapshots;
+using Microsoft.Extensions.Logging;
+
+namespace MemWatch.Daemon.Sampling;
+
+/// <summary>
+/// One sampling tick over the whole host: walks the proc root once, reading each process's status; known targets
+/// also get stat (the counters sample); unknown processes are matched against the rules. Then, within a time budget,
+/// the targets that are due get smaps_rollup with their cgroup (and the growth analysis) and full smaps.
+/// </summary>
+/// <remarks>
+/// smaps and smaps_rollup make the kernel walk the target's page tables under its mmap lock, which stalls the target's
+/// own mmap/munmap/page faults while it runs: a target whose read took long gets a longer interval (doubling, up to
+/// 16x), shortened again once reads are quick. A PID that vanishes is dropped quietly; errors are counted by reason
+/// and never stop the tick. Not thread safe: one instance, on the sampler thread.
+/// </remarks>
+public sealed partial class Sampler
+{
+    private const int MaxBackoff = 16;
+    private const double SlowRollupSeconds = 0.1;
+    private const double SlowSmapsSeconds = 0.25;
+
+    private readonly ProcFileSystem _fs;
+    private readonly DaemonSettings _settings;
+    private readonly TargetRegistry _registry;
+    private readonly DaemonHealth _health;
+    private readonly TargetMatcher _matcher;
+    private readonly TargetAnalyzer _analyzer;
+    private readonly ISampleSink _sink;
+    private readonly ILogger _log;
+    private readonly FileBuffer _buffer = new(16 * 1024);
+    private readonly Smaps _smaps = new(64 * 1024);
+    private readonly ProcessSnapshotReader _snapshots;
+    private readonly CgroupMemoryReader _cgroups;
+    private readonly HashSet<int> _seen = [];
+    private readonly List<TargetState> _gone = [];
+
+    // Targets in one cgroup share its reading within a tick: a cgroup read is several files, ancestors included.
+    private readonly Dictionary<string, CgroupReading?> _cgroupsThisTick = new(StringComparer.Ordinal);
+    private readonly int _windowCapacity;
+    private bool _limitLogged;
+
+    public Sampler(
+        ProcFileSystem fs,
+        DaemonSettings settings,
+        TargetRegistry registry,
+        DaemonHealth health,
+        TargetAnalyzer analyzer,
+        ISampleSink sink,
+        ILogger<Sampler> log)
+    {
+        _fs = fs;
+        _settings = settings;
+        _registry = registry;
+        _health = health;
+        _analyzer = analyzer;
+        _sink = sink;
+        _log = log;
+        _matcher = new TargetMatcher(fs, settings.Rules);
+        _snapshots = new ProcessSnapshotReader(fs, cgroups: null);
+        _cgroups = new CgroupMemoryReader();
+        SamplingOptions s = settings.Sampling;
+        _windowCapacity = (int)Math.Clamp(s.Window / s.Interval + 16, 16, 100_000);
+    }
+
+    /// <summary>Samples every target once, discovers new ones, drops those that exited, and does the due deeper reads.</summary>
+    public void Tick()
+    {
+        long unixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long now = Environment.TickCount64;
+        Meminfo? host = Meminfo.TryRead(_fs, _buffer, out Meminfo? m) ? m : null;
+
+        _seen.Clear();
+        bool limitHit = false;
+        foreach (int pid in ProcessEnumerator.EnumerateProcessIds(_fs))
+        {
+            try
+            {
+                SampleOrDiscover(pid, unixMs, now, ref limitHit);
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                // A known target that cannot be read any more is dropped (not added to _seen) and the failure counted;
+                // an unknown process that cannot be read is simply not a candidate (hidepid, another user's process).
+                if (_registry.TryGet(pid, out _))
+                {
+                    CountReadFailure(e, pid);
+                }
+            }
+        }
+
+        if (limitHit)
+        {
+            _health.CountError(SampleErrorReason.TargetLimit);
+            if (!_limitLogged)
+            {
+                _limitLogged = true;
+                LogTargetLimit(_settings.Sampling.MaxTargets);
+            }
+        }
+
+        RemoveGone();
+        _cgroupsThisTick.Clear();
+        DeepReads(host, unixMs, now);
+        _health.Targets = _registry.Count;
+        _health.TickCompleted(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        _registry.MarkFirstTick();
+    }
+
+    private void SampleOrDiscover(int pid, long unixMs, long now, ref bool limitHit)
+    {
+        long start = Stopwatch.GetTimestamp();
+        if (!ProcStatus.TryRead(_fs, pid, _buffer, out ProcStatus? status) || status.VmRssBytes is null)
+        {
+            // Gone, a zombie, or a kernel thread (no mm).
+            return;
+        }
+
+        ProcStat? stat = null;
+        if (_registry.TryGet(pid, out TargetState? target))
+        {
+            if (!ProcStat.TryRead(_fs, pid, _buffer, out stat))
+            {
+                return;
+            }
+
+            if (stat.StartTimeTicks == target.StartTimeTicks)
+            {
+                Record(target, status, stat, unixMs);
+                _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
+                _seen.Add(pid);
+                return;
+            }
+
+            // The PID now belongs to another process: forget the old one, and judge the new one afresh.
+            Drop(target, "its PID was reused");
+        }
+
+        string? cgroupPath = null;
+        TargetRule? rule = _matcher.Match(pid, status, ref cgroupPath);
+        if (rule is null)
+        {
+            return;
+        }
+
+        if (_registry.Count >= _settings.Sampling.MaxTargets)
+        {
+            limitHit = true;
+            return;
+        }
+
+        if (stat is null && !ProcStat.TryRead(_fs, pid, _buffer, out stat))
+        {
+            return;
+        }
+
+        cgroupPath ??= _matcher.ReadCgroupPath(pid);
+        target = new TargetState(pid, stat.StartTimeTicks, status.Name, rule, TargetIdentity.FromCgroupPath(cgroupPath),
+            new SampleWindow(_windowCapacity, _settings.Sampling.Window))
+        {
+            NextRollupTicks = now,
+            NextSmapsTicks = now,
+            NextIntrospectTicks = now,
+        };
+        // Recorded before it is published, so no reader sees a target without counters.
+        Record(target, status, stat, unixMs);
+        _registry.Add(target);
+        LogWatching(pid, status.Name, rule.Name, target.Identity.Unit);
+        _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _seen.Add(pid);
+    }
+
+    private void Record(TargetState target, ProcStatus status, ProcStat stat, long unixMs)
+    {
+        var counters = new ProcessCounters(
+            unixMs,
+            status.VmRssBytes ?? 0,
+            status.RssAnonBytes ?? 0,
+            status.RssFileBytes ?? 0,
+            status.RssShmemBytes ?? 0,
+            status.VmSwapBytes ?? 0,
+            status.VmHwmBytes ?? 0,
+            stat.MinorFaults,
+            stat.MajorFaults,
+            status.Threads);
+        lock (target.Sync)
+        {
+            // Allocator figures join the first sample after each introspection.
+            AllocatorReading? a = target.Allocator;
+            bool fresh = a is not null && a.UnixMilliseconds > target.Counters.UnixMilliseconds;
+            var sample = new MemorySample(
+                unixMs, stat.StartTimeTicks, counters.RssBytes, counters.AnonBytes, counters.FileBytes, counters.ShmemBytes,
+                counters.SwapBytes, counters.MinorFaults, counters.MajorFaults,
+                fresh && a!.InUseBytes is { } used ? used : double.NaN,
+                fresh && a!.FreeBytes is { } free ? free : double.NaN);
+            target.Counters = counters;
+            target.Window.Add(sample);
+            _sink.OnSample(target, sample);
+        }
+    }
+
+    private void RemoveGone()
+    {
+        _gone.Clear();
+        foreach (KeyValuePair<int, TargetState> entry in _registry.Entries)
+        {
+            if (!_seen.Contains(entry.Key))
+            {
+                _gone.Add(entry.Value);
+            }
+        }
+
+        foreach (TargetState target in _gone)
+        {
+            Drop(target, "it exited");
+        }
+    }
+
+    private void Drop(TargetState target, string why)
+    {
+        if (_registry.Remove(target.Pid, out _))
+        {
+            lock (target.Sync)
+            {
+                target.Exited = true;
+                _sink.OnTargetExited(target);
+            }
+
+            LogDropped(target.Pid, target.Comm, why);
+        }
+    }
+
+    /// <summary>Rollups and smaps of the due targets, spending at most half an interval per tick; the rest wait a tick.</summary>
+    private void DeepReads(Meminfo? host, long unixMs, long now)
+    {
+        long budgetEnd = Stopwatch.GetTimestamp() + (long)(_settings.Sampling.Interval.TotalSeconds / 2 * Stopwatch.Frequency);
+        foreach (KeyValuePair<int, TargetState> entry in _registry.Entries)
+        {
+            if (Stopwatch.GetTimestamp() > budgetEnd)
+            {
+                break;
+            }
+
+            TargetState target = entry.Value;
+            try
+            {
+                if (now >= target.NextRollupTicks)
+                {
+                    Rollup(target, host, unixMs, now);
+                }
+
+                if (now >= target.NextSmapsTicks)
+                {
+                    SmapsPass(target, now);
+                }
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                CountReadFailure(e, target.Pid);
+
+                // Try again at the normal pace, not on every tick.
+                target.NextRollupTicks = Math.Max(target.NextRollupTicks, now + (long)_settings.Sampling.RollupInterval.TotalMilliseconds);
+                target.NextSmapsTicks = Math.Max(target.NextSmapsTicks, now + (long)_settings.Sampling.SmapsInterval.TotalMilliseconds);
+            }
+        }
+    }
+
+    private void Rollup(TargetState target, Meminfo? host, long unixMs, long now)
+    {
+        long start = Stopwatch.GetTimestamp();
+        if (!SmapsRollup.TryRead(_fs, target.Pid, _buffer, out SmapsRollup? rollup, _smaps))
+        {
+            return;
+        }
+
+        string cgroupPath = target.Identity.CgroupPath;
+        if (cgroupPath.Length == 0 || !_cgroupsThisTick.TryGetValue(cgroupPath, out CgroupReading? cgroup))
+        {
+            cgroup = ReadCgroup(target.Pid);
+            if (cgroupPath.Length > 0)
+            {
+                _cgroupsThisTick[cgroupPath] = cgroup;
+            }
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        _health.ObserveDuration(SampleDepth.Rollup, seconds);
+        target.RollupBackoff = Adapt(target.RollupBackoff, seconds, SlowRollupSeconds, target, "smaps_rollup");
+        target.NextRollupTicks = now + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff);
+
+        lock (target.Sync)
+        {
+            target.PssBytes = rollup.PssBytes;
+            target.Cgroup = cgroup;
+            TargetAnalysis analysis = _analyzer.Analyze(target, host, unixMs);
+            target.Analysis = analysis;
+            _sink.OnAnalysis(target, analysis);
+        }
+    }
+
+    private CgroupReading? ReadCgroup(int pid)
+    {
+        try
+        {
+            if (!_cgroups.TryRead(pid, _buffer, out CgroupMemory? cg))
+            {
+                return null;
+            }
+
+            return new CgroupReading(cg.Path, cg.EffectiveLimitBytes ?? cg.LimitBytes, cg.UsageBytes, cg.Stat?.InactiveFileBytes, cg.OomKills);
+        }
+        catch (Exception e) when (IsReadFailure(e))
+        {
+            // The cgroup is optional: a removed cgroup or a restricted file leaves the target without cgroup figures.
+            return null;
+        }
+    }
+
+    private void SmapsPass(TargetState target, long now)
+    {
+        long start = Stopwatch.GetTimestamp();
+        if (!_snapshots.TryCapture(target.Pid, SnapshotDepth.Full, out ProcessSnapshot? snapshot) || snapshot.Layout is not { } layout)
+        {
+            return;
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        _health.ObserveDuration(SampleDepth.Smaps, seconds);
+        target.SmapsBackoff = Adapt(target.SmapsBackoff, seconds, SlowSmapsSeconds, target, "smaps");
+        target.NextSmapsTicks = now + (long)(_settings.Sampling.SmapsInterval.TotalMilliseconds * target.SmapsBackoff);
+
+        ulong[] regions = new ulong[RegionKindNames.Count];
+        foreach (RegionTotals totals in layout.Regions)
+        {
+            regions[(int)totals.Kind] = totals.RssBytes;
+        }
+
+        var reading = new LayoutReading(
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), regions, layout.ArenaCount + (layout.HasMainArena ? 1 : 0), layout.Allocator.Name, layout.Allocator.DotNetRuntime, seconds);
+        lock (target.Sync)
+        {
+            target.Layout = reading;
+        }
+    }
+
+    private int Adapt(int backoff, double seconds, double slow, TargetState target, string what)
+    {
+        if (seconds > slow && backoff < MaxBackoff)
+        {
+            LogSlowRead(target.Pid, target.Comm, what, seconds * 1000, backoff * 2);
+            return backoff * 2;
+        }
+
+        return seconds < slow / 5 && backoff > 1 ? backoff / 2 : backoff;
+    }
+
+    private void CountReadFailure(Exception e, int pid)
+    {
+        SampleErrorReason reason = e switch
+        {
+            UnauthorizedAccessException => SampleErrorReason.PermissionDenied,
+            ProcParseException => SampleErrorReason.Malformed,
+            _ => SampleErrorReason.IoError,
+        };
+        _health.CountError(reason);
+        LogReadFailed(pid, reason, e.Message);
+    }
+
+    private static bool IsReadFailure(Exception e) =>
+        e is UnauthorizedAccessException or ProcParseException or IOException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "watching {Pid} ({Comm}) under rule {Rule}, unit '{Unit}'")]
+    private partial void LogWatching(int pid, string comm, string rule, string unit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped watching {Pid} ({Comm}): {Why}")]
+    private partial void LogDropped(int pid, string comm, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "more processes match than Sampling.MaxTargets ({Max}); the rest are not watched (counted in memwatch_sample_errors_total{{reason=\"target_limit\"}})")]
+    private partial void LogTargetLimit(int max);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Pid} ({Comm}): {What} took {Milliseconds:0} ms; its interval is now x{Backoff}")]
+    private partial void LogSlowRead(int pid, string comm, string what, double milliseconds, int backoff);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "reading {Pid} failed ({Reason}): {Message}")]
+    private partial void LogReadFailed(int pid, SampleErrorReason reason, string message);
+}

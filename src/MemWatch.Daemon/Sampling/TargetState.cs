@@ -1,0 +1,86 @@
+using System.Globalization;
+using MemWatch.Daemon.Analysis;
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Probes.Analysis;
+
+namespace MemWatch.Daemon.Sampling;
+
+/// <summary>
+/// One watched process: who it is, its trend window, its latest readings and its schedule. The sampler writes it,
+/// HTTP handlers and the remediator read it; every field after construction is read and written under <see cref="Sync"/>.
+/// </summary>
+public sealed class TargetState
+{
+    public TargetState(int pid, ulong startTimeTicks, string comm, TargetRule rule, TargetIdentity identity, SampleWindow window)
+    {
+        Pid = pid;
+        StartTimeTicks = startTimeTicks;
+        Comm = comm;
+        Rule = rule;
+        Identity = identity;
+        Window = window;
+        Labels = LabelSet.Create(
+            ("pid", pid.ToString(CultureInfo.InvariantCulture)),
+            ("comm", comm),
+            ("unit", identity.Unit),
+            ("container_id", identity.ContainerId),
+            ("pod", identity.Pod),
+            ("namespace", identity.Namespace));
+    }
+
+    public int Pid { get; }
+
+    /// <summary>Field 22 of stat; a different value under the same PID is another process.</summary>
+    public ulong StartTimeTicks { get; }
+
+    public string Comm { get; }
+
+    /// <summary>The rule that governs what the daemon may do (see <see cref="TargetMatcher"/>).</summary>
+    public TargetRule Rule { get; }
+
+    public TargetIdentity Identity { get; }
+
+    /// <summary>pid, comm, unit, container_id, pod, namespace; encoded once.</summary>
+    public LabelSet Labels { get; }
+
+    public Lock Sync { get; } = new();
+
+    /// <summary>Owned by the sampler thread; others read it under <see cref="Sync"/>.</summary>
+    public SampleWindow Window { get; }
+
+    /// <summary>Held during any ptrace work on this target (introspection, trims): one action at a time.</summary>
+    public SemaphoreSlim ActionGate { get; } = new(1, 1);
+
+    public ProcessCounters Counters { get; set; }
+
+    public ulong? PssBytes { get; set; }
+
+    public CgroupReading? Cgroup { get; set; }
+
+    public LayoutReading? Layout { get; set; }
+
+    public AllocatorReading? Allocator { get; set; }
+
+    public TargetAnalysis? Analysis { get; set; }
+
+    // Schedule, on the monotonic clock (Environment.TickCount64); only the sampler and the remediator touch these.
+    public long NextRollupTicks { get; set; }
+
+    public long NextSmapsTicks { get; set; }
+
+    public long NextIntrospectTicks { get; set; }
+
+    /// <summary>Multiplies RollupInterval; doubled while reads are slow, halved back when they are fast.</summary>
+    public int RollupBackoff { get; set; } = 1;
+
+    public int SmapsBackoff { get; set; } = 1;
+
+    /// <summary>Unix milliseconds of the last trim attempt (API or policy); 0 for never.</summary>
+    public long LastTrimUnixMilliseconds { get; set; }
+
+    public bool Exited { get; set; }
+
+    /// <summary>Whether the daemon reads allocator statistics (Introspect, or a trim policy that needs them).</summary>
+    public bool Introspected => Rule.Introspect || Rule.PolicyTrimEnabled;
+}

@@ -1,0 +1,71 @@
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Daemon.Sampling;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MemWatch.Daemon.Systemd;
+
+/// <summary>
+/// READY=1 once the listener is up and the first sample is taken; WATCHDOG=1 every half WATCHDOG_USEC while the sampler
+/// keeps ticking (a wedged sampler stops the pings and systemd restarts the daemon); STOPPING=1 on shutdown.
+/// </summary>
+public sealed partial class SystemdNotifyService : BackgroundService
+{
+    private readonly SystemdNotifier _notifier;
+    private readonly TargetRegistry _registry;
+    private readonly DaemonHealth _health;
+    private readonly DaemonSettings _settings;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger _log;
+
+    public SystemdNotifyService(
+        SystemdNotifier notifier, TargetRegistry registry, DaemonHealth health, DaemonSettings settings, IHostApplicationLifetime lifetime,
+        ILogger<SystemdNotifyService> log)
+    {
+        _notifier = notifier;
+        _registry = registry;
+        _health = health;
+        _settings = settings;
+        _lifetime = lifetime;
+        _log = log;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration _ = _lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await Task.WhenAll(started.Task, _registry.FirstTick).WaitAsync(stoppingToken);
+
+        string status = $"STATUS=watching {_registry.Count} processes, listening on {_settings.Listen}";
+        _notifier.Notify("READY=1\n" + status);
+        LogReady(_registry.Count, _settings.Listen.ToString());
+
+        if (_notifier.WatchdogInterval is not { } watchdog)
+        {
+            return;
+        }
+
+        TimeSpan every = watchdog / 2;
+        double stalledMs = Math.Max(_settings.Sampling.Interval.TotalMilliseconds * 3, watchdog.TotalMilliseconds);
+        using var timer = new PeriodicTimer(every);
+        do
+        {
+            long last = _health.LastSampleUnixMilliseconds;
+            if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - last <= stalledMs)
+            {
+                _notifier.Notify("WATCHDOG=1");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _notifier.Notify("STOPPING=1");
+        return base.StopAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ready: watching {Targets} processes, listening on http://{Listen}")]
+    private partial void LogReady(int targets, string listen);
+}

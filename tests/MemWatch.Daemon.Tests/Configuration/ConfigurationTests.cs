@@ -1,0 +1,156 @@
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Http;
+using MemWatch.Daemon.Remediation;
+using MemWatch.Daemon.Sampling;
+
+namespace MemWatch.Daemon.Tests.Configuration;
+
+/// <summary>Configuration binding and validation, and the small pure pieces the daemon decides with.</summary>
+public sealed class ConfigurationTests
+{
+    private static readonly Dictionary<string, string?> s_noEnvironment = [];
+
+    [Fact]
+    public void WithNoFileTheDefaultsWatchEverythingAbove50MiBPassivelyOnLoopback()
+    {
+        DaemonSettings s = DaemonConfigurationLoader.Load(null, null, s_noEnvironment);
+        Assert.Equal("127.0.0.1:9487", s.Listen.ToString());
+        Assert.Equal("/var/lib/memwatch", s.StateDirectory);
+        Assert.Null(s.Token);
+        TargetRule rule = Assert.Single(s.Rules);
+        Assert.Equal(50UL * 1024 * 1024, rule.Selector.MinRssBytes);
+        Assert.False(rule.AllowActions);
+        Assert.False(rule.Introspect);
+        Assert.Equal(TimeSpan.FromSeconds(5), s.Sampling.Interval);
+        Assert.Equal(500, s.Sampling.MaxTargets);
+    }
+
+    [Fact]
+    public void EnvironmentOverridesAndCommandLineOverridesThat()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["MEMWATCH_Listen"] = "0.0.0.0:9000",
+            ["MEMWATCH_Sampling__Interval"] = "00:00:02",
+            ["MEMWATCH_Targets__0__Unit"] = "api.service",
+            ["MEMWATCH_Targets__0__Introspect"] = "true",
+            ["STATE_DIRECTORY"] = "/var/lib/memwatch-unit:/other",
+            ["UNRELATED"] = "x",
+        };
+        DaemonSettings s = DaemonConfigurationLoader.Load(null, null, env);
+        Assert.Equal("0.0.0.0:9000", s.Listen.ToString());
+        Assert.Equal(TimeSpan.FromSeconds(2), s.Sampling.Interval);
+        Assert.Equal("api.service", Assert.Single(s.Rules).Selector.Unit);
+        Assert.True(s.Rules[0].Introspect);
+        Assert.Equal("/var/lib/memwatch-unit", s.StateDirectory);
+
+        Assert.Equal("[::1]:9001", DaemonConfigurationLoader.Load(null, "[::1]:9001", env).Listen.ToString());
+        Assert.Equal("127.0.0.1:9002", DaemonConfigurationLoader.Load(null, "localhost:9002", env).Listen.ToString());
+    }
+
+    [Theory]
+    [InlineData("nonsense", "Listen must be ADDR:PORT")]
+    [InlineData("127.0.0.1", "Listen must be ADDR:PORT")]
+    [InlineData("127.0.0.1:0", "Listen port")]
+    [InlineData("example.com:80", "Listen address must be an IP address")]
+    public void BadListenAddresses(string listen, string expected)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => DaemonConfigurationLoader.Load(null, listen, s_noEnvironment));
+        Assert.Contains(e.Errors, m => m.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EveryRuleProblemIsReported()
+    {
+        var options = new DaemonOptions
+        {
+            Targets =
+            [
+                new TargetOptions { Name = "a", Pid = -3, User = "no-such-user-here", CgroupPrefix = "relative", MinRssMiB = -1 },
+                new TargetOptions { Name = "a", Unit = "a/b", Remediation = new RemediationOptions { Trim = new TrimPolicyOptions { MinReleasablePercent = 101 } } },
+            ],
+            Sampling = new SamplingOptions { MaxTargets = 0, Window = TimeSpan.FromSeconds(1) },
+            Logging = new LoggingOptions { Format = "xml", Level = "Loud" },
+            Auth = new AuthOptions { TokenFile = "/nonexistent/token" },
+        };
+        var e = Assert.Throws<ConfigurationException>(() => DaemonConfigurationLoader.Validate(options, null));
+        string all = string.Join("\n", e.Errors);
+        foreach (string expected in new[]
+        {
+            "Targets[0].Pid", "Targets[0].User", "Targets[0].CgroupPrefix", "Targets[0].MinRssMiB", "Targets[1].Unit",
+            "MinReleasablePercent", "MaxTargets", "Sampling.Window", "Logging.Format", "Logging.Level", "Auth.TokenFile",
+        })
+        {
+            Assert.Contains(expected, all);
+        }
+    }
+
+    [Fact]
+    public void AShortTokenIsRefusedAndATokenIsLoadedTrimmed()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "short\n");
+            var options = new DaemonOptions { Auth = new AuthOptions { TokenFile = file } };
+            Assert.Throws<ConfigurationException>(() => DaemonConfigurationLoader.Validate(options, null));
+
+            File.WriteAllText(file, "  0123456789abcdef-token\n");
+            DaemonSettings s = DaemonConfigurationLoader.Validate(options, null);
+            var auth = new BearerAuthenticator(s.Token);
+            Assert.Equal(BearerCheck.Valid, auth.Check("Bearer 0123456789abcdef-token"));
+            Assert.Equal(BearerCheck.Invalid, auth.Check("Bearer 0123456789abcdef-tokeN"));
+            Assert.Equal(BearerCheck.Missing, auth.Check("Basic abc"));
+            Assert.Equal(BearerCheck.Missing, auth.Check(null));
+            Assert.Equal(BearerCheck.Disabled, new BearerAuthenticator(null).Check("Bearer 0123456789abcdef-token"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData("/system.slice/api.service", "api.service", "")]
+    [InlineData("/user.slice/user-0.slice/session-3.scope", "session-3.scope", "")]
+    [InlineData("/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope", "", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("/kubepods/burstable/pod1234/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
+    [InlineData("/", "", "")]
+    public void IdentityFromTheCgroupPath(string path, string unit, string container)
+    {
+        TargetIdentity id = TargetIdentity.FromCgroupPath(path);
+        Assert.Equal(unit, id.Unit);
+        Assert.Equal(container, id.ContainerId);
+        Assert.Equal("", id.Pod);
+    }
+
+    [Fact]
+    public void TrimPolicyNeedsBothThresholdsAndTheInterval()
+    {
+        var rule = new TargetRule(0, "r", new MemWatch.Probes.Discovery.ProcessSelector(), false, true,
+            new TrimPolicyOptions { Enabled = true, MinReleasableMiB = 100, MinReleasablePercent = 25, MinInterval = TimeSpan.FromMinutes(30) });
+        const ulong MiB = 1024 * 1024;
+        long now = 10_000_000;
+        Assert.True(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, 0, now, out _));
+        Assert.False(TrimPolicy.ShouldTrim(rule, 100 * MiB, 200 * MiB, 0, now, out string why));
+        Assert.Contains("not above 100 MiB", why);
+        Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 1000 * MiB, 0, now, out why));
+        Assert.Contains("25% of RSS", why);
+        Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 60_000, now, out why));
+        Assert.True(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 31 * 60_000, now, out _));
+        Assert.False(TrimPolicy.ShouldTrim(rule, null, 400 * MiB, 0, now, out _));
+        Assert.False(TrimPolicy.ShouldTrim(rule with { AllowActions = false }, 200 * MiB, 400 * MiB, 0, now, out _));
+    }
+
+    [Fact]
+    public void RateLimiterAllowsABurstThenRefusesWithARetryTime()
+    {
+        var limiter = new RateLimiter(perSecond: 0.5, burst: 3);
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.True(limiter.TryAcquire("a", out _));
+        Assert.False(limiter.TryAcquire("a", out double retry));
+        Assert.InRange(retry, 0.1, 2.1);
+        Assert.True(limiter.TryAcquire("b", out _));
+    }
+}

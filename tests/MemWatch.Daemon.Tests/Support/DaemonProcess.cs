@@ -1,0 +1,236 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MemWatch.IntegrationTests.Support;
+
+namespace MemWatch.Daemon.Tests.Support;
+
+/// <summary>
+/// A real <c>memwatch run</c> (the built memwatch.dll) on a free loopback port, with a temporary config file and state
+/// directory. Dispose stops it (SIGKILL if it is still running) and removes the directory.
+/// </summary>
+public sealed class DaemonProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private DaemonProcess(Process process, string directory, int port)
+    {
+        _process = process;
+        Directory = directory;
+        Port = port;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public int Pid => _process.Id;
+
+    public HttpClient Http { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>A config document with Listen and StateDirectory filled in; <paramref name="configure"/> adds the rest.</summary>
+    public static DaemonProcess Start(
+        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment = null, bool waitReady = true, string? tokenFileContent = null)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "memwatch-daemon-tests", Guid.NewGuid().ToString("N")[..12]);
+        System.IO.Directory.CreateDirectory(dir);
+        int port = FreePort();
+        var config = new Dictionary<string, object?>
+        {
+            ["Listen"] = $"127.0.0.1:{port}",
+            ["StateDirectory"] = Path.Combine(dir, "state"),
+            ["Logging"] = new Dictionary<string, object?> { ["Level"] = "Debug" },
+        };
+        if (tokenFileContent is not null)
+        {
+            string tokenFile = Path.Combine(dir, "token");
+            File.WriteAllText(tokenFile, tokenFileContent + "\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            config["Auth"] = new Dictionary<string, object?> { ["TokenFile"] = tokenFile };
+        }
+
+        configure(config);
+        string configPath = Path.Combine(dir, "memwatch.json");
+        File.WriteAllText(configPath, JsonSerializer.Serialize(config));
+
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(MemwatchCli.DllPath);
+        psi.ArgumentList.Add("run");
+        psi.ArgumentList.Add("--config");
+        psi.ArgumentList.Add(configPath);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        psi.Environment.Remove("NOTIFY_SOCKET");
+        psi.Environment.Remove("WATCHDOG_USEC");
+        if (environment is not null)
+        {
+            foreach ((string k, string v) in environment)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        Process process = Process.Start(psi)!;
+        var daemon = new DaemonProcess(process, dir, port);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (waitReady)
+        {
+            daemon.WaitReady(TimeSpan.FromSeconds(90));
+        }
+
+        return daemon;
+    }
+
+    public void WaitReady(TimeSpan timeout)
+    {
+        Poll.Until(() =>
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"memwatch run exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using HttpResponseMessage r = Http.GetAsync("/readyz").Result;
+                return r.StatusCode == HttpStatusCode.OK;
+            }
+            catch (AggregateException)
+            {
+                return false;
+            }
+        }, timeout, () => $"memwatch run did not become ready:\n{Output}");
+    }
+
+    public string Get(string path, out HttpStatusCode status, string? accept = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        using HttpResponseMessage response = Http.Send(request);
+        status = response.StatusCode;
+        return response.Content.ReadAsStringAsync().Result;
+    }
+
+    public string Metrics(string? accept = null)
+    {
+        string body = Get("/metrics", out HttpStatusCode status, accept);
+        Assert.Equal(HttpStatusCode.OK, status);
+        return body;
+    }
+
+    public (HttpStatusCode Status, JsonElement Body) Post(string path, string? token = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        if (token is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        }
+
+        using HttpResponseMessage response = Http.Send(request);
+        string text = response.Content.ReadAsStringAsync().Result;
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    public JsonElement GetJson(string path, out HttpStatusCode status) =>
+        JsonDocument.Parse(Get(path, out status)).RootElement.Clone();
+
+    /// <summary>Sends SIGTERM and waits for the exit; returns how long it took.</summary>
+    public TimeSpan Terminate(TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            kill.WaitForExit();
+        }
+
+        if (!_process.WaitForExit(timeout))
+        {
+            throw new TimeoutException($"memwatch run did not exit within {timeout} of SIGTERM:\n{Output}");
+        }
+
+        _process.WaitForExit();
+        return sw.Elapsed;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        Http.Dispose();
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        _process.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+    }
+}
