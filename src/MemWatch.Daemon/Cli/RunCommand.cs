@@ -28,7 +28,8 @@ internal static class RunCommand
             return ExitCodes.BadUsage;
         }
 
-        using Logger logger = DaemonLogging.CreateLogger(settings.Logging);
+        using Logger root = DaemonLogging.CreateLogger(settings.Logging);
+        Serilog.ILogger logger = root.ForContext("SourceContext", "MemWatch.Daemon");
         foreach (string warning in settings.Warnings)
         {
             logger.Warning("config: {Warning}", warning);
@@ -43,7 +44,7 @@ internal static class RunCommand
             logger.Warning("state directory {StateDirectory} cannot be created: {Reason}", settings.StateDirectory, e.Message);
         }
 
-        WebApplication app = DaemonHost.Build(settings, logger);
+        WebApplication app = DaemonHost.Build(settings, root);
         try
         {
             logger.Information("memwatch starting: {Rules} target rules, interval {Interval}, listening on {Listen}",

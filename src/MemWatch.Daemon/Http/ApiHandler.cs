@@ -35,7 +35,7 @@ public sealed partial class ApiHandler
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
     private readonly RateLimiter _clientRequests = new(perSecond: 20, burst: 40);
-    private readonly RateLimiter _clientActions = new(perSecond: 1, burst: 5);
+    private readonly RateLimiter _clientActions = new(perSecond: 1, burst: 10);
     private readonly RateLimiter _targetActions = new(perSecond: 0.1, burst: 1);
     private readonly SemaphoreSlim _inspections = new(2, 2);
 
@@ -276,7 +276,7 @@ public sealed partial class ApiHandler
 
         string who = $"api:{ClientKey(context)}";
         TrimOutcome outcome = await Task.Factory.StartNew(
-            () => _actions.Trim(target, TrimTrigger.Api, who), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            () => _actions.Trim(target, TrimTrigger.Api, who, wait: AllocatorActions.StatisticsTimeout + TimeSpan.FromSeconds(2)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (outcome.Busy)
         {
             await Error(context, StatusCodes.Status409Conflict, "busy", $"another action on process {target.Pid} is in progress");

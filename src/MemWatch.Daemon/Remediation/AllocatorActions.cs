@@ -9,7 +9,8 @@ namespace MemWatch.Daemon.Remediation;
 
 /// <summary>
 /// Everything the daemon does inside a target through ptrace: reading allocator statistics and trims. One action per
-/// target at a time (<see cref="TargetState.ActionGate"/>); a second one is refused as busy, never queued. Thread safe.
+/// target at a time (<see cref="TargetState.ActionGate"/>): introspections skip a busy target, an API trim waits a
+/// little for an introspection to finish and then answers busy, nothing is queued. Thread safe.
 /// </summary>
 public sealed partial class AllocatorActions
 {
@@ -73,10 +74,12 @@ public sealed partial class AllocatorActions
     }
 
     /// <summary>Asks the target's allocator to return free memory (malloc_trim(0) for glibc) and measures RSS around it.</summary>
-    public TrimOutcome Trim(TargetState target, TrimTrigger trigger, string who, ulong? releasableBefore = null)
+    /// <param name="wait">How long to wait for an action in progress (a routine introspection takes well under
+    /// <see cref="StatisticsTimeout"/>) before answering busy.</param>
+    public TrimOutcome Trim(TargetState target, TrimTrigger trigger, string who, ulong? releasableBefore = null, TimeSpan wait = default)
     {
         DateTimeOffset at = DateTimeOffset.UtcNow;
-        if (!target.ActionGate.Wait(0))
+        if (!target.ActionGate.Wait(wait))
         {
             return Finish(new TrimOutcome(target.Pid, target.Comm, trigger, who, at, false, true, RemediationResult.Refused, "busy",
                 "another action on this process is in progress", null, null, releasableBefore, 0));

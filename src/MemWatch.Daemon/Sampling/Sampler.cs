@@ -47,6 +47,10 @@ public sealed partial class Sampler
     // Targets in one cgroup share its reading within a tick: a cgroup read is several files, ancestors included.
     private readonly Dictionary<string, CgroupReading?> _cgroupsThisTick = new(StringComparer.Ordinal);
     private readonly int _windowCapacity;
+
+    // The smallest MinRssMiB of any rule: below it a process cannot match, which statm (a few numbers) tells more
+    // cheaply than status (the kernel formats some fifty lines).
+    private readonly ulong _minRssBytes;
     private bool _limitLogged;
 
     public Sampler(
@@ -70,6 +74,7 @@ public sealed partial class Sampler
         _cgroups = new CgroupMemoryReader();
         SamplingOptions s = settings.Sampling;
         _windowCapacity = (int)Math.Clamp(s.Window / s.Interval + 16, 16, 100_000);
+        _minRssBytes = settings.Rules.Count == 0 ? 0 : settings.Rules.Min(r => r.Selector.MinRssBytes);
     }
 
     /// <summary>Samples every target once, discovers new ones, drops those that exited, and does the due deeper reads.</summary>
@@ -119,6 +124,14 @@ public sealed partial class Sampler
     private void SampleOrDiscover(int pid, long unixMs, long now, ref bool limitHit)
     {
         long start = Stopwatch.GetTimestamp();
+        bool known = _registry.TryGet(pid, out TargetState? target);
+        if (!known && _minRssBytes > 0
+            && (!ProcStatm.TryRead(_fs, pid, _buffer, out ProcStatm? statm) || statm.ResidentBytes < _minRssBytes))
+        {
+            // Gone, a kernel thread, or too small for every rule.
+            return;
+        }
+
         if (!ProcStatus.TryRead(_fs, pid, _buffer, out ProcStatus? status) || status.VmRssBytes is null)
         {
             // Gone, a zombie, or a kernel thread (no mm).
@@ -126,7 +139,7 @@ public sealed partial class Sampler
         }
 
         ProcStat? stat = null;
-        if (_registry.TryGet(pid, out TargetState? target))
+        if (known && target is not null)
         {
             if (!ProcStat.TryRead(_fs, pid, _buffer, out stat))
             {

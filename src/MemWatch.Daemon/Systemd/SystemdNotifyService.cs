@@ -35,7 +35,15 @@ public sealed partial class SystemdNotifyService : BackgroundService
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration _ = _lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        await Task.WhenAll(started.Task, _registry.FirstTick).WaitAsync(stoppingToken);
+        try
+        {
+            await Task.WhenAll(started.Task, _registry.FirstTick).WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped before it was ready (e.g. the listener could not bind): nothing to announce.
+            return;
+        }
 
         string status = $"STATUS=watching {_registry.Count} processes, listening on {_settings.Listen}";
         _notifier.Notify("READY=1\n" + status);
@@ -57,7 +65,19 @@ public sealed partial class SystemdNotifyService : BackgroundService
                 _notifier.Notify("WATCHDOG=1");
             }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        while (await WaitTick(timer, stoppingToken));
+    }
+
+    private static async Task<bool> WaitTick(PeriodicTimer timer, CancellationToken stop)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)

@@ -182,6 +182,13 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
         (status, body) = Daemon.Post("/api/targets/2147483647/trim", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.NotFound, status);
 
+        // The .NET GC action passes the same checks, then says plainly that it is not implemented.
+        (status, body) = Daemon.Post($"/api/targets/{_f.Passive.Pid}/gc", token: ApiDaemonFixture.Token);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        (status, body) = Daemon.Post($"/api/targets/{_f.Allowed.Pid}/gc", token: ApiDaemonFixture.Token);
+        Assert.Equal(HttpStatusCode.NotImplemented, status);
+        Assert.Equal("not-implemented", body.GetProperty("error").GetString());
+
         // The token is never written to the log.
         Assert.DoesNotContain(ApiDaemonFixture.Token, Daemon.Output);
         Assert.DoesNotContain("not-the-token-at-all-0000", Daemon.Output);

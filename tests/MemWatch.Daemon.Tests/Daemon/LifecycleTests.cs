@@ -97,9 +97,13 @@ public sealed class LifecycleTests
     [Fact]
     public void AFloodGets429sAndTheDaemonKeepsServing()
     {
-        using DaemonProcess daemon = DaemonProcess.Start(config => config["Targets"] = new object[]
+        using DaemonProcess daemon = DaemonProcess.Start(config =>
         {
-            new Dictionary<string, object?> { ["Name"] = "self", ["Pid"] = Environment.ProcessId, ["AllowActions"] = true },
+            config["Targets"] = new object[]
+            {
+                new Dictionary<string, object?> { ["Name"] = "self", ["Pid"] = Environment.ProcessId, ["AllowActions"] = true },
+            };
+            config["Logging"] = new Dictionary<string, object?> { ["Format"] = "json", ["Level"] = "Information" };
         });
 
         int ok = 0, limited = 0, other = 0;
@@ -126,6 +130,12 @@ public sealed class LifecycleTests
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("actions-disabled", body.GetProperty("error").GetString());
         Assert.Contains("AllowActions but Auth.TokenFile is not set", daemon.Output);
+
+        // Logging.Format json: every line is one compact JSON event.
+        string[] lines = daemon.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.True(System.Text.Json.JsonDocument.Parse(l).RootElement.TryGetProperty("@t", out _), l));
+        Assert.Contains(lines, l => l.Contains("\"@mt\":\"watching {Pid}", StringComparison.Ordinal));
     }
 
     [Fact]

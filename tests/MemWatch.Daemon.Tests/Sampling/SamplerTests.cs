@@ -1,0 +1,121 @@
+using MemWatch.Daemon.Analysis;
+using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Metrics;
+using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.ProcFs;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MemWatch.Daemon.Tests.Sampling;
+
+/// <summary>
+/// The sampler over a proc root made of files copied from this test process: a target that exits, one whose files
+/// become unreadable or garbled, and a PID taken over by another process.
+/// </summary>
+public sealed class SamplerTests : IDisposable
+{
+    private const int PidA = 4_000_001;
+    private const int PidB = 4_000_002;
+    private readonly string _root = Directory.CreateTempSubdirectory("memwatch-fakeproc-").FullName;
+    private readonly TargetRegistry _registry = new();
+    private readonly DaemonHealth _health = new();
+    private readonly Sampler _sampler;
+
+    public SamplerTests()
+    {
+        File.Copy("/proc/meminfo", Path.Combine(_root, "meminfo"));
+        AddProcess(PidA);
+        AddProcess(PidB);
+        DaemonSettings settings = DaemonConfigurationLoader.Validate(new DaemonOptions { Targets = [new TargetOptions { Name = "all" }] }, null);
+        _sampler = new Sampler(new ProcFileSystem(_root), settings, _registry, _health,
+            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+    }
+
+    [Fact]
+    public void TargetsAreDiscoveredSampledAndDroppedQuietlyWhenTheyExit()
+    {
+        _sampler.Tick();
+        Assert.Equal(2, _registry.Count);
+        Assert.True(_registry.TryGet(PidA, out TargetState? a));
+        Assert.True(a.Counters.RssBytes > 0);
+        Assert.Equal(1, a.Window.Count);
+        Assert.True(_registry.FirstTick.IsCompleted);
+
+        Directory.Delete(Path.Combine(_root, PidB.ToString()), recursive: true);
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(1, _registry.Count);
+        Assert.False(_registry.TryGet(PidB, out _));
+        Assert.Equal(2, a.Window.Count);
+        Assert.Equal(0, TotalErrors());
+    }
+
+    [Fact]
+    public void AGarbledOrUnreadableTargetIsCountedAndDroppedAndTheTickGoesOn()
+    {
+        _sampler.Tick();
+        File.WriteAllText(Path.Combine(_root, PidA.ToString(), "stat"), "garbage without the fields\n");
+        string statusB = Path.Combine(_root, PidB.ToString(), "status");
+        File.Delete(statusB);
+        // Root reads every file, so a directory stands in for an unreadable one: .NET reports opening it as access denied.
+        Directory.CreateDirectory(statusB);
+
+        _sampler.Tick();
+        Assert.Equal(0, _registry.Count);
+        Assert.Equal(1, _health.Errors(SampleErrorReason.Malformed));
+        Assert.Equal(1, _health.Errors(SampleErrorReason.PermissionDenied));
+        Assert.Equal(2, _health.Ticks);
+    }
+
+    [Fact]
+    public void APidTakenOverByAnotherProcessStartsAFreshTarget()
+    {
+        _sampler.Tick();
+        Assert.True(_registry.TryGet(PidA, out TargetState? before));
+
+        string stat = Path.Combine(_root, PidA.ToString(), "stat");
+        string[] fields = File.ReadAllText(stat).Split(' ');
+        int close = Array.FindIndex(fields, f => f.EndsWith(')'));
+        fields[close + 20] = (ulong.Parse(fields[close + 20], System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(stat, string.Join(' ', fields));
+        Thread.Sleep(5);
+
+        _sampler.Tick();
+        Assert.True(_registry.TryGet(PidA, out TargetState? after));
+        Assert.NotSame(before, after);
+        Assert.True(before.Exited);
+        Assert.Equal(before.StartTimeTicks + 1, after.StartTimeTicks);
+        Assert.Equal(1, after.Window.Count);
+    }
+
+    [Fact]
+    public void UnderAMinimumRssRuleSmallProcessesAreSkippedOnStatmAlone()
+    {
+        DaemonSettings settings = DaemonConfigurationLoader.Validate(
+            new DaemonOptions { Targets = [new TargetOptions { Name = "big", MinRssMiB = 1 }] }, null);
+        var registry = new TargetRegistry();
+        var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
+            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+
+        // B's statm claims 4 KiB resident (its status still says otherwise): it is not even read further.
+        File.WriteAllText(Path.Combine(_root, PidB.ToString(), "statm"), "100 1 0 1 0 50 0\n");
+        sampler.Tick();
+        Assert.True(registry.TryGet(PidA, out _));
+        Assert.False(registry.TryGet(PidB, out _));
+        Assert.Equal(1, registry.Count);
+    }
+
+    private void AddProcess(int pid)
+    {
+        string dir = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(dir);
+        foreach (string file in new[] { "status", "stat", "statm", "cmdline", "comm" })
+        {
+            File.WriteAllBytes(Path.Combine(dir, file), File.ReadAllBytes($"/proc/self/{file}"));
+        }
+    }
+
+    private long TotalErrors() =>
+        Enum.GetValues<SampleErrorReason>().Sum(r => _health.Errors(r));
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}
