@@ -44,7 +44,7 @@ public sealed class OomApproachingAlertTests
         using MonitoringStack stack = MonitoringStack.Start(
             [new Dictionary<string, object?> { ["Name"] = "leak", ["CgroupPrefix"] = cgroup.CgroupPath }]);
 
-        using Workload leak = Workload.Start("steady_leak.c");
+        using Workload leak = Workload.Start("paced_leak.c");
         cgroup.Add(leak.Pid);
         leak.Send($"alloc {BaseMiB}");
         stack.WaitWatched(leak.Pid);
