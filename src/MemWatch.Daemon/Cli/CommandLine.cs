@@ -123,7 +123,7 @@ internal static class CommandLine
         var json = new Option<bool>("--json") { Description = "Write the report as JSON (stable camelCase fields)." };
         var watch = new Option<double?>("--watch")
         {
-            Description = "Sample for SECONDS and add RSS growth and page-fault rates over that window.",
+            Description = "Sample for SECONDS and add RSS growth, page-fault rates, a verdict (leak, allocator retention and its mechanism, ...) with evidence and advice, and a forecast to the memory limit.",
             HelpName = "SECONDS",
         };
         watch.CustomParser = r =>

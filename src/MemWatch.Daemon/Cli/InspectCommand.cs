@@ -20,28 +20,62 @@ internal static class InspectCommand
         var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
         ProcessSnapshot snapshot = Capture(reader, pid, SnapshotDepth.Full);
 
+        // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
+        AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
         SampleWindow? window = null;
         WindowGrowth? growth = null;
+        VerdictReport? verdict = null;
+        ForecastReport? forecast = null;
+        AllocatorIntrospectionResult? introspection = null;
         if (watchSeconds is { } seconds)
         {
+            ProcessSnapshot earliest = snapshot;
             window = Watch(reader, snapshot, seconds, cancel);
-            growth = new GrowthAnalyzer().Analyze(window);
 
             // The report describes the end of the window.
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
+            window.Add(snapshot.ToSample());
+            growth = new GrowthAnalyzer().Analyze(window);
+            introspection = introspect ? Introspect(pid) : null;
+
+            // The allocator's figures at both ends of the window let the classifier tell live growth from retention.
+            var buffer = new FileBuffer();
+            verdict = VerdictReportBuilder.Build(VerdictReportBuilder.Classify(earliest, snapshot, window, growth, ReadEnvironment(fs, pid, buffer),
+                introspection?.Statistics, earliestIntrospection?.Statistics));
+            forecast = VerdictReportBuilder.BuildForecast(snapshot, growth,
+                Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null,
+                PressureStall.TryReadSystem(fs, buffer, out PressureStall? psi) ? psi : null);
+        }
+        else if (introspect)
+        {
+            introspection = Introspect(pid);
         }
 
-        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot);
-        if (introspect)
+        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot) with { Verdict = verdict, Forecast = forecast };
+        if (introspection is not null)
         {
-            // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
-            report = report with { Allocator = report.Allocator.WithIntrospection(AllocatorIntrospection.Read(pid, s_introspectCallTimeout)) };
+            report = report with { Allocator = report.Allocator.WithIntrospection(introspection) };
         }
 
         stdout.Write(json
             ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
             : InspectReportText.Render(report));
         return ExitCodes.Ok;
+    }
+
+    private static AllocatorIntrospectionResult Introspect(int pid) => AllocatorIntrospection.Read(pid, s_introspectCallTimeout);
+
+    /// <summary>The environment for the allocator's effective parameters; null (defaults) when it cannot be read.</summary>
+    private static ProcEnviron? ReadEnvironment(ProcFileSystem fs, int pid, FileBuffer buffer)
+    {
+        try
+        {
+            return ProcEnviron.TryRead(fs, pid, buffer, out ProcEnviron? e) ? e : null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Samples the cheap counters over the window: about 20 samples, at most one every 200 ms.</summary>

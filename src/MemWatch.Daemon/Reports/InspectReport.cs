@@ -59,6 +59,12 @@ internal sealed record InspectReport
     /// <summary>Managed figures when the target is a .NET runtime reachable through its diagnostic socket, else null.</summary>
     public DotNetReport? Dotnet { get; init; }
 
+    /// <summary>Set with --watch: what the memory does over the window, with evidence and advice (docs/verdicts.md).</summary>
+    public VerdictReport? Verdict { get; init; }
+
+    /// <summary>Set with --watch: when the cgroup (or the host) reaches its limit at the observed trend.</summary>
+    public ForecastReport? Forecast { get; init; }
+
     /// <summary>Readings that could not be taken, each with the reason (e.g. "cgroup: permission denied").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -119,6 +119,42 @@ internal static class InspectReportText
             sb.Append(inv, $"page faults {minor:0.0} minor/s, {major:0.0} major/s").AppendLine();
         }
 
+        if (r.Verdict is { } v)
+        {
+            sb.AppendLine();
+            sb.Append("verdict ").Append(v.Kind);
+            if (v.Mechanism is { } mechanism)
+            {
+                sb.Append(" (").Append(mechanism).Append(')');
+            }
+
+            sb.Append(inv, $", confidence {v.Confidence:0.00}{(v.Introspected ? ", introspected" : ", passive")}").AppendLine();
+            sb.Append("  ").AppendLine(v.Summary);
+            foreach (string e in v.Evidence)
+            {
+                sb.Append("  - ").AppendLine(e);
+            }
+
+            if (v.Recommendations.Count > 0)
+            {
+                sb.AppendLine("advice:");
+                foreach (RecommendationReport a in v.Recommendations)
+                {
+                    sb.Append("  - ").Append(a.Action).Append(": ").Append(a.ExpectedEffect).AppendLine(a.Live ? " (live, no restart)" : "");
+                }
+            }
+
+            if (v.WhatWouldSettleIt is { } settle)
+            {
+                sb.Append("to settle it: ").AppendLine(settle);
+            }
+        }
+
+        if (r.Forecast is { } f)
+        {
+            sb.Append("forecast: ").Append(f.Reason).Append(" (confidence ").Append(f.Confidence).AppendLine(")");
+        }
+
         foreach (string w in r.Warnings)
         {
             sb.Append("warning: ").AppendLine(w);

@@ -70,9 +70,10 @@ public sealed class InspectCliTests
         using Workload w = Workload.Start("cgroup_alloc.c");
         System.Diagnostics.Process cli = MemwatchCli.Start(["inspect", w.Pid.ToString(), "--json", "--watch", "4"]);
 
-        // 10 MiB every 250 ms while memwatch watches: about 40 MiB/s, each page touched once (a minor fault).
-        long until = Environment.TickCount64 + 3500;
-        while (Environment.TickCount64 < until)
+        // 10 MiB every 250 ms for as long as memwatch watches (its start-up time varies with load): about 40 MiB/s,
+        // each page touched once (a minor fault).
+        long until = Environment.TickCount64 + 60_000;
+        while (!cli.HasExited && Environment.TickCount64 < until)
         {
             w.Send("alloc 10");
             Thread.Sleep(250);

@@ -41,6 +41,29 @@ public sealed class InspectIntrospectCliTests
     }
 
     [Fact]
+    public void WatchIntrospect_SeedBlocksFreedBelowALiveOne_TopChunkPinned()
+    {
+        // 128 MiB of 100-byte blocks freed together: glibc consolidates them (a large free triggers malloc_consolidate)
+        // into one free chunk, which stays because the FILE buffer the workload allocated after the fill sits above it.
+        // Passively this looks like anything flat; the allocator's own figures name the mechanism.
+        using Workload w = Workload.Start("seed.cc");
+        w.Send("fill 128");
+        w.Send("drop");
+
+        MemwatchCli.Result r = MemwatchCli.Run(["inspect", w.Pid.ToString(), "--json", "--watch", "4", "--introspect"]);
+
+        Assert.True(r.ExitCode == 0, r.StandardError);
+        using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);
+        JsonElement v = doc.RootElement.GetProperty("verdict");
+        Assert.True(v.GetProperty("introspected").GetBoolean(), v.ToString());
+        Assert.Equal("allocator-retention", v.GetProperty("kind").GetString());
+        Assert.True(v.GetProperty("mechanism").GetString() == "top-chunk-pinned", v.ToString());
+        Assert.Contains(v.GetProperty("recommendations").EnumerateArray(), x => x.GetProperty("action").GetString()!.Contains("malloc_trim", StringComparison.Ordinal));
+        Assert.Equal("injected", doc.RootElement.GetProperty("allocator").GetProperty("source").GetString());
+        Assert.Equal("OK", w.Send("drop")[..2]);
+    }
+
+    [Fact]
     public void Introspect_Text_AddsTheAllocatorLine()
     {
         using Workload w = Workload.Start("seed.cc");
