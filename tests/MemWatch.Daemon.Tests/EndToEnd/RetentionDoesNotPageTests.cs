@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Tests.Support;
 using MemWatch.IntegrationTests.Cgroups;
 using MemWatch.IntegrationTests.Support;
@@ -77,13 +78,15 @@ public sealed class RetentionDoesNotPageTests
         double? releasable = stack.Instant($"max_over_time(memwatch:process_releasable_ratio{{pid=\"{pid}\"}}{window})");
         string metrics = stack.Daemon.Metrics();
         double? leakVerdict = MetricsText.Value(metrics, "memwatch_verdict", $"pid=\"{pid}\"", "kind=\"leak\"");
+        string verdict = VerdictKinds.All.FirstOrDefault(k => MetricsText.Value(metrics, "memwatch_verdict", $"pid=\"{pid}\"", $"kind=\"{k}\"") == 1)
+            ?? "none";
 
         _output.WriteLine(alerts.ToString());
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"watched {clock.Elapsed.TotalSeconds:0} s, {churns} churns of {FillMiB} MiB; {samples} RSS samples in Prometheus; " +
             $"max cgroup usage ratio {usedRatio:0.00}; lowest seconds_to_limit {(lowestForecast is { } f ? f.ToString("0", CultureInfo.InvariantCulture) : "absent")}; " +
             $"max releasable ratio {(releasable is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) : "absent")}; " +
-            $"memwatch_verdict{{kind=\"leak\"}} {(leakVerdict is { } v ? v.ToString(CultureInfo.InvariantCulture) : "not exported")}"));
+            $"memwatch_verdict{{kind=\"leak\"}} {(leakVerdict is { } v ? v.ToString(CultureInfo.InvariantCulture) : "not exported")}, current verdict {verdict}"));
 
         Assert.True(samples >= s_watched.TotalSeconds / 4, $"only {samples} RSS samples over the window\n{stack.Prometheus.Log}");
         Assert.True(usedRatio > 0.5, $"cgroup usage ratio peaked at {usedRatio}: below the forecast floor, the test proves nothing");
