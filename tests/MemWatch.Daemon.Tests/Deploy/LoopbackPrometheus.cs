@@ -6,18 +6,30 @@ using System.Text.Json;
 namespace MemWatch.Daemon.Tests.Deploy;
 
 /// <summary>
-/// A real Prometheus on 127.0.0.1 with an empty TSDB and nothing to scrape: its query API is the PromQL parser the
-/// dashboard's queries will meet (promtool has no offline "parse this expression").
+/// A real Prometheus on 127.0.0.1 with an empty TSDB. With nothing to scrape, its query API is the PromQL parser the
+/// dashboard's queries will meet (promtool has no offline "parse this expression"); <see cref="Scraping"/> makes one
+/// that scrapes a daemon and evaluates rule files, for the end-to-end alert tests.
 /// </summary>
 public sealed class LoopbackPrometheus : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly Process _process;
     private readonly HttpClient _http;
+    private readonly System.Text.StringBuilder _log = new();
 
     public LoopbackPrometheus()
+        : this("global:\n  scrape_interval: 1m\n", [])
     {
-        File.WriteAllText(_dir.Combine("prometheus.yml"), "global:\n  scrape_interval: 1m\n");
+    }
+
+    private LoopbackPrometheus(string configYaml, IReadOnlyList<string> ruleFiles)
+    {
+        foreach (string rules in ruleFiles)
+        {
+            File.Copy(rules, _dir.Combine(Path.GetFileName(rules)));
+        }
+
+        File.WriteAllText(_dir.Combine("prometheus.yml"), configYaml);
         int port = FreeLoopbackPort();
         var psi = new ProcessStartInfo("prometheus")
         {
@@ -36,8 +48,8 @@ public sealed class LoopbackPrometheus : IDisposable
         }
 
         _process = Process.Start(psi)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, e) => AppendLog(e.Data);
+        _process.ErrorDataReceived += (_, e) => AppendLog(e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
@@ -48,11 +60,63 @@ public sealed class LoopbackPrometheus : IDisposable
             if (_process.HasExited || watch.Elapsed > TimeSpan.FromSeconds(90))
             {
                 Dispose();
-                throw new InvalidOperationException("prometheus did not become ready on loopback");
+                throw new InvalidOperationException($"prometheus did not become ready on loopback:\n{Log}");
             }
 
             Thread.Sleep(200);
         }
+    }
+
+    /// <summary>What Prometheus logged (warnings and errors): for failure messages.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A Prometheus that scrapes <paramref name="target"/> (ADDR:PORT) as job "memwatch" and evaluates
+    /// <paramref name="ruleFiles"/> (copied unchanged into its directory), both every <paramref name="interval"/>.
+    /// </summary>
+    public static LoopbackPrometheus Scraping(string target, IReadOnlyList<string> ruleFiles, TimeSpan interval)
+    {
+        string every = ((int)Math.Max(1, interval.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) + "s";
+        var yaml = new System.Text.StringBuilder();
+        yaml.Append($"global:\n  scrape_interval: {every}\n  evaluation_interval: {every}\n");
+        yaml.Append("rule_files:\n");
+        foreach (string rules in ruleFiles)
+        {
+            yaml.Append($"  - '{Path.GetFileName(rules)}'\n");
+        }
+
+        yaml.Append($"scrape_configs:\n  - job_name: memwatch\n    static_configs:\n      - targets: ['{target}']\n");
+        return new LoopbackPrometheus(yaml.ToString(), ruleFiles);
+    }
+
+    /// <summary>An instant query's <c>data.result</c> array; throws with Prometheus's error when it refuses.</summary>
+    public JsonElement Query(string expression)
+    {
+        using var content = new FormUrlEncodedContent([new KeyValuePair<string, string>("query", expression)]);
+        using HttpResponseMessage response = _http.PostAsync("api/v1/query", content).GetAwaiter().GetResult();
+        using JsonDocument body = JsonDocument.Parse(response.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        if (body.RootElement.GetProperty("status").GetString() != "success")
+        {
+            throw new InvalidOperationException($"query {expression}: {body.RootElement.GetProperty("error").GetString()}");
+        }
+
+        return body.RootElement.GetProperty("data").GetProperty("result").Clone();
+    }
+
+    /// <summary>The active alerts (pending and firing) from <c>/api/v1/alerts</c>.</summary>
+    public JsonElement Alerts()
+    {
+        using JsonDocument body = JsonDocument.Parse(_http.GetStringAsync("api/v1/alerts").GetAwaiter().GetResult());
+        return body.RootElement.GetProperty("data").GetProperty("alerts").Clone();
     }
 
     /// <summary>Null when Prometheus accepts the expression, else its error (e.g. "1:20: parse error: ...").</summary>
@@ -88,6 +152,19 @@ public sealed class LoopbackPrometheus : IDisposable
         catch (HttpRequestException)
         {
             return false;
+        }
+    }
+
+    private void AppendLog(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.AppendLine(line);
         }
     }
 
