@@ -1,43 +1,52 @@
 using MemWatch.Daemon.Reports;
 using MemWatch.Probes.DotNet;
-using MemWatch.Probes.Regions;
 using MemWatch.Probes.Snapshots;
 
 namespace MemWatch.Daemon.Cli;
 
-/// <summary>The <c>dotnet</c> section of <c>memwatch inspect</c>: read only when libcoreclr is mapped; failures become warnings.</summary>
-internal static class DotNetInspection
+/// <summary>
+/// The runtime's GC figures for <c>memwatch inspect</c>: read only when libcoreclr is mapped; a failure becomes a warning.
+/// With --watch they are read at both ends of the window, so the verdict can weigh the GC heap's growth.
+/// </summary>
+internal sealed record DotNetInspection(DiagnosticEndpoint? Endpoint, ManagedHeapFigures? Figures, string? Warning)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
 
-    public static InspectReport AddTo(InspectReport report, ProcessSnapshot snapshot)
+    /// <summary>Null when the process is not a .NET runtime.</summary>
+    public static DotNetInspection? Read(ProcessSnapshot snapshot)
     {
-        if (snapshot.Layout is not { Allocator.DotNetRuntime: true } layout)
+        if (snapshot.Layout is not { Allocator.DotNetRuntime: true })
         {
-            return report;
+            return null;
         }
 
-        string? warning;
         try
         {
             if (new DiagnosticEndpointLocator().TryLocate(snapshot.Pid, out DiagnosticEndpoint? endpoint))
             {
-                ManagedHeapFigures figures = new ManagedHeapReader().Read(endpoint, s_timeout);
-                DotNetReport dotnet = DotNetReportBuilder.Build(endpoint, figures, DotNetMemorySplit.From(figures, layout));
-                return report with { Dotnet = dotnet };
+                return new DotNetInspection(endpoint, new ManagedHeapReader().Read(endpoint, s_timeout), null);
             }
 
-            warning = "dotnet: libcoreclr is mapped but no diagnostic socket was found (DOTNET_EnableDiagnostics=0?)";
+            return new DotNetInspection(null, null, "dotnet: libcoreclr is mapped but no diagnostic socket was found (DOTNET_EnableDiagnostics=0?)");
         }
         catch (UnauthorizedAccessException)
         {
-            warning = "dotnet: permission denied looking for the diagnostic socket";
+            return new DotNetInspection(null, null, "dotnet: permission denied looking for the diagnostic socket");
         }
         catch (DotNetDiagnosticsException e)
         {
-            warning = "dotnet: " + e.Message;
+            return new DotNetInspection(null, null, "dotnet: " + e.Message);
+        }
+    }
+
+    /// <summary>Adds the <c>dotnet</c> section (figures and memory split against <paramref name="snapshot"/>'s layout) or the warning.</summary>
+    public InspectReport AddTo(InspectReport report, ProcessSnapshot snapshot)
+    {
+        if (Endpoint is { } endpoint && Figures is { } figures && snapshot.Layout is { } layout)
+        {
+            return report with { Dotnet = DotNetReportBuilder.Build(endpoint, figures, DotNetMemorySplit.From(figures, layout)) };
         }
 
-        return report with { Warnings = [.. report.Warnings, warning] };
+        return Warning is null ? report : report with { Warnings = [.. report.Warnings, Warning] };
     }
 }

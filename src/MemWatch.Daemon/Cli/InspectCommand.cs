@@ -22,6 +22,8 @@ internal static class InspectCommand
 
         // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
+        DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot) : null;
+        DotNetInspection? dotnet;
         SampleWindow? window = null;
         WindowGrowth? growth = null;
         VerdictReport? verdict = null;
@@ -37,21 +39,24 @@ internal static class InspectCommand
             window.Add(snapshot.ToSample());
             growth = new GrowthAnalyzer().Analyze(window);
             introspection = introspect ? Introspect(pid) : null;
+            dotnet = DotNetInspection.Read(snapshot);
 
             // The allocator's figures at both ends of the window let the classifier tell live growth from retention.
             var buffer = new FileBuffer();
             verdict = VerdictReportBuilder.Build(VerdictReportBuilder.Classify(earliest, snapshot, window, growth, ReadEnvironment(fs, pid, buffer),
-                introspection?.Statistics, earliestIntrospection?.Statistics));
+                introspection?.Statistics, earliestIntrospection?.Statistics, dotnet?.Figures, earliestDotNet?.Figures));
             forecast = VerdictReportBuilder.BuildForecast(snapshot, growth,
                 Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null,
                 PressureStall.TryReadSystem(fs, buffer, out PressureStall? psi) ? psi : null);
         }
-        else if (introspect)
+        else
         {
-            introspection = Introspect(pid);
+            introspection = introspect ? Introspect(pid) : null;
+            dotnet = DotNetInspection.Read(snapshot);
         }
 
-        InspectReport report = DotNetInspection.AddTo(InspectReportBuilder.Build(snapshot, window, growth), snapshot) with { Verdict = verdict, Forecast = forecast };
+        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth) with { Verdict = verdict, Forecast = forecast };
+        report = dotnet?.AddTo(report, snapshot) ?? report;
         if (introspection is not null)
         {
             report = report with { Allocator = report.Allocator.WithIntrospection(introspection) };

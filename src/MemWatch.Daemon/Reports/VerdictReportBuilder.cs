@@ -1,6 +1,7 @@
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.DotNet;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Snapshots;
@@ -16,14 +17,19 @@ internal static class VerdictReportBuilder
     /// <param name="environment">The process's environment, for the allocator's effective parameters; null when unreadable.</param>
     /// <param name="latestStatistics">The allocator's figures at the end of the window (--introspect), or null.</param>
     /// <param name="earliestStatistics">The allocator's figures at the start of the window, or null.</param>
+    /// <param name="latestManaged">The .NET runtime's GC figures at the end of the window, or null.</param>
+    /// <param name="earliestManaged">The .NET runtime's GC figures at the start of the window, or null.</param>
     public static Verdict Classify(ProcessSnapshot earliest, ProcessSnapshot latest, SampleWindow window, WindowGrowth growth,
-        ProcEnviron? environment, AllocatorStatistics? latestStatistics = null, AllocatorStatistics? earliestStatistics = null)
+        ProcEnviron? environment, AllocatorStatistics? latestStatistics = null, AllocatorStatistics? earliestStatistics = null,
+        ManagedHeapFigures? latestManaged = null, ManagedHeapFigures? earliestManaged = null)
     {
         ClassifierInput input = ClassifierInput.From(latest, window, growth) with
         {
             EarliestLayout = earliest.Layout,
             LatestStatistics = latestStatistics,
             EarliestStatistics = earliestStatistics,
+            Managed = latestManaged,
+            EarliestManaged = earliestManaged,
         };
         if (environment is not null)
         {

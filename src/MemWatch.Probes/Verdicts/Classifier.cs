@@ -4,6 +4,8 @@ using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Regions;
 using static MemWatch.Probes.Verdicts.VerdictText;
 
+using MemWatch.Probes.DotNet;
+
 namespace MemWatch.Probes.Verdicts;
 
 /// <summary>
@@ -54,14 +56,26 @@ public static class Classifier
             double gc = (double)m.GcHeapBytes - m0.GcHeapBytes;
             if (gc >= o.ExplainingShare * f.RssGrowth)
             {
+                // What was allocated since the last GC is garbage a full GC may free; the rest survived a collection.
+                ulong? garbage = m.AllocatedSinceLastGcBytes;
+                bool mostlyGarbage = garbage is { } g0 && g0 >= o.ExplainingShare * gc;
+                string reclaim = garbage is { } g1
+                    ? Invariant($"{Bytes(g1)} was allocated since the last GC: {(mostlyGarbage ? "a full GC would likely reclaim most of the growth" : "most of the growth survived a GC, so it is live")}")
+                    : "whether a GC would reclaim it is unknown until the runtime's first GC";
                 return new Verdict(VerdictKind.ManagedHeapGrowth, null, o.SeriesGrowthConfidence,
-                    Invariant($"The .NET GC heap grows: {Bytes(gc)} of the {Bytes(f.RssGrowth)} RSS growth."),
-                    [rssLine, Invariant($"GC heap {Bytes(m0.GcHeapBytes)} -> {Bytes(m.GcHeapBytes)}, committed {Bytes(m.GcCommittedBytes)}")],
-                    [
-                        new("dotnet-gcdump collect, twice, and compare", "shows which types the growing heap keeps alive", false),
-                        new("an induced full GC (POST /api/targets/{pid}/gc)", "returns garbage and committed-but-free memory; live objects stay", true),
-                    ],
-                    "a GC heap dump would tell live objects from garbage the GC has not collected yet", input.LatestStatistics is not null);
+                    Invariant($"The .NET GC heap grows: {Bytes(gc)} of the {Bytes(f.RssGrowth)} RSS growth; {reclaim}."),
+                    [rssLine, Invariant($"GC heap {Bytes(m0.GcHeapBytes)} -> {Bytes(m.GcHeapBytes)}, committed {(m.GcCommittedBytes is { } c ? Bytes(c) : "unknown (no GC yet)")}"), reclaim],
+                    mostlyGarbage
+                        ? [
+                            new("an induced full GC (memwatch gc PID, or POST /api/targets/{pid}/gc)", "returns the garbage and, after it, committed-but-free memory; live objects stay", true),
+                            new("DOTNET_GCgen0size or GCConserveMemory settings", "collect sooner, so less garbage is resident between GCs", false),
+                        ]
+                        : [
+                            new("dotnet-gcdump collect, twice, and compare", "shows which types the growing heap keeps alive", false),
+                            new("an induced full GC (memwatch gc PID)", "confirms it: live objects stay", true),
+                        ],
+                    garbage is null ? "the runtime's figures after its first GC would tell live objects from garbage" : null,
+                    input.LatestStatistics is not null);
             }
         }
 

@@ -1,6 +1,7 @@
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
 using MemWatch.Probes.Snapshots;

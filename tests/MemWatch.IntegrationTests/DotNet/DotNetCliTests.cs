@@ -34,6 +34,30 @@ public sealed class DotNetCliTests
         Assert.True(target.Send("stats")["gen2"] > churned["gen2"]);
     }
 
+    [Theory]
+    [InlineData("leak", "managed-heap-growth")]
+    [InlineData("native", "leak")]
+    public void InspectWatch_GrowingDotNetTarget_VerdictWeighsTheGcHeap(string command, string expected)
+    {
+        // A managed leak grows the GC heap (which survives GCs); a native leak (AllocHGlobal) grows RSS with the GC heap flat.
+        using DotNetTarget target = DotNetTarget.Start();
+        System.Diagnostics.Process cli = MemwatchCli.Start(["inspect", target.Pid.ToString(), "--json", "--watch", "8"]);
+        long until = Environment.TickCount64 + 90_000;
+        while (!cli.HasExited && Environment.TickCount64 < until)
+        {
+            target.Send($"{command} 8");
+            Thread.Sleep(250);
+        }
+
+        MemwatchCli.Result r = MemwatchCli.Wait(cli, TimeSpan.FromSeconds(60));
+
+        Assert.True(r.ExitCode == 0, r.StandardError);
+        using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);
+        JsonElement verdict = doc.RootElement.GetProperty("verdict");
+        Assert.True(verdict.GetProperty("kind").GetString() == expected, verdict.ToString());
+        Assert.True(doc.RootElement.GetProperty("dotnet").GetProperty("gcHeapBytes").GetInt64() > 0);
+    }
+
     [Fact]
     public void Gc_Text_SaysWhatTheGcFreed()
     {

@@ -208,13 +208,43 @@ public sealed class ClassifierTests(ITestOutputHelper output)
     public void Classify_GcHeapCarriesTheGrowth_ManagedHeapGrowth()
     {
         SampleWindow w = Window(40, t => 100 * MiB + (ulong)(t * 4 * MiB), faultsPerSecond: 1024);
-        ClassifierInput input = Input(w) with
-        {
-            EarliestManaged = new ManagedHeapFigures(20 * MiB, 30 * MiB),
-            Managed = new ManagedHeapFigures(60 * MiB, 70 * MiB),
-        };
+        ClassifierInput input = Input(w) with { EarliestManaged = Managed(20, 30, garbage: 1), Managed = Managed(60, 70, garbage: 2) };
 
-        Assert.Equal(VerdictKind.ManagedHeapGrowth, Classifier.Classify(input).Kind);
+        Verdict v = Classifier.Classify(input);
+
+        Assert.Equal(VerdictKind.ManagedHeapGrowth, v.Kind);
+        Assert.Contains("survived a GC, so it is live", v.Summary);
+        Assert.Contains(v.Recommendations, r => r.Action.StartsWith("dotnet-gcdump", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Classify_GcHeapGrowthIsGarbage_ManagedHeapGrowthAdvisesAGc()
+    {
+        SampleWindow w = Window(40, t => 100 * MiB + (ulong)(t * 4 * MiB), faultsPerSecond: 1024);
+        ClassifierInput input = Input(w) with { EarliestManaged = Managed(20, 30, garbage: 1), Managed = Managed(60, 70, garbage: 39) };
+
+        Verdict v = Classifier.Classify(input);
+
+        Assert.Equal(VerdictKind.ManagedHeapGrowth, v.Kind);
+        Assert.Contains("a full GC would likely reclaim most of the growth", v.Summary);
+        Assert.True(v.Recommendations[0].Live, v.Recommendations[0].Action);
+    }
+
+    /// <summary>Runtime figures with <paramref name="garbage"/> MiB allocated since the last GC (the heap beyond the generation sizes).</summary>
+    private static MemWatch.Probes.DotNet.ManagedHeapFigures Managed(ulong heapMiB, ulong committedMiB, ulong garbage)
+    {
+        return new MemWatch.Probes.DotNet.ManagedHeapFigures
+        {
+            GcHeapBytes = heapMiB * MiB,
+            GcCommittedBytes = committedMiB * MiB,
+            Gen0Bytes = 0,
+            Gen1Bytes = 0,
+            Gen2Bytes = (heapMiB - garbage) * MiB,
+            LohBytes = 0,
+            PohBytes = 0,
+            IntervalSeconds = 1,
+            TakenAt = DateTimeOffset.UnixEpoch,
+        };
     }
 
     [Fact]
