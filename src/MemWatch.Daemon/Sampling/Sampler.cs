@@ -217,6 +217,7 @@ public sealed partial class Sampler
                 fresh && a!.FreeBytes is { } free ? free : double.NaN);
             target.Counters = counters;
             target.Window.Add(sample);
+            target.TrimTracker?.Observe(sample);
             _sink.OnSample(target, sample);
         }
     }
@@ -361,6 +362,7 @@ public sealed partial class Sampler
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), regions, layout.ArenaCount + (layout.HasMainArena ? 1 : 0), layout.Allocator.Name, layout.Allocator.DotNetRuntime, seconds);
         lock (target.Sync)
         {
+            target.RememberLayout(layout, reading.UnixMilliseconds);
             target.Layout = reading;
         }
     }
