@@ -184,6 +184,8 @@ public sealed partial class Sampler
             NextSmapsTicks = now,
             NextIntrospectTicks = now,
         };
+        _sink.OnTargetStarted(target);
+
         // Recorded before it is published, so no reader sees a target without counters.
         Record(target, status, stat, unixMs);
         _registry.Add(target);
