@@ -136,7 +136,9 @@ public sealed partial class AllocatorActions
     /// </summary>
     private static void FollowTrim(TargetState target, TrimOutcome outcome)
     {
-        if (outcome.Result != RemediationResult.Released || outcome.RssBeforeBytes is not { } before || outcome.RssAfterBytes is not { } after)
+        // A trim that gave back little is not worth following: it would replace the record of a real release.
+        if (outcome.Result != RemediationResult.Released || outcome.RssBeforeBytes is not { } before || outcome.RssAfterBytes is not { } after
+            || before < after + ClassifierOptions.Default.MinJudgedReleaseBytes)
         {
             return;
         }
