@@ -1,4 +1,6 @@
 using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.Allocators;
+using MemWatch.Probes.Analysis;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Verdicts;
 
@@ -35,6 +37,7 @@ public sealed class ClassifierVerdictProvider : IVerdictProvider
             return null;
         }
 
+        ClassifierInput? parameters = ParametersOf(target, input);
         var classifierInput = new ClassifierInput
         {
             Window = input.Window,
@@ -42,20 +45,49 @@ public sealed class ClassifierVerdictProvider : IVerdictProvider
             Layout = target.LayoutModel,
             EarliestLayout = ReferenceEquals(target.EarliestLayoutModel, target.LayoutModel) ? null : target.EarliestLayoutModel,
             Threads = target.Counters.Threads,
+            Glibc = parameters?.Glibc,
+            Jemalloc = parameters?.Jemalloc,
+            Tcmalloc = parameters?.Tcmalloc,
             LatestStatistics = target.LatestStatistics,
             EarliestStatistics = ReferenceEquals(target.EarliestStatistics, target.LatestStatistics) ? null : target.EarliestStatistics,
             LastTrim = target.TrimTracker?.Result,
         };
 
-        ProcEnviron? environment = EnvironmentOf(target);
-        if (environment is not null)
-        {
-            classifierInput = classifierInput.WithAllocatorParameters(environment, _onlineCpus);
-        }
-
         Verdict verdict = Classifier.Classify(classifierInput);
         return new VerdictAssessment(verdict.KindName, verdict.Confidence, verdict.Summary) { Detail = verdict };
     }
+
+    /// <summary>
+    /// The allocator's effective parameters, resolved from the environment once the allocator is known (the first full
+    /// smaps tells it) and kept for the incarnation; the environment is dropped then.
+    /// </summary>
+    private ClassifierInput? ParametersOf(TargetState target, VerdictInput input)
+    {
+        AllocatorKind kind = target.LayoutModel?.Allocator.Kind ?? AllocatorKind.Unknown;
+        if (target.AllocatorParameters is not null && target.AllocatorParametersFor == kind)
+        {
+            return target.AllocatorParameters;
+        }
+
+        if (EnvironmentOf(target) is not { } environment)
+        {
+            return null;
+        }
+
+        var bare = new ClassifierInput { Window = input.Window, Growth = input.Growth, Layout = target.LayoutModel };
+        ClassifierInput resolved = bare.WithAllocatorParameters(environment, _onlineCpus);
+        target.AllocatorParameters = resolved with { Window = EmptyWindow, Layout = null };
+        target.AllocatorParametersFor = kind;
+        if (kind != AllocatorKind.Unknown)
+        {
+            target.Environment = ProcEnviron.Empty;
+        }
+
+        return target.AllocatorParameters;
+    }
+
+    // Parameters are kept without the window they were resolved with (it belongs to the target, not to them).
+    private static readonly SampleWindow EmptyWindow = new(2, TimeSpan.FromSeconds(1));
 
     private ProcEnviron? EnvironmentOf(TargetState target)
     {

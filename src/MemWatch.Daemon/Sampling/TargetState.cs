@@ -86,8 +86,14 @@ public sealed class TargetState
 
     public long EarliestLayoutUnixMilliseconds { get; set; }
 
-    /// <summary>The process's environment, read once per incarnation (it does not change); null until read.</summary>
+    /// <summary>The process's environment, read once per incarnation (it does not change); null until read, and dropped
+    /// once <see cref="AllocatorParameters"/> is resolved for a known allocator.</summary>
     public ProcEnviron? Environment { get; set; }
+
+    /// <summary>The classifier's input holding only the allocator's effective parameters, for <see cref="AllocatorParametersFor"/>.</summary>
+    public ClassifierInput? AllocatorParameters { get; set; }
+
+    public AllocatorKind AllocatorParametersFor { get; set; }
 
     /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
     public TrimEfficacyTracker? TrimTracker { get; set; }

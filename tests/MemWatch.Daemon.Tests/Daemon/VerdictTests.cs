@@ -39,8 +39,8 @@ public sealed class VerdictTests
         });
         leak.Send("start");
 
-        AssertVerdict(daemon, leak.Pid, "leak", leak);
-        AssertVerdict(daemon, seed.Pid, "allocator-retention", seed);
+        AssertVerdict(daemon, leak.Pid, "leak", leak, introspected: false);
+        AssertVerdict(daemon, seed.Pid, "allocator-retention", seed, introspected: true);
 
         // Logged once when it changed, not on every rollup.
         string output = daemon.Output;
@@ -48,7 +48,7 @@ public sealed class VerdictTests
         Assert.True(leakLines == 1, output);
     }
 
-    private static void AssertVerdict(DaemonProcess daemon, int pid, string kind, Workload workload)
+    private static void AssertVerdict(DaemonProcess daemon, int pid, string kind, Workload workload, bool introspected)
     {
         string label = $"pid=\"{pid}\"";
         string metrics = Poll.Until(
@@ -77,6 +77,9 @@ public sealed class VerdictTests
         Assert.True(verdict.GetProperty("evidence").GetArrayLength() > 0, verdict.ToString());
         Assert.True(verdict.GetProperty("recommendations").GetArrayLength() > 0, verdict.ToString());
         Assert.InRange(verdict.GetProperty("confidence").GetDouble(), 0.01, 1.0);
+
+        // An introspected target's verdict rests on the allocator's own figures, taken at both ends of the window.
+        Assert.True(verdict.GetProperty("introspected").GetBoolean() == introspected, verdict.ToString());
 
         JsonElement detail = daemon.GetJson($"/api/targets/{pid}", out HttpStatusCode status);
         Assert.Equal(HttpStatusCode.OK, status);
