@@ -79,6 +79,14 @@ public sealed class HistoryWiringTests : IDisposable
         Assert.Equal(1, MetricsText.Value(daemon.Metrics(), "memwatch_remediations_total", "action=\"trim\"", "result=\"released\""));
         Assert.Single(daemon.Output.Split('\n'), l => l.Contains(skipped, StringComparison.Ordinal));
         Assert.True(ApiTests.ProcRss(seed.Pid) > 200 * MiB);
+
+        // The verdict turns the re-faulted trim into advice: stop trimming, fix the allocator settings.
+        Poll.Until(
+            () => Target(daemon, seed.Pid) is { ValueKind: JsonValueKind.Object } t && t.GetProperty("verdict") is { ValueKind: JsonValueKind.Object } v
+                && v.GetProperty("kind").GetString() == "allocator-retention"
+                && v.GetProperty("recommendations")[0].GetProperty("action").GetString() == "stop trimming this process periodically"
+                && v.GetProperty("evidence").EnumerateArray().Any(e => e.GetString()!.StartsWith("the last trim released", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), () => Target(daemon, seed.Pid).ToString());
     }
 
     [Fact]
