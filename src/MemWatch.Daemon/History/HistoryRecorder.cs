@@ -124,7 +124,13 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         {
             _audit.Add(entry);
         }
+
+        // An action is rare and its record matters: written now, not with the next batch.
+        Urgent.Set();
     }
+
+    /// <summary>Set when something should be written before the next flush interval (an audit entry).</summary>
+    public AutoResetEvent Urgent { get; } = new(false);
 
     /// <summary>Writes everything pending (audit first: it is the record that must not be lost). Writer thread only.</summary>
     public void Flush()

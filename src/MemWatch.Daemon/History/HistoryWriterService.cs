@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace MemWatch.Daemon.History;
 
 /// <summary>
-/// Writes the <see cref="HistoryRecorder"/>'s batches every <see cref="FlushInterval"/> on its own thread, runs
-/// <see cref="HistoryStore.Maintain"/> every <see cref="MaintainInterval"/>, and on shutdown writes what is left and
-/// closes the store (which checkpoints the WAL into the database). Registered first, so the host stops it last, after
+/// Writes the <see cref="HistoryRecorder"/>'s batches every <see cref="FlushInterval"/> (audit entries at once) on its
+/// own thread, runs <see cref="HistoryStore.Maintain"/> every <see cref="MaintainInterval"/>, and on shutdown writes what
+/// is left and closes the store (which checkpoints the WAL into the database). Registered first, so the host stops it last, after
 /// the sampler and the remediator have stopped adding to the batches.
 /// </summary>
 public sealed partial class HistoryWriterService : BackgroundService
@@ -45,7 +45,8 @@ public sealed partial class HistoryWriterService : BackgroundService
     private void Loop(CancellationToken stop)
     {
         long nextMaintain = Environment.TickCount64 + (long)MaintainInterval.TotalMilliseconds;
-        while (!stop.WaitHandle.WaitOne(FlushInterval))
+        WaitHandle[] wake = [stop.WaitHandle, _recorder.Urgent];
+        while (WaitHandle.WaitAny(wake, FlushInterval) != 0)
         {
             _recorder.Flush();
             if (Environment.TickCount64 >= nextMaintain)
