@@ -46,6 +46,15 @@ public sealed class VerdictTests
         string output = daemon.Output;
         int leakLines = output.Split('\n').Count(l => l.Contains($"target {leak.Pid} (steady_leak): verdict leak", StringComparison.Ordinal));
         Assert.True(leakLines == 1, output);
+
+        // The change is in the history too (written with the next batch, within 10 s).
+        string stateDirectory = Path.Combine(daemon.Directory, "state");
+        Poll.Until(() =>
+        {
+            MemwatchCli.Result r = MemwatchCli.Run(["history", leak.Pid.ToString(CultureInfo.InvariantCulture), "--state-dir", stateDirectory, "--json"], TimeSpan.FromSeconds(60));
+            return r.ExitCode == 0 && JsonDocument.Parse(r.StandardOutput).RootElement.GetProperty("verdictChanges").EnumerateArray()
+                .Any(c => c.GetProperty("kind").GetString() == "leak" && c.GetProperty("summary").GetString()!.Length > 0);
+        }, TimeSpan.FromSeconds(60), () => daemon.Output, everyMilliseconds: 2000);
     }
 
     private static void AssertVerdict(DaemonProcess daemon, int pid, string kind, Workload workload, bool introspected)
