@@ -31,7 +31,7 @@ public sealed partial class TargetAnalyzer
         ForecastInput input = ForecastInputFor(target.Cgroup, host, growth);
         ForecastResult forecast = Forecast.ToLimit(input);
         VerdictAssessment? verdict = _verdicts.Assess(
-            new VerdictInput(target.Pid, target.Comm, target.Window, growth, target.Layout, target.Allocator, target.Cgroup));
+            new VerdictInput(target.Pid, target.Comm, target.Window, growth, target.Layout, target.Allocator, target.Cgroup) { Target = target });
 
         TargetAnalysis? previous = target.Analysis;
         // Only entering or leaving a forecast is news; flapping between the reasons for no forecast is not.

@@ -11,4 +11,8 @@ public sealed record VerdictInput(
     WindowGrowth Growth,
     LayoutReading? Layout,
     AllocatorReading? Allocator,
-    CgroupReading? Cgroup);
+    CgroupReading? Cgroup)
+{
+    /// <summary>The target itself (its lock is held): the region models, allocator statistics, environment and trim tracker.</summary>
+    public TargetState? Target { get; init; }
+}

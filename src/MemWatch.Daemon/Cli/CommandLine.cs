@@ -108,7 +108,7 @@ internal static class CommandLine
             Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
             HelpName = "ADDR:PORT",
         };
-        var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Exit codes: 0 stopped cleanly, 1 internal error or the listener could not bind, 2 bad usage or configuration.")
+        var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Keeps history in StateDirectory/history.db (see memwatch history). Exit codes: 0 stopped cleanly, 1 internal error, the listener could not bind, or another daemon holds the state directory, 2 bad usage or configuration.")
         {
             config,
             listen,

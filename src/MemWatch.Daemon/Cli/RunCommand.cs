@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.History;
 using MemWatch.Daemon.Hosting;
 using MemWatch.Daemon.Logging;
 using Microsoft.AspNetCore.Builder;
@@ -44,7 +45,31 @@ internal static class RunCommand
             logger.Warning("state directory {StateDirectory} cannot be created: {Reason}", settings.StateDirectory, e.Message);
         }
 
-        WebApplication app = DaemonHost.Build(settings, root);
+        HistoryStore? history;
+        try
+        {
+            history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions(), out string? movedAsideTo);
+            if (movedAsideTo is not null)
+            {
+                logger.Warning("history database was corrupt; moved aside to {Path}, starting a fresh one", movedAsideTo);
+            }
+        }
+        catch (HistoryStoreException e) when (e.Failure is HistoryFailure.Locked or HistoryFailure.NewerSchema)
+        {
+            // Another daemon on the same state directory (or a newer memwatch's database): running beside it would
+            // sample everything twice and could not keep history, so do not start.
+            stderr.WriteLine(e.Failure == HistoryFailure.Locked
+                ? $"memwatch: another memwatch daemon is running with state directory {settings.StateDirectory} (it holds {HistoryStore.LockFileName})"
+                : $"memwatch: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (HistoryStoreException e)
+        {
+            logger.Error("history is unavailable, running without it: {Reason}", e.Message);
+            history = null;
+        }
+
+        WebApplication app = DaemonHost.Build(settings, root, history is null ? null : services => HistoryWiring.AddHistory(services, history));
         try
         {
             logger.Information("memwatch starting: {Rules} target rules, interval {Interval}, listening on {Listen}",
@@ -61,6 +86,9 @@ internal static class RunCommand
         finally
         {
             ((IDisposable)app).Dispose();
+
+            // Normally closed by HistoryWriterService on shutdown; this covers a start that failed before it ran.
+            history?.Dispose();
         }
     }
 }

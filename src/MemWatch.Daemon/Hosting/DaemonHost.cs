@@ -67,7 +67,7 @@ public static class DaemonHost
         services.AddSingleton<DaemonHealth>();
         services.AddSingleton<ISampleSink, NullSampleSink>();
         services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
-        services.AddSingleton<IVerdictProvider, NoVerdictProvider>();
+        services.AddSingleton<IVerdictProvider, ClassifierVerdictProvider>();
         services.AddSingleton<TargetAnalyzer>();
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Remediation;
@@ -416,7 +417,7 @@ public sealed partial class ApiHandler
                 AllocatorInUseBytes = t.Allocator?.InUseBytes,
                 AllocatorFreeBytes = t.Allocator?.FreeBytes,
                 AllocatorReleasableBytes = t.Allocator?.ReleasableBytes,
-                Verdict = t.Analysis?.Verdict?.Kind,
+                Verdict = t.Analysis?.Verdict is { } v ? VerdictReportOf(v) : null,
                 VerdictConfidence = t.Analysis?.Verdict?.Confidence,
                 DotnetGcHeapBytes = t.DotNet?.Figures.GcHeapBytes,
                 DotnetGcCommittedBytes = t.DotNet?.Figures.GcCommittedBytes,
@@ -425,6 +426,10 @@ public sealed partial class ApiHandler
             };
         }
     }
+
+    private static VerdictReport VerdictReportOf(VerdictAssessment v) => v.Detail is { } detail
+        ? VerdictReportBuilder.Build(detail)
+        : new VerdictReport { Kind = v.Kind, Confidence = Math.Round(v.Confidence, 2), Summary = v.Reason, Evidence = [], Recommendations = [], Introspected = false };
 
     private static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 

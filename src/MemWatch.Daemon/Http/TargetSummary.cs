@@ -61,7 +61,8 @@ public sealed record TargetSummary
 
     public ulong? AllocatorReleasableBytes { get; init; }
 
-    public string? Verdict { get; init; }
+    /// <summary>The classifier's verdict (kind, mechanism, confidence, summary, evidence, recommendations), as in <c>memwatch inspect --json</c>; null until the window has a few samples.</summary>
+    public MemWatch.Daemon.Reports.VerdictReport? Verdict { get; init; }
 
     public double? VerdictConfidence { get; init; }
 

@@ -1,8 +1,10 @@
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Allocators;
+using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Logging;
 
 namespace MemWatch.Daemon.Remediation;
@@ -52,6 +54,7 @@ public sealed partial class AllocatorActions
                 stats.PauseMicrosecondsMax);
             lock (target.Sync)
             {
+                target.RememberStatistics(stats, reading.UnixMilliseconds);
                 target.Allocator = reading;
             }
 
@@ -123,7 +126,37 @@ public sealed partial class AllocatorActions
             target.ActionGate.Release();
         }
 
+        FollowTrim(target, outcome);
         return Finish(outcome);
+    }
+
+    /// <summary>
+    /// Starts following RSS after a trim that released memory, so that the classifier and the trim policy see how much
+    /// of it comes back (<see cref="TargetState.TrimTracker"/>, fed by the sampler).
+    /// </summary>
+    private static void FollowTrim(TargetState target, TrimOutcome outcome)
+    {
+        // A trim that gave back little is not worth following: it would replace the record of a real release.
+        if (outcome.Result != RemediationResult.Released || outcome.RssBeforeBytes is not { } before || outcome.RssAfterBytes is not { } after
+            || before < after + ClassifierOptions.Default.MinJudgedReleaseBytes)
+        {
+            return;
+        }
+
+        lock (target.Sync)
+        {
+            if (target.Window.Count == 0)
+            {
+                return;
+            }
+
+            // The window's newest sample stands in for the counters around the call; only RSS and the time are measured.
+            MemorySample latest = target.Window.Newest;
+            long at = outcome.At.ToUnixTimeMilliseconds();
+            MemorySample beforeSample = latest with { TimestampMilliseconds = Math.Max(at, latest.TimestampMilliseconds), RssBytes = before };
+            MemorySample afterSample = beforeSample with { TimestampMilliseconds = beforeSample.TimestampMilliseconds + 1, RssBytes = after };
+            target.TrimTracker = new TrimEfficacyTracker(beforeSample, afterSample);
+        }
     }
 
     private TrimOutcome Finish(TrimOutcome outcome)

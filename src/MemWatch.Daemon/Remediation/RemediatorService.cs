@@ -1,5 +1,6 @@
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Sampling;
+using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,9 @@ public sealed partial class RemediatorService : BackgroundService
     private readonly AllocatorActions _actions;
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
+
+    // The trims whose re-faulting was logged: once per trim, not on every visit.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TrimEfficacyTracker, TrimEfficacyTracker> _refaultLogged = [];
 
     public RemediatorService(TargetRegistry registry, AllocatorActions actions, DaemonSettings settings, ILogger<RemediatorService> log)
     {
@@ -87,6 +91,25 @@ public sealed partial class RemediatorService : BackgroundService
 
         if (TrimPolicy.ShouldTrim(target.Rule, releasable, rss, lastTrim, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), out string reason))
         {
+            TrimEfficacyTracker? tracker;
+            lock (target.Sync)
+            {
+                tracker = target.TrimTracker;
+            }
+
+            // A trim whose release came back (re-faulted) only bought a fault storm: trimming again would do the same.
+            // The verdict's advice says what to change instead; the policy leaves this process alone.
+            if (tracker?.Result is { } last && last.IsRefaulted(ClassifierOptions.Default.TrimRefaultFraction, ClassifierOptions.Default.MinJudgedReleaseBytes))
+            {
+                if (!_refaultLogged.TryGetValue(tracker, out _))
+                {
+                    _refaultLogged.Add(tracker, tracker);
+                    LogRefaulted(target.Pid, target.Comm, target.Rule.Name, last.RefaultedFraction * 100, last.ReleasedBytes / 1048576.0, last.ObservedSeconds);
+                }
+
+                return;
+            }
+
             LogPolicyTrim(target.Pid, target.Comm, target.Rule.Name, reason);
             _actions.Trim(target, TrimTrigger.Policy, $"policy:{target.Rule.Name}", releasable);
 
@@ -97,6 +120,9 @@ public sealed partial class RemediatorService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "policy of rule {Rule} trims {Pid} ({Comm}): {Reason}")]
     private partial void LogPolicyTrim(int pid, string comm, string rule, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "policy of rule {Rule} no longer trims {Pid} ({Comm}): {RefaultedPercent:0}% of the {ReleasedMiB:0.0} MiB its last trim released came back within {Seconds:0} s; see its verdict's recommendations")]
+    private partial void LogRefaulted(int pid, string comm, string rule, double refaultedPercent, double releasedMiB, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "remediation pass over {Pid} failed")]
     private partial void LogFailed(int pid, Exception e);

@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.Remediation;
 public static class TrimPolicy
 {
     /// <summary>
-    /// True when the policy is on and releasable memory exceeds both MinReleasableMiB and MinReleasablePercent of RSS,
+    /// True when the policy is on and releasable memory (at most RSS) exceeds both MinReleasableMiB and MinReleasablePercent of RSS,
     /// and the last trim (by policy or API) is at least MinInterval ago. <paramref name="reason"/> says why not.
     /// </summary>
     public static bool ShouldTrim(TargetRule rule, ulong? releasableBytes, ulong rssBytes, long lastTrimUnixMs, long nowUnixMs, out string reason)
@@ -18,11 +18,15 @@ public static class TrimPolicy
             return false;
         }
 
-        if (releasableBytes is not { } releasable)
+        if (releasableBytes is not { } estimate)
         {
             reason = "the allocator gives no releasable figure";
             return false;
         }
+
+        // glibc's estimate counts free chunks whether or not their pages are still resident: right after a trim it
+        // stays as high as before while RSS has fallen. Only resident memory can be returned.
+        ulong releasable = Math.Min(estimate, rssBytes);
 
         double minBytes = p.MinReleasableMiB * 1024 * 1024;
         if (releasable <= minBytes)

@@ -169,7 +169,7 @@ public sealed partial class DotNetCounterService : BackgroundService
             var reading = new DotNetReading(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), endpoint, figures, Stopwatch.GetElapsedTime(start).TotalSeconds);
             lock (target.Sync)
             {
-                target.DotNet = reading;
+                target.RememberDotNet(reading);
             }
 
             LogRead(target.Pid, target.Comm, figures.GcHeapBytes, reading.ReadSeconds * 1000);

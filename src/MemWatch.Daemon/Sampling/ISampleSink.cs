@@ -9,6 +9,14 @@ namespace MemWatch.Daemon.Sampling;
 /// </summary>
 public interface ISampleSink
 {
+    /// <summary>
+    /// A new target, before its first sample: the place to resume its window from stored history. Called on the sampler
+    /// thread before the target is published (no lock needed); the one call allowed to read storage.
+    /// </summary>
+    void OnTargetStarted(TargetState target)
+    {
+    }
+
     /// <summary>A new counters sample of a target (every Interval).</summary>
     void OnSample(TargetState target, in MemorySample sample);
 

@@ -184,6 +184,8 @@ public sealed partial class Sampler
             NextSmapsTicks = now,
             NextIntrospectTicks = now,
         };
+        _sink.OnTargetStarted(target);
+
         // Recorded before it is published, so no reader sees a target without counters.
         Record(target, status, stat, unixMs);
         _registry.Add(target);
@@ -217,6 +219,7 @@ public sealed partial class Sampler
                 fresh && a!.FreeBytes is { } free ? free : double.NaN);
             target.Counters = counters;
             target.Window.Add(sample);
+            target.TrimTracker?.Observe(sample);
             _sink.OnSample(target, sample);
         }
     }
@@ -361,6 +364,7 @@ public sealed partial class Sampler
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), regions, layout.ArenaCount + (layout.HasMainArena ? 1 : 0), layout.Allocator.Name, layout.Allocator.DotNetRuntime, seconds);
         lock (target.Sync)
         {
+            target.RememberLayout(layout, reading.UnixMilliseconds);
             target.Layout = reading;
         }
     }

@@ -2,7 +2,11 @@ using System.Globalization;
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
+using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Regions;
+using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Daemon.Sampling;
 
@@ -71,6 +75,36 @@ public sealed class TargetState
     /// <summary>The diagnostic socket, once found; cached here because a state is one (pid, start time).</summary>
     public MemWatch.Probes.DotNet.DiagnosticEndpoint? DotNetEndpoint { get; set; }
 
+    // What the classifier needs beyond the readings above (see ClassifierVerdictProvider).
+
+    /// <summary>The region model at the last full smaps read (totals per region kind: small).</summary>
+    public MemoryLayout? LayoutModel { get; set; }
+
+    /// <summary>The region model at the start of the window (the oldest full smaps read still inside it).</summary>
+    public MemoryLayout? EarliestLayoutModel { get; set; }
+
+    /// <summary>The allocator's figures at the last introspection.</summary>
+    public AllocatorStatistics? LatestStatistics { get; set; }
+
+    /// <summary>The allocator's figures at the oldest introspection still inside the window.</summary>
+    public AllocatorStatistics? EarliestStatistics { get; set; }
+
+    public long EarliestStatisticsUnixMilliseconds { get; set; }
+
+    public long EarliestLayoutUnixMilliseconds { get; set; }
+
+    /// <summary>The process's environment, read once per incarnation (it does not change); null until read, and dropped
+    /// once <see cref="AllocatorParameters"/> is resolved for a known allocator.</summary>
+    public ProcEnviron? Environment { get; set; }
+
+    /// <summary>The classifier's input holding only the allocator's effective parameters, for <see cref="AllocatorParametersFor"/>.</summary>
+    public ClassifierInput? AllocatorParameters { get; set; }
+
+    public AllocatorKind AllocatorParametersFor { get; set; }
+
+    /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
+    public TrimEfficacyTracker? TrimTracker { get; set; }
+
     // Schedule, on the monotonic clock (Environment.TickCount64); only the sampler and the remediator touch these.
     public long NextRollupTicks { get; set; }
 
@@ -90,6 +124,53 @@ public sealed class TargetState
     public long LastTrimUnixMilliseconds { get; set; }
 
     public bool Exited { get; set; }
+
+    /// <summary>
+    /// Keeps the allocator's figures for the classifier: the latest, and the earliest still inside the window (when the
+    /// earliest ages out, the previous latest takes its place). Call with <see cref="Sync"/> held, before
+    /// <see cref="Allocator"/> is replaced.
+    /// </summary>
+    public void RememberStatistics(AllocatorStatistics statistics, long unixMilliseconds)
+    {
+        if (EarliestStatistics is null || unixMilliseconds - EarliestStatisticsUnixMilliseconds > Window.MaxAge.TotalMilliseconds)
+        {
+            bool previousInWindow = LatestStatistics is not null && Allocator is { } previous
+                && unixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
+            EarliestStatistics = previousInWindow ? LatestStatistics : statistics;
+            EarliestStatisticsUnixMilliseconds = previousInWindow ? Allocator!.UnixMilliseconds : unixMilliseconds;
+        }
+
+        LatestStatistics = statistics;
+    }
+
+    /// <summary>The .NET runtime's GC figures at the oldest read still inside the window (for the classifier).</summary>
+    public DotNetReading? EarliestDotNet { get; private set; }
+
+    /// <summary>Keeps a .NET reading, and the oldest one inside the window. Call with <see cref="Sync"/> held.</summary>
+    public void RememberDotNet(DotNetReading reading)
+    {
+        if (EarliestDotNet is null || reading.UnixMilliseconds - EarliestDotNet.UnixMilliseconds > Window.MaxAge.TotalMilliseconds)
+        {
+            bool previousInWindow = DotNet is { } previous && reading.UnixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
+            EarliestDotNet = previousInWindow ? DotNet : reading;
+        }
+
+        DotNet = reading;
+    }
+
+    /// <summary>The same for the region model. Call with <see cref="Sync"/> held, before <see cref="Layout"/> is replaced.</summary>
+    public void RememberLayout(MemoryLayout layout, long unixMilliseconds)
+    {
+        if (EarliestLayoutModel is null || unixMilliseconds - EarliestLayoutUnixMilliseconds > Window.MaxAge.TotalMilliseconds)
+        {
+            bool previousInWindow = LayoutModel is not null && Layout is { } previous
+                && unixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
+            EarliestLayoutModel = previousInWindow ? LayoutModel : layout;
+            EarliestLayoutUnixMilliseconds = previousInWindow ? Layout!.UnixMilliseconds : unixMilliseconds;
+        }
+
+        LayoutModel = layout;
+    }
 
     /// <summary>Whether the daemon reads allocator statistics (Introspect, or a trim policy that needs them).</summary>
     public bool Introspected => Rule.Introspect || Rule.PolicyTrimEnabled;

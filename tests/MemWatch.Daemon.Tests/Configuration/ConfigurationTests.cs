@@ -139,6 +139,10 @@ public sealed class ConfigurationTests
         Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 60_000, now, out why));
         Assert.True(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 31 * 60_000, now, out _));
         Assert.False(TrimPolicy.ShouldTrim(rule, null, 400 * MiB, 0, now, out _));
+
+        // Right after a trim glibc still counts the madvised chunks as releasable: only resident memory counts.
+        Assert.False(TrimPolicy.ShouldTrim(rule, 286 * MiB, 24 * MiB, 0, now, out why));
+        Assert.Contains("releasable 24 MiB", why);
         Assert.False(TrimPolicy.ShouldTrim(rule with { AllowActions = false }, 200 * MiB, 400 * MiB, 0, now, out _));
     }
 
