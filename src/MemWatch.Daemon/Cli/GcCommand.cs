@@ -77,8 +77,7 @@ internal static class GcCommand
         _ => new CliException(ExitCodes.Failure, $".NET diagnostics of {pid} failed: {e.Message}"),
     };
 
-    private static ulong? Rss(int pid) =>
-        ProcStatus.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStatus? status) ? status.VmRssBytes : null;
+    private static ulong? Rss(int pid) => Remediation.ResidentSize.Read(ProcFileSystem.Default, pid);
 
     private static string Render(GcReport r)
     {

@@ -168,17 +168,7 @@ public sealed partial class AllocatorActions
         return outcome;
     }
 
-    private ulong? Rss(int pid)
-    {
-        try
-        {
-            return ProcStatus.TryRead(_fs, pid, new FileBuffer(4096), out ProcStatus? s) ? s.VmRssBytes : null;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException or MemWatch.Probes.ProcParseException)
-        {
-            return null;
-        }
-    }
+    private ulong? Rss(int pid) => ResidentSize.Read(_fs, pid);
 
     private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
 

@@ -131,17 +131,7 @@ public sealed partial class DotNetActions
         return outcome;
     }
 
-    private static ulong? Rss(int pid)
-    {
-        try
-        {
-            return ProcStatus.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStatus? s) ? s.VmRssBytes : null;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException or MemWatch.Probes.ProcParseException)
-        {
-            return null;
-        }
-    }
+    private static ulong? Rss(int pid) => ResidentSize.Read(ProcFileSystem.Default, pid);
 
     private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
 
