@@ -1,11 +1,11 @@
-using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
 
 namespace MemWatch.Probes.ProcFs;
 
 /// <summary>
 /// A reusable buffer that holds one whole kernel file. /proc files report a size of 0 or 4096 whatever
 /// their length, so the file is read until end of file, growing the buffer as needed; a buffer that is
-/// reused across samples makes steady-state reads allocation-free apart from the file handle.
+/// reused across samples makes steady-state reads allocation-free.
 /// </summary>
 /// <remarks>Not thread safe: one buffer per sampling thread.</remarks>
 public sealed class FileBuffer
@@ -27,55 +27,83 @@ public sealed class FileBuffer
     /// <summary>
     /// Reads the whole file at <paramref name="path"/>. Returns false when the file or its process is gone
     /// (ENOENT, ESRCH): for a /proc/PID path that means the process exited, a normal event.
-    /// Throws <see cref="UnauthorizedAccessException"/> on EACCES/EPERM.
+    /// Throws <see cref="UnauthorizedAccessException"/> on EACCES/EPERM, <see cref="IOException"/> (HResult = errno)
+    /// on any other error.
     /// </summary>
-    public bool TryLoad(string path)
+    public bool TryLoad(string path) => Load(path, singleShow: false);
+
+    /// <summary>
+    /// <see cref="TryLoad"/> for a file the kernel generates in one piece (a <c>single_open</c> seq_file such as
+    /// status, stat, statm, smaps_rollup): such a file comes whole in the first read when the buffer is larger, so
+    /// a read that returns less than asked for is the end and the read that would return 0 is skipped. Multi-record
+    /// files (maps, smaps) return about a page per read whatever the buffer: use <see cref="TryLoad"/> for those.
+    /// </summary>
+    public bool TryLoadSingleShow(string path) => Load(path, singleShow: true);
+
+    private unsafe bool Load(string path, bool singleShow)
     {
         _length = 0;
-        SafeFileHandle handle;
+        int fd;
+        while ((fd = Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC)) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Interop.Libc.EINTR)
+            {
+                return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
+            }
+        }
+
         try
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        }
-        catch (Exception e) when (IsGone(e))
-        {
-            return false;
-        }
-
-        using (handle)
-        {
-            try
+            while (true)
             {
-                while (true)
+                if (_length == _data.Length)
                 {
-                    if (_length == _data.Length)
+                    if (_data.Length >= MaxBytes)
                     {
-                        if (_data.Length >= MaxBytes)
-                        {
-                            throw new ProcParseException(path, 0, $"file is larger than the {MaxBytes} byte limit");
-                        }
-
-                        Array.Resize(ref _data, (int)Math.Min((long)_data.Length * 2, MaxBytes));
+                        throw new ProcParseException(path, 0, $"file is larger than the {MaxBytes} byte limit");
                     }
 
-                    // Sequential reads: offsets in seq_file-backed /proc files are positions in the
-                    // generated text, so pread at the running length is equivalent to read().
-                    int n = RandomAccess.Read(handle, _data.AsSpan(_length), _length);
-                    if (n == 0)
+                    Array.Resize(ref _data, (int)Math.Min((long)_data.Length * 2, MaxBytes));
+                }
+
+                int room = _data.Length - _length;
+                nint n;
+                fixed (byte* p = &_data[_length])
+                {
+                    n = Interop.Libc.Read(fd, p, room);
+                }
+
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Interop.Libc.EINTR)
                     {
-                        return true;
+                        continue;
                     }
 
-                    _length += n;
+                    _length = 0;
+                    return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
+                }
+
+                _length += (int)n;
+                if (n == 0 || (singleShow && n < room))
+                {
+                    return true;
                 }
             }
-            catch (Exception e) when (IsGone(e))
-            {
-                _length = 0;
-                return false;
-            }
+        }
+        finally
+        {
+            Interop.Libc.Close(fd);
         }
     }
+
+    private static bool IsGoneErrno(int errno) => errno is Errno.ENOENT or Errno.ESRCH;
+
+    private static Exception ErrorFor(int errno, string path) => errno is Errno.EACCES or Errno.EPERM
+        ? new UnauthorizedAccessException($"Access to the path '{path}' is denied.")
+        : new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
 
     /// <summary>ENOENT or ESRCH: the file, or the process behind a /proc/PID path, no longer exists.</summary>
     internal static bool IsGone(Exception e) => e switch

@@ -74,7 +74,7 @@ public sealed record ProcStat
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcStat? value)
     {
         string path = fs.ProcessPath(pid, "stat");
-        if (!buffer.TryLoad(path))
+        if (!buffer.TryLoadSingleShow(path))
         {
             value = null;
             return false;

@@ -19,7 +19,7 @@ public sealed record ProcStatm(ulong SizeBytes, ulong ResidentBytes, ulong Share
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatm? value)
     {
         string path = fs.ProcessPath(pid, "statm");
-        if (!buffer.TryLoad(path))
+        if (!buffer.TryLoadSingleShow(path))
         {
             value = null;
             return false;

@@ -115,7 +115,7 @@ public sealed record ProcStatus
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? value)
     {
         string path = fs.ProcessPath(pid, "status");
-        if (!buffer.TryLoad(path))
+        if (!buffer.TryLoadSingleShow(path))
         {
             value = null;
             return false;

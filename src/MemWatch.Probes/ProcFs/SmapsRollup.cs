@@ -94,7 +94,7 @@ public sealed record SmapsRollup(ulong StartAddress, ulong EndAddress, SmapsFiel
         ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out SmapsRollup? rollup, Smaps? smaps = null)
     {
         string path = fs.ProcessPath(pid, "smaps_rollup");
-        if (buffer.TryLoad(path))
+        if (buffer.TryLoadSingleShow(path))
         {
             rollup = Parse(buffer.Span, path);
             return true;
