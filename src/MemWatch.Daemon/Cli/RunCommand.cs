@@ -3,6 +3,7 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.History;
 using MemWatch.Daemon.Hosting;
 using MemWatch.Daemon.Logging;
+using MemWatch.Probes.Allocators;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
@@ -14,6 +15,10 @@ internal static class RunCommand
 {
     public static int Run(string? configFile, string? listen, TextWriter stderr)
     {
+        // The daemon's threads allocate little C memory: two arenas instead of up to eight per core (measured: about
+        // 5 MiB less RSS watching 300 processes, docs/daemon.md).
+        OwnGlibcHeap.TryLimitArenas(2);
+
         DaemonSettings settings;
         try
         {

@@ -1,31 +1,40 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>
-/// Writes the Prometheus text format 0.0.4 or OpenMetrics 1.0.0 into one pooled UTF-8 buffer: metadata per family,
+/// Writes the Prometheus text format 0.0.4 or OpenMetrics 1.0.0 into one UTF-8 buffer: metadata per family,
 /// then samples whose labels were encoded beforehand (<see cref="LabelSet"/>). No string is built per sample.
 /// </summary>
 /// <remarks>
 /// Counters are named without <c>_total</c> here; the writer appends it to samples (and, in 0.0.4, to the family,
 /// as Prometheus clients do). Call <see cref="Family"/> before the samples of each family, and <see cref="Finish"/>
-/// once at the end (OpenMetrics' <c># EOF</c>). Dispose returns the buffer to the pool.
+/// once at the end (OpenMetrics' <c># EOF</c>). The caller may hand in a buffer and keep <see cref="Buffer"/> for the
+/// next scrape: the shared array pool kept a megabyte-sized array per thread that had served a scrape.
 /// </remarks>
-public sealed class ExpositionWriter : IDisposable
+public sealed class ExpositionWriter
 {
-    private static readonly ArrayPool<byte> s_pool = ArrayPool<byte>.Shared;
     private byte[] _buffer;
     private int _length;
     private MetricType _type;
     private bool _finished;
 
     public ExpositionWriter(ExpositionFormat format, int initialCapacity = 64 * 1024)
+        : this(format, new byte[Math.Max(initialCapacity, 16)])
     {
-        Format = format;
-        _buffer = s_pool.Rent(initialCapacity);
     }
+
+    /// <summary>Writes into <paramref name="buffer"/> from its start, growing into a new array when it is full.</summary>
+    public ExpositionWriter(ExpositionFormat format, byte[] buffer)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buffer.Length, 16, nameof(buffer));
+        Format = format;
+        _buffer = buffer;
+    }
+
+    /// <summary>The buffer written so far: the one handed in, or the larger one it grew into.</summary>
+    public byte[] Buffer => _buffer;
 
     public ExpositionFormat Format { get; }
 
@@ -124,17 +133,6 @@ public sealed class ExpositionWriter : IDisposable
         }
 
         _finished = true;
-    }
-
-    public void Dispose()
-    {
-        byte[] buffer = _buffer;
-        _buffer = [];
-        _length = 0;
-        if (buffer.Length > 0)
-        {
-            s_pool.Return(buffer);
-        }
     }
 
     private void Labels(LabelSet labels, string? extraName, string? extraValue, ReadOnlySpan<byte> extraRaw)
@@ -282,9 +280,8 @@ public sealed class ExpositionWriter : IDisposable
 
     private void Grow(int atLeast)
     {
-        byte[] bigger = s_pool.Rent(Math.Max(_buffer.Length * 2, _length + atLeast));
+        byte[] bigger = new byte[Math.Max(_buffer.Length * 2, _length + atLeast)];
         _buffer.AsSpan(0, _length).CopyTo(bigger);
-        s_pool.Return(_buffer);
         _buffer = bigger;
     }
 }

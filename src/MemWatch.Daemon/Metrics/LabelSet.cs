@@ -17,11 +17,21 @@ public sealed class LabelSet
 
     public byte[] Encoded { get; }
 
+    /// <summary>Encodes the labels in order, leaving out those with an empty value.</summary>
+    /// <remarks>
+    /// To Prometheus an empty label value is the label's absence, so writing <c>unit=""</c> only costs bytes: for a
+    /// host without Kubernetes that was half of every target's sample line.
+    /// </remarks>
     public static LabelSet Create(params ReadOnlySpan<(string Name, string Value)> labels)
     {
         var text = new StringBuilder();
         foreach ((string name, string value) in labels)
         {
+            if (value.Length == 0)
+            {
+                continue;
+            }
+
             if (text.Length > 0)
             {
                 text.Append(',');

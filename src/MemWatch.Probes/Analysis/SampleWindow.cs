@@ -7,10 +7,21 @@ namespace MemWatch.Probes.Analysis;
 /// <remarks>
 /// A change of <see cref="MemorySample.StartTimeTicks"/> (the PID was reused by another process) clears the window and
 /// the high-water marks, so counters and trends never mix two processes. Not thread-safe: one sampler owns a window.
+/// <para>
+/// The daemon keeps an hour of samples for each of hundreds of processes, so samples are stored packed, 48 bytes
+/// instead of the 88 of a <see cref="MemorySample"/>: sizes in KiB as 32-bit numbers (the kernel reports them in kB),
+/// the start time once per window, allocator figures in arrays made only for a window that gets them. A sample whose
+/// sizes are not whole KiB below 4 TiB turns the window to full-width storage, so nothing is ever rounded.
+/// </para>
 /// </remarks>
 public sealed class SampleWindow
 {
-    private readonly MemorySample[] _ring;
+    private readonly int _capacity;
+    private PackedSample[]? _packed;
+    private MemorySample[]? _wide;
+    private double[]? _allocatorInUse;
+    private double[]? _allocatorFree;
+    private ulong _startTimeTicks;
     private readonly long _maxAgeMilliseconds;
     private int _oldest;
     private int _count;
@@ -22,12 +33,13 @@ public sealed class SampleWindow
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(maxAge, TimeSpan.Zero);
-        _ring = new MemorySample[capacity];
+        _capacity = capacity;
+        _packed = new PackedSample[capacity];
         _maxAgeMilliseconds = (long)maxAge.TotalMilliseconds;
         MaxAge = maxAge;
     }
 
-    public int Capacity => _ring.Length;
+    public int Capacity => _capacity;
 
     public TimeSpan MaxAge { get; }
 
@@ -49,7 +61,7 @@ public sealed class SampleWindow
     public double SpanSeconds => _count < 2 ? 0 : (Newest.TimestampMilliseconds - Oldest.TimestampMilliseconds) / 1000.0;
 
     /// <summary>The sample at <paramref name="index"/>, 0 being the oldest.</summary>
-    public ref readonly MemorySample this[int index]
+    public MemorySample this[int index]
     {
         get
         {
@@ -58,13 +70,16 @@ public sealed class SampleWindow
                 throw new ArgumentOutOfRangeException(nameof(index), index, $"the window holds {_count} samples");
             }
 
-            return ref _ring[(_oldest + index) % _ring.Length];
+            return At((_oldest + index) % _capacity);
         }
     }
 
-    public ref readonly MemorySample Oldest => ref this[0];
+    public MemorySample Oldest => this[0];
 
-    public ref readonly MemorySample Newest => ref this[_count - 1];
+    public MemorySample Newest => this[_count - 1];
+
+    /// <summary>True while samples are stored packed (every size so far a whole number of KiB below 4 TiB).</summary>
+    public bool IsPacked => _wide is null;
 
     /// <summary>Adds a sample: appends it, evicting by count and age; restarts on PID reuse; drops it when out of order.</summary>
     public SampleAdmission Add(in MemorySample sample)
@@ -72,32 +87,32 @@ public sealed class SampleWindow
         SampleAdmission admission = SampleAdmission.Appended;
         if (_count > 0)
         {
-            ref readonly MemorySample newest = ref Newest;
-            if (newest.StartTimeTicks != sample.StartTimeTicks)
+            if (_startTimeTicks != sample.StartTimeTicks)
             {
                 Clear();
                 ProcessReplacements++;
                 admission = SampleAdmission.ProcessReplaced;
             }
-            else if (sample.TimestampMilliseconds <= newest.TimestampMilliseconds)
+            else if (sample.TimestampMilliseconds <= TimestampAt((_oldest + _count - 1) % _capacity))
             {
                 return SampleAdmission.OutOfOrder;
             }
         }
 
-        if (_count == _ring.Length)
+        _startTimeTicks = sample.StartTimeTicks;
+        if (_count == _capacity)
         {
-            _oldest = (_oldest + 1) % _ring.Length;
+            _oldest = (_oldest + 1) % _capacity;
             _count--;
         }
 
-        _ring[(_oldest + _count) % _ring.Length] = sample;
+        Store((_oldest + _count) % _capacity, sample);
         _count++;
 
         long cutoff = sample.TimestampMilliseconds - _maxAgeMilliseconds;
-        while (_count > 1 && _ring[_oldest].TimestampMilliseconds < cutoff)
+        while (_count > 1 && TimestampAt(_oldest) < cutoff)
         {
-            _oldest = (_oldest + 1) % _ring.Length;
+            _oldest = (_oldest + 1) % _capacity;
             _count--;
         }
 
@@ -141,7 +156,7 @@ public sealed class SampleWindow
         int written = 0;
         for (int i = 0; i < _count && written < limit; i++)
         {
-            ref readonly MemorySample s = ref _ring[(_oldest + i) % _ring.Length];
+            MemorySample s = At((_oldest + i) % _capacity);
             double t = (s.TimestampMilliseconds - origin) / 1000.0;
             double v = s.ValueOf(series);
             if (t < from || double.IsNaN(v))
@@ -174,8 +189,8 @@ public sealed class SampleWindow
         int resets = 0;
         for (int i = 1; i < _count; i++)
         {
-            ref readonly MemorySample previous = ref _ring[(_oldest + i - 1) % _ring.Length];
-            ref readonly MemorySample current = ref _ring[(_oldest + i) % _ring.Length];
+            MemorySample previous = At((_oldest + i - 1) % _capacity);
+            MemorySample current = At((_oldest + i) % _capacity);
             if (previous.TimestampMilliseconds < from)
             {
                 continue;
@@ -193,5 +208,97 @@ public sealed class SampleWindow
         }
 
         return seconds > 0 ? new FaultRates(minor / seconds, major / seconds, seconds, resets) : null;
+    }
+
+    private long TimestampAt(int slot) => _wide is null ? _packed![slot].TimestampMilliseconds : _wide[slot].TimestampMilliseconds;
+
+    private MemorySample At(int slot)
+    {
+        if (_wide is not null)
+        {
+            return _wide[slot];
+        }
+
+        ref readonly PackedSample p = ref _packed![slot];
+        return new MemorySample(
+            p.TimestampMilliseconds, _startTimeTicks,
+            (ulong)p.RssKiB << 10, (ulong)p.AnonKiB << 10, (ulong)p.FileKiB << 10, (ulong)p.ShmemKiB << 10, (ulong)p.SwapKiB << 10,
+            p.MinorFaults, p.MajorFaults,
+            _allocatorInUse?[slot] ?? double.NaN,
+            _allocatorFree?[slot] ?? double.NaN);
+    }
+
+    private void Store(int slot, in MemorySample sample)
+    {
+        if (_wide is null && !PackedSample.Fits(sample))
+        {
+            Widen();
+        }
+
+        if (_wide is not null)
+        {
+            _wide[slot] = sample;
+            return;
+        }
+
+        _packed![slot] = new PackedSample(sample);
+        if (sample.HasAllocatorCounters && _allocatorInUse is null)
+        {
+            _allocatorInUse = new double[_capacity];
+            _allocatorFree = new double[_capacity];
+            Array.Fill(_allocatorInUse, double.NaN);
+            Array.Fill(_allocatorFree, double.NaN);
+        }
+
+        if (_allocatorInUse is not null)
+        {
+            _allocatorInUse[slot] = sample.AllocatorInUseBytes;
+            _allocatorFree![slot] = sample.AllocatorFreeBytes;
+        }
+    }
+
+    private void Widen()
+    {
+        var wide = new MemorySample[_capacity];
+        for (int i = 0; i < _count; i++)
+        {
+            int slot = (_oldest + i) % _capacity;
+            wide[slot] = At(slot);
+        }
+
+        _wide = wide;
+        _packed = null;
+        _allocatorInUse = null;
+        _allocatorFree = null;
+    }
+
+    /// <summary>A sample without its start time, sizes in KiB.</summary>
+    private readonly struct PackedSample
+    {
+        public readonly long TimestampMilliseconds;
+        public readonly uint RssKiB;
+        public readonly uint AnonKiB;
+        public readonly uint FileKiB;
+        public readonly uint ShmemKiB;
+        public readonly uint SwapKiB;
+        public readonly ulong MinorFaults;
+        public readonly ulong MajorFaults;
+
+        public PackedSample(in MemorySample s)
+        {
+            TimestampMilliseconds = s.TimestampMilliseconds;
+            RssKiB = (uint)(s.RssBytes >> 10);
+            AnonKiB = (uint)(s.AnonBytes >> 10);
+            FileKiB = (uint)(s.FileBytes >> 10);
+            ShmemKiB = (uint)(s.ShmemBytes >> 10);
+            SwapKiB = (uint)(s.SwapBytes >> 10);
+            MinorFaults = s.MinorFaults;
+            MajorFaults = s.MajorFaults;
+        }
+
+        public static bool Fits(in MemorySample s) =>
+            Kib(s.RssBytes) && Kib(s.AnonBytes) && Kib(s.FileBytes) && Kib(s.ShmemBytes) && Kib(s.SwapBytes);
+
+        private static bool Kib(ulong bytes) => (bytes & 1023) == 0 && bytes >> 10 <= uint.MaxValue;
     }
 }

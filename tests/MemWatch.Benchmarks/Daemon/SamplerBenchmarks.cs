@@ -66,7 +66,7 @@ public class SamplerBenchmarks
     [Benchmark]
     public int RenderMetrics()
     {
-        using var writer = new ExpositionWriter(ExpositionFormat.PrometheusText);
+        var writer = new ExpositionWriter(ExpositionFormat.PrometheusText);
         _renderer.Render(writer);
         return writer.Written.Length;
     }

@@ -8,7 +8,7 @@ public sealed class ExpositionWriterTests
 {
     private static string Write(ExpositionFormat format, Action<ExpositionWriter> write)
     {
-        using var w = new ExpositionWriter(format, initialCapacity: 16);
+        var w = new ExpositionWriter(format, initialCapacity: 16);
         write(w);
         w.Finish();
         return Encoding.UTF8.GetString(w.Written.Span);

@@ -3,6 +3,7 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MemWatch.Daemon.Tests.Sampling;
@@ -50,16 +51,17 @@ public sealed class SamplerTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void AGarbledOrUnreadableTargetIsCountedAndDroppedAndTheTickGoesOn()
     {
         _sampler.Tick();
         File.WriteAllText(Path.Combine(_root, PidA.ToString(), "stat"), "garbage without the fields\n");
         string statusB = Path.Combine(_root, PidB.ToString(), "status");
-        File.Delete(statusB);
-        // Root reads every file, so a directory stands in for an unreadable one: .NET reports opening it as access denied.
-        Directory.CreateDirectory(statusB);
+        File.SetUnixFileMode(statusB, UnixFileMode.None);
+        File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101);
 
-        _sampler.Tick();
+        // Root reads every file: the tick runs as nobody for file access, so the mode 000 file is a real EACCES.
+        UnprivilegedFiles.Run(_sampler.Tick);
         Assert.Equal(0, _registry.Count);
         Assert.Equal(1, _health.Errors(SampleErrorReason.Malformed));
         Assert.Equal(1, _health.Errors(SampleErrorReason.PermissionDenied));

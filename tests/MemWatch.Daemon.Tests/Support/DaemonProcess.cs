@@ -45,6 +45,13 @@ public sealed class DaemonProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Waits for a line of the daemon's log: what it logs reaches the test through a pipe, a moment after the state
+    /// change a scrape or an API response already shows.
+    /// </summary>
+    public void WaitForOutput(string text, TimeSpan? timeout = null) =>
+        Poll.Until(() => Output.Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30), () => $"no \"{text}\" in:\n{Output}", 50);
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>A config document with Listen and StateDirectory filled in; <paramref name="configure"/> adds the rest.</summary>

@@ -176,4 +176,79 @@ public sealed class SampleWindowTests
         Assert.Equal(1, trend.SlopePerSecond, 9);
         Assert.Equal(1, rates!.Value.MinorPerSecond, 9);
     }
+
+    [Fact]
+    public void Add_KibSizes_StaysPackedAndReturnsEveryFieldExactly()
+    {
+        var window = new SampleWindow(8, TimeSpan.FromHours(1));
+        var samples = new List<MemorySample>();
+        for (int i = 0; i < 12; i++)
+        {
+            // Largest packable size (4 TiB - 1 KiB) and fault counters beyond 32 bits.
+            var s = new MemorySample(
+                1_700_000_000_000 + i * 5000L, 4242, (ulong)(i + 1) << 30, 0xFFFF_FFFFUL << 10, 4096UL * (ulong)i,
+                1024, 0, 5_000_000_000UL + (ulong)i, (ulong)i);
+            samples.Add(s);
+            window.Add(s);
+        }
+
+        Assert.True(window.IsPacked);
+        Assert.Equal(8, window.Count);
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.Equal(samples[i + 4], window[i]);
+        }
+    }
+
+    [Fact]
+    public void Add_SizeNotWholeKib_WidensWithoutLosingEarlierSamples()
+    {
+        var window = new SampleWindow(4, TimeSpan.FromHours(1));
+        window.Add(Sample(1000, 4096 * 10));
+        window.Add(Sample(2000, 4096 * 11));
+        Assert.True(window.IsPacked);
+
+        window.Add(Sample(3000, 4096 * 12 + 1));
+        Assert.False(window.IsPacked);
+        Assert.Equal([4096UL * 10, 4096 * 11, 4096 * 12 + 1], Enumerable.Range(0, 3).Select(i => window[i].RssBytes));
+
+        // Beyond 4 TiB does not fit 32-bit KiB either.
+        var big = new SampleWindow(4, TimeSpan.FromHours(1));
+        big.Add(Sample(1000, 4UL << 40));
+        Assert.False(big.IsPacked);
+        Assert.Equal(4UL << 40, big.Newest.RssBytes);
+    }
+
+    [Fact]
+    public void Add_AllocatorCountersOnSomeSamples_KeptOnThoseOnlyWhilePacked()
+    {
+        var window = new SampleWindow(4, TimeSpan.FromHours(1));
+        window.Add(Sample(1000, 4096));
+        window.Add(Sample(2000, 8192) with { AllocatorInUseBytes = 123.5, AllocatorFreeBytes = 7 });
+        window.Add(Sample(3000, 12288));
+        window.Add(Sample(4000, 16384));
+        window.Add(Sample(5000, 20480));   // evicts the first; the ring wraps
+
+        Assert.True(window.IsPacked);
+        Assert.Equal(123.5, window[0].AllocatorInUseBytes);
+        Assert.Equal(7, window[0].AllocatorFreeBytes);
+        Assert.All(Enumerable.Range(1, 3), i => Assert.False(window[i].HasAllocatorCounters));
+
+        // The slot the allocator sample held is reused by a plain sample: no stale figures.
+        window.Add(Sample(6000, 24576));
+        window.Add(Sample(7000, 28672));
+        Assert.All(Enumerable.Range(0, window.Count), i => Assert.False(window[i].HasAllocatorCounters));
+    }
+
+    [Fact]
+    public void Construct_Packed_UsesAtMost48BytesPerSample()
+    {
+        // The daemon keeps 736 samples for each of hundreds of targets: the packed ring is the bulk of its heap.
+        const int capacity = 736;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var window = new SampleWindow(capacity, TimeSpan.FromHours(1));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(window);
+        Assert.InRange(allocated, capacity * 48, capacity * 48 + 512);
+    }
 }

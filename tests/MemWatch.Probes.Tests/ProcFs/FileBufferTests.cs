@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Tests.Support;
 
 namespace MemWatch.Probes.Tests.ProcFs;
 
@@ -51,6 +52,26 @@ public sealed class FileBufferTests : IDisposable
         IOException e = Assert.Throws<IOException>(() => new FileBuffer().TryLoad(_dir));
         Assert.Equal(21, e.HResult);
         Assert.Contains(_dir, e.Message);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void TryLoad_NoReadPermission_ThrowsUnauthorizedAccess()
+    {
+        string path = Path.Combine(_dir, "secret");
+        File.WriteAllText(path, "x\n");
+        File.SetUnixFileMode(path, UnixFileMode.None);
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+
+        UnprivilegedFiles.Run(() =>
+        {
+            UnauthorizedAccessException e = Assert.Throws<UnauthorizedAccessException>(() => new FileBuffer().TryLoad(path));
+            Assert.Contains(path, e.Message);
+            Assert.Throws<UnauthorizedAccessException>(() => new FileBuffer().TryLoadSingleShow(path));
+        });
+
+        // The same file as root (this thread kept its capabilities): readable.
+        Assert.True(new FileBuffer().TryLoad(path));
     }
 
     [Fact]
