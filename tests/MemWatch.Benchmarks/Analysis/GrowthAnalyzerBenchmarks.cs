@@ -1,0 +1,42 @@
+using BenchmarkDotNet.Attributes;
+using MemWatch.Probes.Analysis;
+
+namespace MemWatch.Benchmarks.Analysis;
+
+/// <summary>
+/// The growth analysis the daemon runs at every rollup (every 30 s per target, so 10 a second for 300 targets), on
+/// a window an hour old: 720 samples at 5 s of a noisy, slowly growing process, the steady state of a daemon that has
+/// run for an hour (a benchmark of a freshly started daemon sees windows of a few dozen samples).
+/// Run: dotnet run -c Release --project tests/MemWatch.Benchmarks -- --filter '*GrowthAnalyzer*'
+/// </summary>
+[MemoryDiagnoser]
+public class GrowthAnalyzerBenchmarks
+{
+    private GrowthAnalyzer _analyzer = null!;
+    private SampleWindow _window = null!;
+
+    [Params(60, 720)]
+    public int Samples { get; set; }
+
+    [Params(2048, 8192)]
+    public int MaxPairs { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _analyzer = new GrowthAnalyzer(MaxPairs);
+        _window = new SampleWindow(736, TimeSpan.FromHours(1));
+        var random = new Random(7);
+        ulong minflt = 0;
+        for (int i = 0; i < Samples; i++)
+        {
+            // 200 MiB growing 10 KiB/s, with +-2 MiB of noise, in whole KiB as the kernel reports it.
+            ulong rss = (ulong)(200 * 1024 + i * 50 + random.Next(-2048, 2048)) * 1024;
+            minflt += (ulong)random.Next(0, 500);
+            _window.Add(new MemorySample(1_700_000_000_000 + i * 5000L, 1, rss, rss / 4 * 3 / 1024 * 1024, rss / 4 / 1024 * 1024, 0, 0, minflt, 0));
+        }
+    }
+
+    [Benchmark]
+    public WindowGrowth Analyze() => _analyzer.Analyze(_window);
+}
