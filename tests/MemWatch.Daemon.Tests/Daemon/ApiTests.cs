@@ -220,7 +220,7 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
 
         string metrics = Daemon.Metrics();
         Assert.True(MetricsText.Value(metrics, "memwatch_remediations_total", "action=\"trim\"", "result=\"released\"") >= 1);
-        Assert.Contains("trim of " + _f.Allowed.Pid, Daemon.Output);
+        Daemon.AssertLogged("trim of " + _f.Allowed.Pid);
     }
 
     [Fact]
@@ -246,7 +246,7 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
 
         Daemon.GetJson($"/api/targets/{_f.Doomed.Pid}", out HttpStatusCode status);
         Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.Contains($"stopped watching {_f.Doomed.Pid}", Daemon.Output);
+        Daemon.AssertLogged($"stopped watching {_f.Doomed.Pid}");
         Assert.Equal(errorsBefore, ErrorTotal(Daemon.Metrics()));
         Assert.False(Daemon.HasExited);
     }
