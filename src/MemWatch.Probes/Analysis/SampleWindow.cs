@@ -145,8 +145,10 @@ public sealed class SampleWindow
     /// <returns>The number of points written; at most the shorter span's length.</returns>
     public int CopySeries(MemorySeries series, Span<double> seconds, Span<double> values, double lastSeconds = double.PositiveInfinity)
     {
-        if (_count == 0)
+        bool allocatorSeries = series is MemorySeries.AllocatorInUse or MemorySeries.AllocatorFree;
+        if (_count == 0 || (allocatorSeries && _wide is null && _allocatorInUse is null))
         {
+            // No sample of a packed window that never had allocator figures has one.
             return 0;
         }
 
@@ -156,9 +158,9 @@ public sealed class SampleWindow
         int written = 0;
         for (int i = 0; i < _count && written < limit; i++)
         {
-            MemorySample s = At((_oldest + i) % _capacity);
-            double t = (s.TimestampMilliseconds - origin) / 1000.0;
-            double v = s.ValueOf(series);
+            int slot = (_oldest + i) % _capacity;
+            double t = (TimestampAt(slot) - origin) / 1000.0;
+            double v = ValueAt(slot, series);
             if (t < from || double.IsNaN(v))
             {
                 continue;
@@ -211,6 +213,28 @@ public sealed class SampleWindow
     }
 
     private long TimestampAt(int slot) => _wide is null ? _packed![slot].TimestampMilliseconds : _wide[slot].TimestampMilliseconds;
+
+    // One field of one slot, without building the whole sample: the trend fits read a series at a time.
+    private double ValueAt(int slot, MemorySeries series)
+    {
+        if (_wide is not null)
+        {
+            return _wide[slot].ValueOf(series);
+        }
+
+        ref readonly PackedSample p = ref _packed![slot];
+        return series switch
+        {
+            MemorySeries.Rss => (ulong)p.RssKiB << 10,
+            MemorySeries.Anon => (ulong)p.AnonKiB << 10,
+            MemorySeries.File => (ulong)p.FileKiB << 10,
+            MemorySeries.Shmem => (ulong)p.ShmemKiB << 10,
+            MemorySeries.Swap => (ulong)p.SwapKiB << 10,
+            MemorySeries.AllocatorInUse => _allocatorInUse?[slot] ?? double.NaN,
+            MemorySeries.AllocatorFree => _allocatorFree?[slot] ?? double.NaN,
+            _ => throw new ArgumentOutOfRangeException(nameof(series), series, null),
+        };
+    }
 
     private MemorySample At(int slot)
     {

@@ -17,7 +17,9 @@ namespace MemWatch.Probes.Regions;
 /// <item>glibc arena heap: a 64 MiB-aligned private anonymous rw mapping of at most 64 MiB whose first 8 bytes
 /// (heap_info.ar_ptr, read through <c>/proc/PID/mem</c>) point at an arena, which glibc places right after a heap_info
 /// (heap base + 0x30). Distinct ar_ptr values are the arena count. Without memory access: the rw part plus a
-/// contiguous <c>---p</c> remainder must end exactly at the 64 MiB boundary, and each heap counts as an arena.</item>
+/// contiguous <c>---p</c> remainder must end exactly at the 64 MiB boundary, and each heap counts as an arena.
+/// The kernel merges a full heap with a heap glibc maps right above it (both MAP_NORESERVE, the new one made rw before
+/// it is touched), so one rw mapping may hold several heaps: each 64 MiB step of it must start with a heap_info.</item>
 /// <item>glibc mmapped chunk: a private anonymous rw mapping of 128 KiB or more starting with a chunk header whose size
 /// has IS_MMAPPED (0x2) and not NON_MAIN_ARENA (0x4), and (size &amp; ~7) + prev_size = the mapping length. Adjacent
 /// chunk mappings that the kernel merged are followed header to header; a merged anonymous tail counts with them.</item>
@@ -37,6 +39,7 @@ public sealed class RegionClassifier
 {
     internal const ulong HeapMaxBytes = 64UL << 20;
     private const ulong ArenaOffsetInHeap = 0x30;
+    private const int MaxMergedHeaps = 64;
     private const ulong MinMmapChunkBytes = 128UL << 10;
     private const int MaxMergedChunks = 64;
     private const ulong MaxGuardBytes = 1UL << 20;
@@ -348,10 +351,10 @@ public sealed class RegionClassifier
             return RegionKind.Stack;
         }
 
-        if (m.IsReadWrite && IsArenaShaped(in m) && IsArenaHeap(in m, in next, hasNext))
+        if (m.IsReadWrite && (m.Start & (HeapMaxBytes - 1)) == 0 && IsArenaHeaps(in m, in next, hasNext))
         {
             _remainderFrom = m.End;
-            _remainderTo = m.Start + HeapMaxBytes;
+            _remainderTo = AlignToHeap(m.End);
             return RegionKind.Arena;
         }
 
@@ -377,13 +380,34 @@ public sealed class RegionClassifier
 
     private static bool IsArenaShaped(in PendingMapping m) => (m.Start & (HeapMaxBytes - 1)) == 0 && m.Size <= HeapMaxBytes;
 
-    private bool IsArenaHeap(in PendingMapping m, in PendingMapping next, bool hasNext)
+    private static ulong AlignToHeap(ulong address) => (address + HeapMaxBytes - 1) & ~(HeapMaxBytes - 1);
+
+    /// <summary>A 64 MiB-aligned rw mapping made of one or more arena heaps (several when the kernel merged them).</summary>
+    private bool IsArenaHeaps(in PendingMapping m, in PendingMapping next, bool hasNext)
     {
+        ulong heaps = (m.Size + HeapMaxBytes - 1) / HeapMaxBytes;
+        if (heaps > MaxMergedHeaps)
+        {
+            return false;
+        }
+
         if (_memory is not null)
         {
             Span<byte> heapInfo = stackalloc byte[24];
-            if (_memory.TryRead(m.Start, heapInfo))
+            Span<ulong> arenas = stackalloc ulong[MaxMergedHeaps];
+            int found = 0;
+            for (ulong at = m.Start; at < m.End; at += HeapMaxBytes)
             {
+                if (!_memory.TryRead(at, heapInfo))
+                {
+                    if (at == m.Start)
+                    {
+                        break;
+                    }
+
+                    return false;
+                }
+
                 ulong arena = BinaryPrimitives.ReadUInt64LittleEndian(heapInfo);
                 ulong heapSize = BinaryPrimitives.ReadUInt64LittleEndian(heapInfo[16..]);
                 if ((arena & (HeapMaxBytes - 1)) != ArenaOffsetInHeap || heapSize == 0 || heapSize > HeapMaxBytes)
@@ -391,17 +415,26 @@ public sealed class RegionClassifier
                     return false;
                 }
 
-                _arenas.Add(arena);
+                arenas[found++] = arena;
+            }
+
+            if (found > 0)
+            {
+                foreach (ulong arena in arenas[..found])
+                {
+                    _arenas.Add(arena);
+                }
+
                 return true;
             }
         }
 
-        bool shaped = m.Size == HeapMaxBytes
+        bool shaped = (m.End & (HeapMaxBytes - 1)) == 0
             || (hasNext && next.PathKind == RegionKind.Anon && next.IsNoAccess && next.Start == m.End
-                && next.End == m.Start + HeapMaxBytes);
+                && next.End == AlignToHeap(m.End));
         if (shaped)
         {
-            _arenaHeapsByLayout++;
+            _arenaHeapsByLayout += (int)heaps;
         }
 
         return shaped;

@@ -221,7 +221,7 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
 
         string metrics = Daemon.Metrics();
         Assert.True(MetricsText.Value(metrics, "memwatch_remediations_total", "action=\"trim\"", "result=\"released\"") >= 1);
-        Daemon.WaitForOutput("trim of " + _f.Allowed.Pid);
+        Daemon.AssertLogged("trim of " + _f.Allowed.Pid);
     }
 
     [Fact]
@@ -247,7 +247,7 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
 
         Daemon.GetJson($"/api/targets/{_f.Doomed.Pid}", out HttpStatusCode status);
         Assert.Equal(HttpStatusCode.NotFound, status);
-        Daemon.WaitForOutput($"stopped watching {_f.Doomed.Pid}");
+        Daemon.AssertLogged($"stopped watching {_f.Doomed.Pid}");
         Assert.Equal(errorsBefore, ErrorTotal(Daemon.Metrics()));
         Assert.False(Daemon.HasExited);
     }

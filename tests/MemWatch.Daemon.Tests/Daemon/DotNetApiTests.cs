@@ -102,7 +102,7 @@ public sealed class DotNetApiTests : IClassFixture<DotNetDaemonFixture>
         Assert.Equal("rate-limited", body.GetProperty("error").GetString());
 
         Assert.True(MetricsText.Value(Daemon.Metrics(), "memwatch_remediations_total", "action=\"gc\"", "result=\"released\"") >= 1);
-        Daemon.WaitForOutput("gc of " + _f.Allowed.Pid);
+        Daemon.AssertLogged("gc of " + _f.Allowed.Pid);
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public sealed class HistoryWiringTests : IDisposable
             // A second daemon on the same state directory refuses to start, with one clear line.
             using (DaemonProcess second = DaemonProcess.Start(configure, waitReady: false))
             {
-                Poll.Until(() => second.HasExited, TimeSpan.FromSeconds(60), () => second.Output);
+                Assert.True(second.WaitForExit(TimeSpan.FromSeconds(60)), second.Output);
                 Assert.Equal(1, second.ExitCode);
                 Assert.Contains("another memwatch daemon is running with state directory", second.Output, StringComparison.Ordinal);
             }
@@ -143,7 +143,7 @@ public sealed class HistoryWiringTests : IDisposable
             TimeSpan.FromSeconds(60), () => restarted.Output) is JsonElement r ? r : default;
         Assert.True(resumed.GetProperty("samples").GetInt32() >= samplesBeforeStop, resumed.ToString());
         Assert.True(resumed.GetProperty("growthBytesPerSecond").GetDouble() > 256 * 1024, resumed.ToString());
-        Assert.Contains($"resumed {leak.Pid} (steady_leak) from history", restarted.Output, StringComparison.Ordinal);
+        restarted.AssertLogged($"resumed {leak.Pid} (steady_leak) from history");
 
         // memwatch history (read-only, beside the running daemon) shows samples from before the restart.
         JsonElement history = History(leak.Pid) ?? throw new Xunit.Sdk.XunitException("no history");

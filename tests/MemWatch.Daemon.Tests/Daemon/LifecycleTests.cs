@@ -43,7 +43,7 @@ public sealed class LifecycleTests
             Assert.True(took < TimeSpan.FromSeconds(10), $"SIGTERM to exit took {took}");
             messages.AddRange(Receive(socket));
             Assert.Contains(messages, m => m.Contains("STOPPING=1", StringComparison.Ordinal));
-            daemon.WaitForOutput("memwatch stopped");
+            daemon.AssertLogged("memwatch stopped");
         }
         finally
         {

@@ -55,7 +55,7 @@ public sealed class PolicyTrimTests
             () => $"RSS {ApiTests.ProcRss(seed.Pid)}, trims {TrimCount(daemon)}\n{daemon.Output}");
         Assert.Equal(1, TrimCount(daemon));
         Assert.Equal(1, MetricsText.Value(daemon.Metrics(), "memwatch_remediations_total", "action=\"trim\"", "result=\"released\""));
-        daemon.WaitForOutput("policy of rule seed trims " + seed.Pid);
+        daemon.AssertLogged("policy of rule seed trims " + seed.Pid);
 
         // Freed memory again, but within MinInterval of the last trim: left alone.
         seed.Send("fill 256");

@@ -90,7 +90,7 @@ public sealed class PrometheusScrapeTests
             JsonElement target = targets.RootElement.GetProperty("data").GetProperty("activeTargets")[0];
             Assert.Equal("up", target.GetProperty("health").GetString());
             Assert.Equal("", target.GetProperty("lastError").GetString());
-            daemon.WaitForOutput("served /metrics as OpenMetrics");
+            daemon.AssertLogged("served /metrics as OpenMetrics");
 
             // Counters and histograms arrive with their conventional names.
             string histogram = Uri.EscapeDataString("memwatch_sample_duration_seconds_count{depth=\"status\"}");

@@ -45,13 +45,6 @@ public sealed class DaemonProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>
-    /// Waits for a line of the daemon's log: what it logs reaches the test through a pipe, a moment after the state
-    /// change a scrape or an API response already shows.
-    /// </summary>
-    public void WaitForOutput(string text, TimeSpan? timeout = null) =>
-        Poll.Until(() => Output.Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30), () => $"no \"{text}\" in:\n{Output}", 50);
-
     public int ExitCode => _process.ExitCode;
 
     /// <summary>A config document with Listen and StateDirectory filled in; <paramref name="configure"/> adds the rest.</summary>
@@ -175,6 +168,29 @@ public sealed class DaemonProcess : IDisposable
 
     public JsonElement GetJson(string path, out HttpStatusCode status) =>
         JsonDocument.Parse(Get(path, out status)).RootElement.Clone();
+
+    /// <summary>
+    /// Asserts that the daemon logged <paramref name="text"/>, waiting for it: a line the daemon logged before the event
+    /// the test saw over HTTP can still be on its way through the asynchronous output readers (late when the thread pool
+    /// is busy).
+    /// </summary>
+    public void AssertLogged(string text, TimeSpan? timeout = null) =>
+        Poll.Until(() => Output.Contains(text, StringComparison.Ordinal), timeout ?? TimeSpan.FromSeconds(30), () => $"'{text}' not logged:\n{Output}");
+
+    /// <summary>
+    /// Waits for the exit and for the last line of its output: <see cref="HasExited"/> can be true while the
+    /// asynchronous readers have not yet delivered what the process wrote just before it exited.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        _process.WaitForExit();
+        return true;
+    }
 
     /// <summary>Sends SIGTERM and waits for the exit; returns how long it took.</summary>
     public TimeSpan Terminate(TimeSpan timeout)

@@ -112,6 +112,54 @@ public sealed class RegionClassifierEvidenceTests
         Assert.Equal(5, layout[RegionKind.Stack].Count);
     }
 
+    // glibc maps a heap right above a full one (aligned_heap_area) and the kernel merges the two rw parts into one
+    // mapping: seen on glibc 2.36 when a thread filled its first heap before any other heap was created.
+    private static (string Text, FakeMemory Memory) MergedHeaps()
+    {
+        var memory = new FakeMemory();
+        var text = new StringBuilder();
+        // Arena 1: a full heap and its own second heap (16 MiB rw) in one mapping, then the second heap's remainder.
+        text.Append(Mapping(A, A + M64 + 0x1000000, "rw-p", rssKb: 80 * 1024)).Append(Mapping(A + M64 + 0x1000000, A + (2 * M64), "---p"));
+        memory.Put(A, A + 0x30, 0, M64);
+        memory.Put(A + M64, A + 0x30, A, 0x1000000);
+        // Arena 2's full heap merged with arena 3's first heap.
+        ulong b = A + (2 * M64);
+        text.Append(Mapping(b, b + M64 + 0x21000, "rw-p")).Append(Mapping(b + M64 + 0x21000, b + (2 * M64), "---p"));
+        memory.Put(b, b + 0x30, 0, M64);
+        memory.Put(b + M64, b + M64 + 0x30, 0, 0x21000);
+        // 128 MiB aligned rw with a heap_info at its start only: not heaps.
+        ulong c = A + (4 * M64);
+        text.Append(Mapping(c, c + (2 * M64), "rw-p"));
+        memory.Put(c, c + 0x30, 0, M64);
+        return (text.ToString(), memory);
+    }
+
+    [Fact]
+    public void Classify_WithMemory_KernelMergedHeaps_CountsEveryArena()
+    {
+        (string text, FakeMemory memory) = MergedHeaps();
+        SmapsReader reader = Smaps.Parse(Encoding.ASCII.GetBytes(text), "smaps");
+
+        MemoryLayout layout = new RegionClassifier().Classify(ref reader, memory, []);
+
+        Assert.Equal(3, layout.ArenaCount);
+        Assert.Equal(4 * M64, layout[RegionKind.Arena].SizeBytes);
+        Assert.True(layout[RegionKind.Arena].RssBytes >= 80UL << 20);
+        Assert.Equal(2 * M64, layout[RegionKind.Anon].SizeBytes);
+    }
+
+    [Fact]
+    public void Classify_LayoutOnly_KernelMergedHeaps_CountsEveryHeap()
+    {
+        (string text, _) = MergedHeaps();
+        SmapsReader reader = Smaps.Parse(Encoding.ASCII.GetBytes(text), "smaps");
+
+        MemoryLayout layout = new RegionClassifier().Classify(ref reader, null, []);
+
+        // Two heaps per merged mapping, and the 128 MiB impostor ends on a boundary: six by layout.
+        Assert.Equal(6, layout.ArenaCount);
+    }
+
     [Theory]
     [InlineData("[heap]", "rw-p", RegionKind.Heap)]
     [InlineData("[stack]", "rw-p", RegionKind.Stack)]
