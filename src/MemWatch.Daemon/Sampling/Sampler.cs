@@ -22,9 +22,20 @@ namespace MemWatch.Daemon.Sampling;
 /// own mmap/munmap/page faults while it runs: a target whose read took long gets a longer interval (doubling, up to
 /// 16x), shortened again once reads are quick. A PID that vanishes is dropped quietly; errors are counted by reason
 /// and never stop the tick. Not thread safe: one instance, on the sampler thread.
+/// <para>
+/// A rollup also refits the target's trends, which on an hour's window is most of its cost. A target whose RSS is
+/// where the last rollup found it gets its next one later (2x, then 4x the interval); a tick that sees RSS move by more
+/// than <see cref="SteadyRssBytes"/> or 1% brings it back to the normal interval at once. Idle processes, most of any
+/// host, are analysed every 2 minutes; a growing one as often as before.
+/// </para>
 /// </remarks>
 public sealed partial class Sampler
 {
+    public const int MaxRollupStretch = 4;
+
+    /// <summary>RSS within this (or 1% of RSS, if more) of the last rollup's counts as not having moved.</summary>
+    public const ulong SteadyRssBytes = 1024 * 1024;
+
     private const int MaxBackoff = 16;
     private const double SlowRollupSeconds = 0.1;
     private const double SlowSmapsSeconds = 0.25;
@@ -149,6 +160,14 @@ public sealed partial class Sampler
             if (stat.StartTimeTicks == target.StartTimeTicks)
             {
                 Record(target, status, stat, unixMs);
+                if (target.RollupStretch > 1 && Moved(status.VmRssBytes ?? 0, target.RollupRssBytes))
+                {
+                    // RSS moves: the stretched rollup is due at the normal interval after the last one.
+                    target.NextRollupTicks = Math.Min(
+                        target.NextRollupTicks,
+                        target.LastRollupTicks + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff));
+                }
+
                 _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
                 _seen.Add(pid);
                 return;
@@ -311,7 +330,13 @@ public sealed partial class Sampler
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         _health.ObserveDuration(SampleDepth.Rollup, seconds);
         target.RollupBackoff = Adapt(target.RollupBackoff, seconds, SlowRollupSeconds, target, "smaps_rollup");
-        target.NextRollupTicks = now + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff);
+        ulong rss = target.Counters.RssBytes;
+        target.RollupStretch = target.RollupRssBytes > 0 && !Moved(rss, target.RollupRssBytes)
+            ? Math.Min(target.RollupStretch * 2, MaxRollupStretch)
+            : 1;
+        target.RollupRssBytes = rss;
+        target.LastRollupTicks = now;
+        target.NextRollupTicks = now + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff * target.RollupStretch);
 
         lock (target.Sync)
         {
@@ -367,6 +392,12 @@ public sealed partial class Sampler
             target.RememberLayout(layout, reading.UnixMilliseconds);
             target.Layout = reading;
         }
+    }
+
+    private static bool Moved(ulong rss, ulong before)
+    {
+        ulong delta = rss > before ? rss - before : before - rss;
+        return delta > Math.Max(SteadyRssBytes, before / 100);
     }
 
     private int Adapt(int backoff, double seconds, double slow, TargetState target, string what)

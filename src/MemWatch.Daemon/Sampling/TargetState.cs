@@ -118,6 +118,15 @@ public sealed class TargetState
     /// <summary>Multiplies RollupInterval; doubled while reads are slow, halved back when they are fast.</summary>
     public int RollupBackoff { get; set; } = 1;
 
+    /// <summary>Multiplies RollupInterval too: doubled (up to <see cref="Sampler.MaxRollupStretch"/>) at each rollup that
+    /// finds RSS where the last one left it, back to 1 when it has moved.</summary>
+    public int RollupStretch { get; set; } = 1;
+
+    /// <summary>RSS when the last rollup ran (0 before the first), and when, on the monotonic clock.</summary>
+    public ulong RollupRssBytes { get; set; }
+
+    public long LastRollupTicks { get; set; }
+
     public int SmapsBackoff { get; set; } = 1;
 
     /// <summary>Unix milliseconds of the last trim attempt (API or policy); 0 for never.</summary>

@@ -90,6 +90,48 @@ public sealed class SamplerTests : IDisposable
     }
 
     [Fact]
+    public void RollupsOfASteadyTargetStretchToFourIntervalsAndComeBackWhenRssMoves()
+    {
+        string dir = Path.Combine(_root, PidA.ToString());
+        File.WriteAllBytes(Path.Combine(dir, "smaps_rollup"), File.ReadAllBytes("/proc/self/smaps_rollup"));
+        long interval = (long)TimeSpan.FromSeconds(30).TotalMilliseconds;
+
+        _sampler.Tick();
+        Assert.True(_registry.TryGet(PidA, out TargetState? a));
+        Assert.Equal(1, a.RollupStretch);
+        Assert.NotNull(a.PssBytes);
+
+        // Each forced rollup that finds RSS unchanged doubles the stretch, up to 4.
+        foreach (int expected in new[] { 2, 4, 4 })
+        {
+            a.NextRollupTicks = 0;
+            Thread.Sleep(5);
+            _sampler.Tick();
+            Assert.Equal(expected, a.RollupStretch);
+            Assert.Equal(interval * a.RollupBackoff * expected, a.NextRollupTicks - a.LastRollupTicks);
+        }
+
+        // RSS 10% higher: the next tick pulls the rollup to the normal interval after the last one.
+        long last = a.LastRollupTicks;
+        string status = Path.Combine(dir, "status");
+        string[] lines = File.ReadAllLines(status);
+        int i = Array.FindIndex(lines, l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        ulong kib = ulong.Parse(lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        lines[i] = $"VmRSS:\t{kib + kib / 10 + 2048} kB";
+        File.WriteAllLines(status, lines);
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(last + interval * a.RollupBackoff, a.NextRollupTicks);
+
+        // Once that rollup has run, having seen RSS move, the stretch is back to 1.
+        a.NextRollupTicks = 0;
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(1, a.RollupStretch);
+        Assert.Equal(interval * a.RollupBackoff, a.NextRollupTicks - a.LastRollupTicks);
+    }
+
+    [Fact]
     public void UnderAMinimumRssRuleSmallProcessesAreSkippedOnStatmAlone()
     {
         DaemonSettings settings = DaemonConfigurationLoader.Validate(
