@@ -21,6 +21,10 @@ public class GrowthAnalyzerBenchmarks
     [Params(2048, 8192)]
     public int MaxPairs { get; set; }
 
+    /// <summary>growing: 10 KiB/s with +-2 MiB of noise; flat: +-64 KiB around a constant, as bench-daemon's history.</summary>
+    [Params("growing", "flat")]
+    public string Shape { get; set; } = "growing";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -31,7 +35,9 @@ public class GrowthAnalyzerBenchmarks
         for (int i = 0; i < Samples; i++)
         {
             // 200 MiB growing 10 KiB/s, with +-2 MiB of noise, in whole KiB as the kernel reports it.
-            ulong rss = (ulong)(200 * 1024 + i * 50 + random.Next(-2048, 2048)) * 1024;
+            ulong rss = Shape == "flat"
+                ? (ulong)(2000 + random.Next(-64, 64)) * 1024
+                : (ulong)(200 * 1024 + i * 50 + random.Next(-2048, 2048)) * 1024;
             minflt += (ulong)random.Next(0, 500);
             _window.Add(new MemorySample(1_700_000_000_000 + i * 5000L, 1, rss, rss / 4 * 3 / 1024 * 1024, rss / 4 / 1024 * 1024, 0, 0, minflt, 0));
         }
