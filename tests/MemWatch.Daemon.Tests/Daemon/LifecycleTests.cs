@@ -52,6 +52,21 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void APortInUseEndsTheDaemonWithAClearMessageAndExitCode1()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        // The test chose the address, so DaemonProcess does not retry on another port: the failure reaches the test.
+        using DaemonProcess daemon = DaemonProcess.Start(c => c["Listen"] = $"127.0.0.1:{port}", waitReady: false);
+        Assert.Throws<InvalidOperationException>(() => daemon.WaitReady(TimeSpan.FromSeconds(60)));
+        Assert.True(daemon.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, daemon.ExitCode);
+        Assert.Contains($"cannot listen on 127.0.0.1:{port}", daemon.Output);
+    }
+
+    [Fact]
     public void BadConfigurationExitsWithUsageErrorsOneLineEach()
     {
         string dir = Directory.CreateTempSubdirectory("memwatch-config-").FullName;

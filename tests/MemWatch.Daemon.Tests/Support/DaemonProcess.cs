@@ -48,8 +48,37 @@ public sealed class DaemonProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>A config document with Listen and StateDirectory filled in; <paramref name="configure"/> adds the rest.</summary>
+    /// <remarks>
+    /// The port is free when chosen but only bound when the daemon starts, seconds later; if something took it meanwhile
+    /// (the daemon exits with "cannot listen on"), the start is retried on another port, up to three times, unless the
+    /// test chose the listen address itself.
+    /// </remarks>
     public static DaemonProcess Start(
         Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment = null, bool waitReady = true, string? tokenFileContent = null)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            DaemonProcess daemon = StartOnce(configure, environment, tokenFileContent, out bool ownListen);
+            if (!waitReady)
+            {
+                return daemon;
+            }
+
+            try
+            {
+                daemon.WaitReady(TimeSpan.FromSeconds(90));
+                return daemon;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && ownListen && daemon.WaitForExit(TimeSpan.FromSeconds(5))
+                && daemon.Output.Contains("cannot listen on", StringComparison.Ordinal))
+            {
+                daemon.Dispose();
+            }
+        }
+    }
+
+    private static DaemonProcess StartOnce(
+        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment, string? tokenFileContent, out bool ownListen)
     {
         string dir = Path.Combine(Path.GetTempPath(), "memwatch-daemon-tests", Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(dir);
@@ -73,6 +102,7 @@ public sealed class DaemonProcess : IDisposable
         }
 
         configure(config);
+        ownListen = Equals(config["Listen"], $"127.0.0.1:{port}");
         string configPath = Path.Combine(dir, "memwatch.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config));
 
@@ -104,11 +134,6 @@ public sealed class DaemonProcess : IDisposable
         process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (waitReady)
-        {
-            daemon.WaitReady(TimeSpan.FromSeconds(90));
-        }
-
         return daemon;
     }
 
