@@ -21,31 +21,8 @@ public sealed class HistoryWiringTests : IDisposable
         using DaemonProcess daemon = DaemonProcess.Start(config =>
         {
             config["StateDirectory"] = _stateDirectory;
-            config["Sampling"] = new Dictionary<string, object?>
-            {
-                ["Interval"] = "00:00:01",
-                ["RollupInterval"] = "00:00:02",
-                ["IntrospectInterval"] = "00:00:01",
-            };
-            config["Targets"] = new object[]
-            {
-                new Dictionary<string, object?>
-                {
-                    ["Name"] = "seed",
-                    ["Pid"] = seed.Pid,
-                    ["AllowActions"] = true,
-                    ["Remediation"] = new Dictionary<string, object?>
-                    {
-                        ["Trim"] = new Dictionary<string, object?>
-                        {
-                            ["Enabled"] = true,
-                            ["MinReleasableMiB"] = 100,
-                            ["MinReleasablePercent"] = 25,
-                            ["MinInterval"] = "00:00:01",
-                        },
-                    },
-                },
-            };
+            config["Sampling"] = TestConfig.FastSampling();
+            config["Targets"] = new object[] { TestConfig.TrimPolicyRule("seed", seed.Pid, minInterval: "00:00:01") };
         });
 
         seed.Send("fill 256");

@@ -12,31 +12,8 @@ public sealed class PolicyTrimTests
         using Workload seed = Workload.Start("seed.cc");
         using DaemonProcess daemon = DaemonProcess.Start(config =>
         {
-            config["Sampling"] = new Dictionary<string, object?>
-            {
-                ["Interval"] = "00:00:01",
-                ["RollupInterval"] = "00:00:02",
-                ["IntrospectInterval"] = "00:00:01",
-            };
-            config["Targets"] = new object[]
-            {
-                new Dictionary<string, object?>
-                {
-                    ["Name"] = "seed",
-                    ["Pid"] = seed.Pid,
-                    ["AllowActions"] = true,
-                    ["Remediation"] = new Dictionary<string, object?>
-                    {
-                        ["Trim"] = new Dictionary<string, object?>
-                        {
-                            ["Enabled"] = true,
-                            ["MinReleasableMiB"] = 100,
-                            ["MinReleasablePercent"] = 25,
-                            ["MinInterval"] = "01:00:00",
-                        },
-                    },
-                },
-            };
+            config["Sampling"] = TestConfig.FastSampling();
+            config["Targets"] = new object[] { TestConfig.TrimPolicyRule("seed", seed.Pid, minInterval: "01:00:00") };
         });
 
         // Introspected at least twice with nothing releasable: no trim.
