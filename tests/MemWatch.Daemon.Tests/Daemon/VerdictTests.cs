@@ -42,7 +42,9 @@ public sealed class VerdictTests
         AssertVerdict(daemon, leak.Pid, "leak", leak, introspected: false);
         AssertVerdict(daemon, seed.Pid, "allocator-retention", seed, introspected: true);
 
-        // Logged once when it changed, not on every rollup.
+        // Logged once when it changed, not on every rollup. The line is logged before the verdict reaches /metrics, but
+        // it reaches the test through the output pipe: wait for it, then count.
+        daemon.AssertLogged($"target {leak.Pid} (steady_leak): verdict leak");
         string output = daemon.Output;
         int leakLines = output.Split('\n').Count(l => l.Contains($"target {leak.Pid} (steady_leak): verdict leak", StringComparison.Ordinal));
         Assert.True(leakLines == 1, output);
