@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MemWatch.Daemon.Tests.Support;
 using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Deploy;
@@ -6,7 +7,8 @@ namespace MemWatch.Daemon.Tests.Deploy;
 /// <summary>
 /// The unit's SystemCallFilter= against the real .NET runtime, without systemd: <c>memwatch inspect</c> runs under
 /// strace, which makes every system call the filter would refuse fail with EPERM (the unit's SystemCallErrorNumber),
-/// and must still produce a full report. This found that CoreCLR does not start without sched_setaffinity.
+/// and must still produce a full report. This found that CoreCLR (a JIT-compiled build) does not start without
+/// sched_setaffinity; the ahead-of-time compiled memwatch that ships never calls it.
 /// </summary>
 public sealed class UnitSyscallFilterTests
 {
@@ -40,25 +42,45 @@ public sealed class UnitSyscallFilterTests
     }
 
     /// <summary>
-    /// MemoryDenyWriteExecute=yes refuses every mprotect(2) that adds PROT_EXEC; the runtime makes such calls (JIT and
-    /// stubs), so the unit leaves it off. Should a build of memwatch stop making them (NativeAOT), this fails: turn
-    /// it on then.
+    /// MemoryDenyWriteExecute=yes: no mapping may gain PROT_EXEC, none may be writable and executable. The kernel's own
+    /// form of it (prctl PR_SET_MDWE, which newer systemd uses and older systemd emulates with seccomp) is applied by
+    /// mdwe_exec, which first checks that the kernel refuses an mprotect(PROT_EXEC). A JIT-compiled memwatch.dll dies
+    /// of SIGSEGV under it; the published, ahead-of-time compiled memwatch reports and serves. Covers the CLI and the
+    /// daemon (Kestrel, SQLite loaded by dlopen, the sampler's first rollup and smaps pass).
     /// </summary>
     [Fact]
-    public void MemoryDenyWriteExecuteStaysOffBecauseTheRuntimeMakesCodeExecutable()
+    public void MemwatchRunsUnderMemoryDenyWriteExecute()
     {
-        Assert.Contains("\nMemoryDenyWriteExecute=no\n", DeployTree.ReadAllText("systemd", "memwatch.service"), StringComparison.Ordinal);
+        Assert.Contains("\nMemoryDenyWriteExecute=yes\n", DeployTree.ReadAllText("systemd", "memwatch.service"), StringComparison.Ordinal);
+        string mdwe = Workload.Build("mdwe_exec.c");
 
         using Workload w = Workload.Start("cgroup_alloc.c");
-        using var dir = new TempDirectory();
-        string trace = dir.Combine("trace.txt");
-        MemwatchCli.Result r = MemwatchCli.Run(
-            ["inspect", w.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"],
-            timeout: TimeSpan.FromMinutes(5),
-            prefix: ["strace", "-f", "-qq", "-o", trace, "-e", "trace=mprotect"]);
+        Assert.StartsWith("OK", w.Send("alloc 16"), StringComparison.Ordinal);
+        string pid = w.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        MemwatchCli.Result r = MemwatchCli.Run(["inspect", pid, "--json"], timeout: TimeSpan.FromMinutes(2), prefix: [mdwe]);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.StandardError}");
+        using (JsonDocument report = JsonDocument.Parse(r.StandardOutput))
+        {
+            Assert.True(report.RootElement.GetProperty("rssBytes").GetInt64() >= 16L << 20);
+            Assert.NotEmpty(report.RootElement.GetProperty("regions").EnumerateArray());
+        }
 
-        Assert.True(r.ExitCode == 0, r.StandardError);
-        Assert.Contains(File.ReadLines(trace), l => l.Contains("mprotect(", StringComparison.Ordinal) && l.Contains("PROT_EXEC", StringComparison.Ordinal) && l.EndsWith("= 0", StringComparison.Ordinal));
+        using DaemonProcess daemon = DaemonProcess.Start(
+            config =>
+            {
+                config["Sampling"] = TestConfig.FastSampling();
+                config["Targets"] = new object[] { new Dictionary<string, object?> { ["Name"] = "w", ["Pid"] = w.Pid } };
+            },
+            prefix: [mdwe]);
+        Poll.Until(
+            () => MetricsText.Value(daemon.Metrics(), "memwatch_process_region_resident_bytes", $"pid=\"{pid}\"", "region=\"heap\"") is not null,
+            TimeSpan.FromSeconds(60), () => daemon.Output);
+        JsonElement targets = daemon.GetJson("/api/targets", out System.Net.HttpStatusCode status);
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Equal(w.Pid, Assert.Single(targets.EnumerateArray()).GetProperty("pid").GetInt32());
+        daemon.Terminate(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, daemon.ExitCode);
+        Assert.True(File.Exists(Path.Combine(daemon.Directory, "state", "history.db")), daemon.Output);
     }
 
     [Fact]

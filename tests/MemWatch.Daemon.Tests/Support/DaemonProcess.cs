@@ -8,8 +8,8 @@ using MemWatch.IntegrationTests.Support;
 namespace MemWatch.Daemon.Tests.Support;
 
 /// <summary>
-/// A real <c>memwatch run</c> (the built memwatch.dll) on a free loopback port, with a temporary config file and state
-/// directory. Dispose stops it (SIGKILL if it is still running) and removes the directory.
+/// A real <c>memwatch run</c> (the published executable, see <see cref="MemwatchCli"/>) on a free loopback port, with a
+/// temporary config file and state directory. Dispose stops it (SIGKILL if it is still running) and removes the directory.
 /// </summary>
 public sealed class DaemonProcess : IDisposable
 {
@@ -53,12 +53,14 @@ public sealed class DaemonProcess : IDisposable
     /// (the daemon exits with "cannot listen on"), the start is retried on another port, up to three times, unless the
     /// test chose the listen address itself.
     /// </remarks>
+    /// <param name="prefix">A command and its arguments to run memwatch under (e.g. a sandbox), if any.</param>
     public static DaemonProcess Start(
-        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment = null, bool waitReady = true, string? tokenFileContent = null)
+        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment = null, bool waitReady = true,
+        string? tokenFileContent = null, IReadOnlyList<string>? prefix = null)
     {
         for (int attempt = 1; ; attempt++)
         {
-            DaemonProcess daemon = StartOnce(configure, environment, tokenFileContent, out bool ownListen);
+            DaemonProcess daemon = StartOnce(configure, environment, tokenFileContent, prefix ?? [], out bool ownListen);
             if (!waitReady)
             {
                 return daemon;
@@ -78,7 +80,8 @@ public sealed class DaemonProcess : IDisposable
     }
 
     private static DaemonProcess StartOnce(
-        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment, string? tokenFileContent, out bool ownListen)
+        Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment, string? tokenFileContent,
+        IReadOnlyList<string> prefix, out bool ownListen)
     {
         string dir = Path.Combine(Path.GetTempPath(), "memwatch-daemon-tests", Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(dir);
@@ -106,18 +109,20 @@ public sealed class DaemonProcess : IDisposable
         string configPath = Path.Combine(dir, "memwatch.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config));
 
-        var psi = new ProcessStartInfo("dotnet")
+        List<string> command = [.. prefix, MemwatchCli.ExecutablePath, "run"];
+        var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(MemwatchCli.DllPath);
-        psi.ArgumentList.Add("run");
+        foreach (string a in command.Skip(1))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         psi.ArgumentList.Add("--config");
         psi.ArgumentList.Add(configPath);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment.Remove("NOTIFY_SOCKET");
         psi.Environment.Remove("WATCHDOG_USEC");
         if (environment is not null)
