@@ -24,6 +24,8 @@ public sealed class TheilSen
     private const ulong Seed = 0x9E3779B97F4A7C15;
 
     private readonly double[] _slopes;
+    private readonly SampledPairs[] _pairs = [new(), new()];
+    private int _newerPairs;
     private double[] _residuals;
 
     public TheilSen(int maxPairs = DefaultMaxPairs, int initialPoints = 256)
@@ -57,6 +59,22 @@ public sealed class TheilSen
             return TrendEstimate.None(n);
         }
 
+        double first = double.PositiveInfinity, last = double.NegativeInfinity;
+        foreach (double t in seconds)
+        {
+            first = Math.Min(first, t);
+            last = Math.Max(last, t);
+        }
+
+        // A series that never moved (an idle process's RSS or file pages, often for hours): every slope is 0, so the
+        // medians and quantiles are known without selecting them.
+        if (IsConstant(values))
+        {
+            (int lowRank, int highRank) = SenRanks(k, n);
+            return new TrendEstimate(n, k, last - first, 0, lowRank >= 0 ? 0 : double.NegativeInfinity,
+                highRank < k ? 0 : double.PositiveInfinity, 1, first, values[0], 0);
+        }
+
         Span<double> slopes = _slopes.AsSpan(0, k);
         double slope = OrderStatistics.Median(slopes);
 
@@ -70,13 +88,6 @@ public sealed class TheilSen
         }
 
         (double low, double high) = SenInterval(slopes, n);
-
-        double first = double.PositiveInfinity, last = double.NegativeInfinity;
-        foreach (double t in seconds)
-        {
-            first = Math.Min(first, t);
-            last = Math.Max(last, t);
-        }
 
         if (_residuals.Length < n)
         {
@@ -120,18 +131,14 @@ public sealed class TheilSen
 
     private int CollectSampledPairs(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        ulong state = Seed;
-        int n = x.Length;
+        SampledPairs pairs = PairsFor(x.Length);
+        int[] first = pairs.First;
+        int[] second = pairs.Second;
         int k = 0;
-        for (int attempt = 0; attempt < 2 * _slopes.Length && k < _slopes.Length; attempt++)
+        for (int attempt = 0; attempt < first.Length && k < _slopes.Length; attempt++)
         {
-            int i = Below(NextRandom(ref state), n);
-            int j = Below(NextRandom(ref state), n - 1);
-            if (j >= i)
-            {
-                j++;
-            }
-
+            int i = first[attempt];
+            int j = second[attempt];
             double dx = x[j] - x[i];
             if (dx != 0)
             {
@@ -142,21 +149,90 @@ public sealed class TheilSen
         return k;
     }
 
-    // Ranks of Sen's interval for all N pairs, applied as fractions so a subsample uses the same quantiles. The slopes
-    // have been partitioned around their middle index by the median's selection.
+    // The sampled pairs depend on n alone (the seed is fixed), and a steady daemon's windows nearly all hold the same
+    // number of samples: each n's pairs are drawn once and kept. Two are kept because an analysis alternates between
+    // the whole window and its later half.
+    private SampledPairs PairsFor(int n)
+    {
+        for (int s = 0; s < _pairs.Length; s++)
+        {
+            if (_pairs[s].N == n)
+            {
+                _newerPairs = s;
+                return _pairs[s];
+            }
+        }
+
+        _newerPairs ^= 1;
+        SampledPairs pairs = _pairs[_newerPairs];
+        pairs.Draw(n, 2 * _slopes.Length);
+        return pairs;
+    }
+
+    private static bool IsConstant(ReadOnlySpan<double> values)
+    {
+        double v = values[0];
+        foreach (double x in values)
+        {
+            if (x != v)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // The slopes have been partitioned around their middle index by the median's selection.
     private static (double Low, double High) SenInterval(Span<double> slopes, int n)
+    {
+        int k = slopes.Length;
+        int mid = k / 2;
+        (int lowIndex, int highIndex) = SenRanks(k, n);
+        double low = lowIndex >= 0 ? OrderStatistics.SelectBeside(slopes, mid, lowIndex) : double.NegativeInfinity;
+        double high = highIndex < k ? OrderStatistics.SelectBeside(slopes, mid, highIndex) : double.PositiveInfinity;
+        return (low, high);
+    }
+
+    // Ranks of Sen's interval for all N pairs, applied as fractions so a subsample of k uses the same quantiles; below
+    // 0 or from k on, the interval is unbounded on that side (too few points for 95%).
+    private static (int Low, int High) SenRanks(int k, int n)
     {
         double pairs = (double)n * (n - 1) / 2;
         double c = Z95 * Math.Sqrt(n * (n - 1.0) * (2.0 * n + 5) / 18.0);
         double lowerRank = (pairs - c) / 2;
         double upperRank = (pairs + c) / 2 + 1;
-        int k = slopes.Length;
-        int mid = k / 2;
-        int lowIndex = (int)Math.Floor(lowerRank / pairs * k) - 1;
-        int highIndex = (int)Math.Ceiling(upperRank / pairs * k) - 1;
-        double low = lowIndex >= 0 ? OrderStatistics.SelectBeside(slopes, mid, lowIndex) : double.NegativeInfinity;
-        double high = highIndex < k ? OrderStatistics.SelectBeside(slopes, mid, highIndex) : double.PositiveInfinity;
-        return (low, high);
+        return ((int)Math.Floor(lowerRank / pairs * k) - 1, (int)Math.Ceiling(upperRank / pairs * k) - 1);
+    }
+
+    /// <summary>The index pairs drawn for windows of <see cref="N"/> points, in the order they are tried.</summary>
+    private sealed class SampledPairs
+    {
+        public int N { get; private set; } = -1;
+
+        public int[] First { get; private set; } = [];
+
+        public int[] Second { get; private set; } = [];
+
+        public void Draw(int n, int attempts)
+        {
+            if (First.Length != attempts)
+            {
+                First = new int[attempts];
+                Second = new int[attempts];
+            }
+
+            ulong state = Seed;
+            for (int a = 0; a < attempts; a++)
+            {
+                int i = Below(NextRandom(ref state), n);
+                int j = Below(NextRandom(ref state), n - 1);
+                First[a] = i;
+                Second[a] = j >= i ? j + 1 : j;
+            }
+
+            N = n;
+        }
     }
 
     // A uniform 0..bound-1 from 64 random bits by a multiply (Lemire), not a 64-bit division per index.

@@ -129,4 +129,60 @@ public sealed class TheilSenTests
 
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
+    [Theory]
+    [InlineData(3)]
+    [InlineData(12)]
+    [InlineData(64)]
+    [InlineData(720)]
+    public void Fit_ConstantSeries_FlatWithTheIntervalBoundsOfAnyFitOfThatSize(int n)
+    {
+        (double[] t, double[] noisy) = SyntheticSeries.Line(n, 5, 0, 0, 4096, seed: 21);
+        double[] constant = Enumerable.Repeat(2_048_000.0, n).ToArray();
+
+        TrendEstimate flat = new TheilSen().Fit(t, constant);
+        TrendEstimate reference = new TheilSen().Fit(t, noisy);
+
+        Assert.Equal(reference.Pairs, flat.Pairs);
+        Assert.Equal(reference.SpanSeconds, flat.SpanSeconds);
+        Assert.Equal(0, flat.SlopePerSecond);
+        Assert.Equal(double.IsNegativeInfinity(reference.SlopeLowPerSecond), double.IsNegativeInfinity(flat.SlopeLowPerSecond));
+        Assert.Equal(double.IsPositiveInfinity(reference.SlopeHighPerSecond), double.IsPositiveInfinity(flat.SlopeHighPerSecond));
+        if (!double.IsInfinity(flat.SlopeLowPerSecond))
+        {
+            Assert.Equal(0, flat.SlopeLowPerSecond);
+            Assert.Equal(0, flat.SlopeHighPerSecond);
+        }
+
+        Assert.Equal(1, flat.SignAgreement);
+        Assert.Equal(2_048_000.0, flat.ValueAtOrigin);
+        Assert.Equal(0, flat.ResidualScale);
+        Assert.False(flat.IsSignificantlyRising);
+    }
+
+    [Fact]
+    public void Fit_ConstantButForOnePoint_IsNotTakenForConstant()
+    {
+        double[] t = Enumerable.Range(0, 720).Select(i => i * 5.0).ToArray();
+        double[] y = Enumerable.Repeat(1000.0, 720).ToArray();
+        y[^1] = 1001;
+
+        TrendEstimate fit = new TheilSen().Fit(t, y);
+
+        Assert.Equal(1000, fit.ValueAtOrigin);
+        Assert.True(fit.SignAgreement < 1, $"agreement {fit.SignAgreement}: the one rising pair's slope was never looked at");
+    }
+
+    /// <summary>The sampled pairs are kept per window size: switching sizes must not mix them up.</summary>
+    [Fact]
+    public void Fit_WindowSizesAlternating_SameAsAFreshInstanceEachTime()
+    {
+        var reused = new TheilSen();
+        foreach (int n in new[] { 720, 360, 720, 500, 360, 720, 100, 720 })
+        {
+            (double[] t, double[] y) = SyntheticSeries.Line(n, 5, 0, 10, 4096, seed: n);
+            SyntheticSeries.InjectSpikes(y, 0.05, 1e6, seed: n + 1);
+
+            Assert.Equal(new TheilSen().Fit(t, y), reused.Fit(t, y));
+        }
+    }
 }
