@@ -4,6 +4,7 @@ using MemWatch.Daemon.History;
 using MemWatch.Daemon.Hosting;
 using MemWatch.Daemon.Logging;
 using MemWatch.Probes.Allocators;
+using MemWatch.Probes.ProcFs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
@@ -18,6 +19,9 @@ internal static class RunCommand
         // The daemon's threads allocate little C memory: two arenas instead of up to eight per core (measured: about
         // 5 MiB less RSS watching 300 processes, docs/daemon.md).
         OwnGlibcHeap.TryLimitArenas(2);
+
+        // Two /proc files are held open per watched process (HeldProcessFiles); past the limit they are read by path.
+        OpenFileLimit.RaiseToHardLimit();
 
         DaemonSettings settings;
         try

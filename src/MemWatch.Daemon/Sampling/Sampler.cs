@@ -136,6 +136,21 @@ public sealed partial class Sampler
     {
         long start = Stopwatch.GetTimestamp();
         bool known = _registry.TryGet(pid, out TargetState? target);
+        if (known && target!.HeldFiles is { } held)
+        {
+            if (held.TryRead(_buffer, out ProcStatus? heldStatus, out ProcStat? heldStat)
+                && heldStatus.VmRssBytes is not null && heldStat.StartTimeTicks == target.StartTimeTicks)
+            {
+                RecordKnown(target, heldStatus, heldStat, unixMs, start);
+                return;
+            }
+
+            // The process they were opened for has exited or is a zombie: reading by path tells an exit from a PID
+            // that another process has taken.
+            target.HeldFiles = null;
+            held.Dispose();
+        }
+
         if (!known && _minRssBytes > 0
             && (!ProcStatm.TryRead(_fs, pid, _buffer, out ProcStatm? statm) || statm.ResidentBytes < _minRssBytes))
         {
@@ -159,17 +174,7 @@ public sealed partial class Sampler
 
             if (stat.StartTimeTicks == target.StartTimeTicks)
             {
-                Record(target, status, stat, unixMs);
-                if (target.RollupStretch > 1 && Moved(status.VmRssBytes ?? 0, target.RollupRssBytes))
-                {
-                    // RSS moves: the stretched rollup is due at the normal interval after the last one.
-                    target.NextRollupTicks = Math.Min(
-                        target.NextRollupTicks,
-                        target.LastRollupTicks + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff));
-                }
-
-                _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
-                _seen.Add(pid);
+                RecordKnown(target, status, stat, unixMs, start);
                 return;
             }
 
@@ -207,10 +212,26 @@ public sealed partial class Sampler
 
         // Recorded before it is published, so no reader sees a target without counters.
         Record(target, status, stat, unixMs);
+        target.HeldFiles = HeldProcessFiles.TryOpen(_fs, pid);
         _registry.Add(target);
         LogWatching(pid, status.Name, rule.Name, target.Identity.Unit);
         _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
         _seen.Add(pid);
+    }
+
+    private void RecordKnown(TargetState target, ProcStatus status, ProcStat stat, long unixMs, long start)
+    {
+        Record(target, status, stat, unixMs);
+        if (target.RollupStretch > 1 && Moved(status.VmRssBytes ?? 0, target.RollupRssBytes))
+        {
+            // RSS moves: the stretched rollup is due at the normal interval after the last one.
+            target.NextRollupTicks = Math.Min(
+                target.NextRollupTicks,
+                target.LastRollupTicks + (long)(_settings.Sampling.RollupInterval.TotalMilliseconds * target.RollupBackoff));
+        }
+
+        _health.ObserveDuration(SampleDepth.Status, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        _seen.Add(target.Pid);
     }
 
     private void Record(TargetState target, ProcStatus status, ProcStat stat, long unixMs)
@@ -262,6 +283,8 @@ public sealed partial class Sampler
 
     private void Drop(TargetState target, string why)
     {
+        target.HeldFiles?.Dispose();
+        target.HeldFiles = null;
         if (_registry.Remove(target.Pid, out _))
         {
             lock (target.Sync)

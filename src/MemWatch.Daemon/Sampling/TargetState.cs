@@ -118,6 +118,10 @@ public sealed class TargetState
     /// <summary>Multiplies RollupInterval; doubled while reads are slow, halved back when they are fast.</summary>
     public int RollupBackoff { get; set; } = 1;
 
+    /// <summary>status and stat of this process held open (see <see cref="ProcFile"/>); null when no descriptor was to be
+    /// had, and the sampler reads them by path. The sampler's alone: opened, read and closed on its thread.</summary>
+    public HeldProcessFiles? HeldFiles { get; set; }
+
     /// <summary>Multiplies RollupInterval too: doubled (up to <see cref="Sampler.MaxRollupStretch"/>) at each rollup that
     /// finds RSS where the last one left it, back to 1 when it has moved.</summary>
     public int RollupStretch { get; set; } = 1;

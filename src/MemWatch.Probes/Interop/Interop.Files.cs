@@ -18,7 +18,27 @@ internal static partial class Interop
         [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
         internal static unsafe partial nint Read(int fd, byte* buffer, nint count);
 
+        // A held /proc file read again from offset 0 makes the kernel generate it afresh: one call per reading where
+        // open/read/close is three, and no path walk (ProcFile).
+        [LibraryImport("libc", EntryPoint = "pread64", SetLastError = true)]
+        internal static unsafe partial nint PRead(int fd, byte* buffer, nint count, long offset);
+
         [LibraryImport("libc", EntryPoint = "close")]
         internal static partial int Close(int fd);
+
+        internal const int RLIMIT_NOFILE = 7;
+
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct RLimit
+        {
+            public ulong Current;
+            public ulong Maximum;
+        }
+
+        [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+        internal static partial int GetRLimit(int resource, out RLimit limit);
+
+        [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
+        internal static partial int SetRLimit(int resource, in RLimit limit);
     }
 }

@@ -7,4 +7,6 @@ internal static class Errno
     public const int ENOENT = 2;
     public const int ESRCH = 3;
     public const int EACCES = 13;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
 }

@@ -40,58 +40,45 @@ public sealed class FileBuffer
     /// </summary>
     public bool TryLoadSingleShow(string path) => Load(path, singleShow: true);
 
-    private unsafe bool Load(string path, bool singleShow)
+    /// <summary>
+    /// Reads <paramref name="file"/> again from its start: the kernel generates it afresh. Returns false when the
+    /// process it belongs to has exited (ESRCH), even if its PID now belongs to another process. Throws as
+    /// <see cref="TryLoad"/> does.
+    /// </summary>
+    public bool TryReload(ProcFile file)
+    {
+        bool added = false;
+        try
+        {
+            file.Handle.DangerousAddRef(ref added);
+            return Read((int)file.Handle.DangerousGetHandle(), file.Path, file.SingleShow, positional: true);
+        }
+        catch (ObjectDisposedException)
+        {
+            _length = 0;
+            return false;
+        }
+        finally
+        {
+            if (added)
+            {
+                file.Handle.DangerousRelease();
+            }
+        }
+    }
+
+    private bool Load(string path, bool singleShow)
     {
         _length = 0;
-        int fd;
-        while ((fd = Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC)) < 0)
+        int fd = OpenReadOnly(path, out int errno);
+        if (fd < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != Interop.Libc.EINTR)
-            {
-                return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
-            }
+            return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
         }
 
         try
         {
-            while (true)
-            {
-                if (_length == _data.Length)
-                {
-                    if (_data.Length >= MaxBytes)
-                    {
-                        throw new ProcParseException(path, 0, $"file is larger than the {MaxBytes} byte limit");
-                    }
-
-                    Array.Resize(ref _data, (int)Math.Min((long)_data.Length * 2, MaxBytes));
-                }
-
-                int room = _data.Length - _length;
-                nint n;
-                fixed (byte* p = &_data[_length])
-                {
-                    n = Interop.Libc.Read(fd, p, room);
-                }
-
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Interop.Libc.EINTR)
-                    {
-                        continue;
-                    }
-
-                    _length = 0;
-                    return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
-                }
-
-                _length += (int)n;
-                if (n == 0 || (singleShow && n < room))
-                {
-                    return true;
-                }
-            }
+            return Read(fd, path, singleShow, positional: false);
         }
         finally
         {
@@ -99,9 +86,69 @@ public sealed class FileBuffer
         }
     }
 
+    /// <summary>open(2) for reading, retried on EINTR: the descriptor, or -1 and the errno.</summary>
+    internal static int OpenReadOnly(string path, out int errno)
+    {
+        int fd;
+        while ((fd = Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC)) < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            if (errno != Interop.Libc.EINTR)
+            {
+                return -1;
+            }
+        }
+
+        errno = 0;
+        return fd;
+    }
+
+    // positional: pread from offset 0 on, for a held file; otherwise read on a descriptor just opened.
+    private unsafe bool Read(int fd, string path, bool singleShow, bool positional)
+    {
+        _length = 0;
+        while (true)
+        {
+            if (_length == _data.Length)
+            {
+                if (_data.Length >= MaxBytes)
+                {
+                    throw new ProcParseException(path, 0, $"file is larger than the {MaxBytes} byte limit");
+                }
+
+                Array.Resize(ref _data, (int)Math.Min((long)_data.Length * 2, MaxBytes));
+            }
+
+            int room = _data.Length - _length;
+            nint n;
+            fixed (byte* p = &_data[_length])
+            {
+                n = positional ? Interop.Libc.PRead(fd, p, room, _length) : Interop.Libc.Read(fd, p, room);
+            }
+
+            if (n < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Interop.Libc.EINTR)
+                {
+                    continue;
+                }
+
+                _length = 0;
+                return IsGoneErrno(errno) ? false : throw ErrorFor(errno, path);
+            }
+
+            _length += (int)n;
+            if (n == 0 || (singleShow && n < room))
+            {
+                return true;
+            }
+        }
+    }
+
     private static bool IsGoneErrno(int errno) => errno is Errno.ENOENT or Errno.ESRCH;
 
-    private static Exception ErrorFor(int errno, string path) => errno is Errno.EACCES or Errno.EPERM
+    internal static Exception ErrorFor(int errno, string path) => errno is Errno.EACCES or Errno.EPERM
         ? new UnauthorizedAccessException($"Access to the path '{path}' is denied.")
         : new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
 

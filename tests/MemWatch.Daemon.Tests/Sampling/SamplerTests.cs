@@ -56,7 +56,11 @@ public sealed class SamplerTests : IDisposable
     {
         _sampler.Tick();
         File.WriteAllText(Path.Combine(_root, PidA.ToString(), "stat"), "garbage without the fields\n");
+
+        // The sampler holds status and stat open, and the kernel checks permission at open only: B's held status must
+        // stop looking like a live process (as a zombie's, without VmRSS) before the sampler opens it by path again.
         string statusB = Path.Combine(_root, PidB.ToString(), "status");
+        File.WriteAllLines(statusB, File.ReadAllLines(statusB).Where(l => !l.StartsWith("Vm", StringComparison.Ordinal) && !l.StartsWith("Rss", StringComparison.Ordinal)));
         File.SetUnixFileMode(statusB, UnixFileMode.None);
         File.SetUnixFileMode(_root, (UnixFileMode)0b111_101_101);
 
@@ -146,6 +150,45 @@ public sealed class SamplerTests : IDisposable
         Assert.True(registry.TryGet(PidA, out _));
         Assert.False(registry.TryGet(PidB, out _));
         Assert.Equal(1, registry.Count);
+    }
+
+    /// <summary>On the real /proc: a watched process is read through its held status and stat, which are let go when it exits.</summary>
+    [Fact]
+    public void ARealProcessIsReadThroughHeldFilesUntilItExits()
+    {
+        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        try
+        {
+            DaemonSettings settings = DaemonConfigurationLoader.Validate(
+                new DaemonOptions { Targets = [new TargetOptions { Name = "sleeper", Pid = sleeper.Id }] }, null);
+            var registry = new TargetRegistry();
+            var health = new DaemonHealth();
+            var sampler = new Sampler(ProcFileSystem.Default, settings, registry, health,
+                new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+
+            sampler.Tick();
+            Assert.True(registry.TryGet(sleeper.Id, out TargetState? target));
+            Assert.NotNull(target.HeldFiles);
+            Thread.Sleep(5);
+            sampler.Tick();
+            Assert.Equal(2, target.Window.Count);
+            Assert.NotNull(target.HeldFiles);
+
+            sleeper.Kill();
+            sleeper.WaitForExit();
+            sampler.Tick();
+            Assert.False(registry.TryGet(sleeper.Id, out _));
+            Assert.True(target.Exited);
+            Assert.Null(target.HeldFiles);
+            Assert.Equal(0, Enum.GetValues<SampleErrorReason>().Sum(r => health.Errors(r)));
+        }
+        finally
+        {
+            if (!sleeper.HasExited)
+            {
+                sleeper.Kill();
+            }
+        }
     }
 
     private void AddProcess(int pid)
