@@ -4,8 +4,8 @@ using MemWatch.Probes.ProcFs;
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>
-/// A watched process's status and stat, held open between ticks (<see cref="ProcFile"/>): two preads per tick instead
-/// of six system calls and two path walks, and no chance of reading another process that took the PID.
+/// A watched process's status and stat, held open between ticks (<see cref="ProcFile"/>): a pread each instead of
+/// three system calls and a path walk, and no chance of reading another process that took the PID.
 /// </summary>
 public sealed class HeldProcessFiles : IDisposable
 {
@@ -38,25 +38,18 @@ public sealed class HeldProcessFiles : IDisposable
     }
 
     /// <summary>False when the process the files were opened for has exited.</summary>
-    /// <exception cref="ProcParseException">A file is malformed.</exception>
-    public bool TryRead(FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? status, [NotNullWhen(true)] out ProcStat? stat)
+    /// <exception cref="ProcParseException">The file is malformed.</exception>
+    public bool TryReadStat(FileBuffer buffer, [NotNullWhen(true)] out ProcStat? stat)
     {
-        stat = null;
-        if (!buffer.TryReload(_status))
-        {
-            status = null;
-            return false;
-        }
+        stat = buffer.TryReload(_stat) ? ProcStat.Parse(buffer.Span, _stat.Path) : null;
+        return stat is not null;
+    }
 
-        status = ProcStatus.Parse(buffer.Span, _status.Path);
-        if (!buffer.TryReload(_stat))
-        {
-            status = null;
-            return false;
-        }
-
-        stat = ProcStat.Parse(buffer.Span, _stat.Path);
-        return true;
+    /// <inheritdoc cref="TryReadStat"/>
+    public bool TryReadStatus(FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? status)
+    {
+        status = buffer.TryReload(_status) ? ProcStatus.Parse(buffer.Span, _status.Path) : null;
+        return status is not null;
     }
 
     public void Dispose()

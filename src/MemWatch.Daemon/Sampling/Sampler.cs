@@ -28,10 +28,23 @@ namespace MemWatch.Daemon.Sampling;
 /// than <see cref="SteadyRssBytes"/> or 1% brings it back to the normal interval at once. Idle processes, most of any
 /// host, are analysed every 2 minutes; a growing one as often as before.
 /// </para>
+/// <para>
+/// Each target's stat and status stay open between ticks (<see cref="HeldProcessFiles"/>). stat is read every tick;
+/// status, the dearer file for the kernel to generate, only when stat's RSS differs from status's last VmRSS or a
+/// minute has passed (<see cref="StatusMaxAgeMilliseconds"/>): in between, the split of RSS into anon, file and shmem,
+/// swap and peak are carried forward. A change that leaves RSS to the page where it was (anon growing exactly as
+/// much as file shrinks) shows within the minute.
+/// </para>
 /// </remarks>
 public sealed partial class Sampler
 {
     public const int MaxRollupStretch = 4;
+
+    /// <summary>
+    /// status (the split of RSS, swap, peak) is read again when stat shows RSS moved, and at least this often: an idle
+    /// process's status is generated once a minute instead of every tick.
+    /// </summary>
+    public const long StatusMaxAgeMilliseconds = 60_000;
 
     /// <summary>RSS within this (or 1% of RSS, if more) of the last rollup's counts as not having moved.</summary>
     public const ulong SteadyRssBytes = 1024 * 1024;
@@ -138,11 +151,28 @@ public sealed partial class Sampler
         bool known = _registry.TryGet(pid, out TargetState? target);
         if (known && target!.HeldFiles is { } held)
         {
-            if (held.TryRead(_buffer, out ProcStatus? heldStatus, out ProcStat? heldStat)
-                && heldStatus.VmRssBytes is not null && heldStat.StartTimeTicks == target.StartTimeTicks)
+            if (held.TryReadStat(_buffer, out ProcStat? heldStat) && heldStat.StartTimeTicks == target.StartTimeTicks)
             {
-                RecordKnown(target, heldStatus, heldStat, unixMs, start);
-                return;
+                if (heldStat.RssBytes == target.Counters.RssBytes && now - target.LastStatusTicks < StatusMaxAgeMilliseconds)
+                {
+                    // RSS is where status last put it, to the page: its split, swap and peak are carried forward, and
+                    // an idle process costs one small read a tick.
+                    RecordKnown(target, target.Counters with
+                    {
+                        UnixMilliseconds = unixMs,
+                        MinorFaults = heldStat.MinorFaults,
+                        MajorFaults = heldStat.MajorFaults,
+                        Threads = heldStat.ThreadCount,
+                    }, heldStat.StartTimeTicks, start);
+                    return;
+                }
+
+                if (held.TryReadStatus(_buffer, out ProcStatus? heldStatus) && heldStatus.VmRssBytes is not null)
+                {
+                    target.LastStatusTicks = now;
+                    RecordKnown(target, CountersOf(heldStatus, heldStat, unixMs), heldStat.StartTimeTicks, start);
+                    return;
+                }
             }
 
             // The process they were opened for has exited or is a zombie: reading by path tells an exit from a PID
@@ -174,7 +204,8 @@ public sealed partial class Sampler
 
             if (stat.StartTimeTicks == target.StartTimeTicks)
             {
-                RecordKnown(target, status, stat, unixMs, start);
+                target.LastStatusTicks = now;
+                RecordKnown(target, CountersOf(status, stat, unixMs), stat.StartTimeTicks, start);
                 return;
             }
 
@@ -211,7 +242,8 @@ public sealed partial class Sampler
         _sink.OnTargetStarted(target);
 
         // Recorded before it is published, so no reader sees a target without counters.
-        Record(target, status, stat, unixMs);
+        target.LastStatusTicks = now;
+        Record(target, CountersOf(status, stat, unixMs), stat.StartTimeTicks);
         target.HeldFiles = HeldProcessFiles.TryOpen(_fs, pid);
         _registry.Add(target);
         LogWatching(pid, status.Name, rule.Name, target.Identity.Unit);
@@ -219,10 +251,10 @@ public sealed partial class Sampler
         _seen.Add(pid);
     }
 
-    private void RecordKnown(TargetState target, ProcStatus status, ProcStat stat, long unixMs, long start)
+    private void RecordKnown(TargetState target, ProcessCounters counters, ulong startTimeTicks, long start)
     {
-        Record(target, status, stat, unixMs);
-        if (target.RollupStretch > 1 && Moved(status.VmRssBytes ?? 0, target.RollupRssBytes))
+        Record(target, counters, startTimeTicks);
+        if (target.RollupStretch > 1 && Moved(counters.RssBytes, target.RollupRssBytes))
         {
             // RSS moves: the stretched rollup is due at the normal interval after the last one.
             target.NextRollupTicks = Math.Min(
@@ -234,26 +266,28 @@ public sealed partial class Sampler
         _seen.Add(target.Pid);
     }
 
-    private void Record(TargetState target, ProcStatus status, ProcStat stat, long unixMs)
+    private static ProcessCounters CountersOf(ProcStatus status, ProcStat stat, long unixMs) => new(
+        unixMs,
+        status.VmRssBytes ?? 0,
+        status.RssAnonBytes ?? 0,
+        status.RssFileBytes ?? 0,
+        status.RssShmemBytes ?? 0,
+        status.VmSwapBytes ?? 0,
+        status.VmHwmBytes ?? 0,
+        stat.MinorFaults,
+        stat.MajorFaults,
+        status.Threads);
+
+    private void Record(TargetState target, ProcessCounters counters, ulong startTimeTicks)
     {
-        var counters = new ProcessCounters(
-            unixMs,
-            status.VmRssBytes ?? 0,
-            status.RssAnonBytes ?? 0,
-            status.RssFileBytes ?? 0,
-            status.RssShmemBytes ?? 0,
-            status.VmSwapBytes ?? 0,
-            status.VmHwmBytes ?? 0,
-            stat.MinorFaults,
-            stat.MajorFaults,
-            status.Threads);
+        long unixMs = counters.UnixMilliseconds;
         lock (target.Sync)
         {
             // Allocator figures join the first sample after each introspection.
             AllocatorReading? a = target.Allocator;
             bool fresh = a is not null && a.UnixMilliseconds > target.Counters.UnixMilliseconds;
             var sample = new MemorySample(
-                unixMs, stat.StartTimeTicks, counters.RssBytes, counters.AnonBytes, counters.FileBytes, counters.ShmemBytes,
+                unixMs, startTimeTicks, counters.RssBytes, counters.AnonBytes, counters.FileBytes, counters.ShmemBytes,
                 counters.SwapBytes, counters.MinorFaults, counters.MajorFaults,
                 fresh && a!.InUseBytes is { } used ? used : double.NaN,
                 fresh && a!.FreeBytes is { } free ? free : double.NaN);

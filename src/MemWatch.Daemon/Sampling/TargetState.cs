@@ -122,6 +122,10 @@ public sealed class TargetState
     /// had, and the sampler reads them by path. The sampler's alone: opened, read and closed on its thread.</summary>
     public HeldProcessFiles? HeldFiles { get; set; }
 
+    /// <summary>When status was last read (monotonic milliseconds); between readings, a tick whose stat shows the same
+    /// RSS carries status's figures forward. The sampler's alone.</summary>
+    public long LastStatusTicks { get; set; }
+
     /// <summary>Multiplies RollupInterval too: doubled (up to <see cref="Sampler.MaxRollupStretch"/>) at each rollup that
     /// finds RSS where the last one left it, back to 1 when it has moved.</summary>
     public int RollupStretch { get; set; } = 1;

@@ -57,8 +57,10 @@ public sealed class SamplerTests : IDisposable
         _sampler.Tick();
         File.WriteAllText(Path.Combine(_root, PidA.ToString(), "stat"), "garbage without the fields\n");
 
-        // The sampler holds status and stat open, and the kernel checks permission at open only: B's held status must
-        // stop looking like a live process (as a zombie's, without VmRSS) before the sampler opens it by path again.
+        // The sampler holds status and stat open, and the kernel checks permission at open only: B's held files must
+        // stop looking like a live process (as a zombie's: RSS 0 in stat, no VmRSS in status) before the sampler
+        // opens them by path again.
+        SetStatField(PidB, 24, "0");
         string statusB = Path.Combine(_root, PidB.ToString(), "status");
         File.WriteAllLines(statusB, File.ReadAllLines(statusB).Where(l => !l.StartsWith("Vm", StringComparison.Ordinal) && !l.StartsWith("Rss", StringComparison.Ordinal)));
         File.SetUnixFileMode(statusB, UnixFileMode.None);
@@ -117,12 +119,8 @@ public sealed class SamplerTests : IDisposable
 
         // RSS 10% higher: the next tick pulls the rollup to the normal interval after the last one.
         long last = a.LastRollupTicks;
-        string status = Path.Combine(dir, "status");
-        string[] lines = File.ReadAllLines(status);
-        int i = Array.FindIndex(lines, l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        ulong kib = ulong.Parse(lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-        lines[i] = $"VmRSS:\t{kib + kib / 10 + 2048} kB";
-        File.WriteAllLines(status, lines);
+        ulong kib = a.Counters.RssBytes / 1024;
+        SetRss(PidA, kib + kib / 10 + 2048);
         Thread.Sleep(5);
         _sampler.Tick();
         Assert.Equal(last + interval * a.RollupBackoff, a.NextRollupTicks);
@@ -191,6 +189,64 @@ public sealed class SamplerTests : IDisposable
         }
     }
 
+    [Fact]
+    public void StatusIsReadAgainOnlyWhenStatShowsRssMovedOrAMinuteHasPassed()
+    {
+        SetRss(PidA, 8192);
+        _sampler.Tick();
+        Assert.True(_registry.TryGet(PidA, out TargetState? a));
+        Assert.Equal(8192UL * 1024, a.Counters.RssBytes);
+        Assert.Equal(0UL, a.Counters.SwapBytes);
+
+        // status alone changes (stat's RSS has not): carried forward, not read.
+        SetStatusField(PidA, "VmSwap", 300);
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(0UL, a.Counters.SwapBytes);
+        Assert.Equal(2, a.Window.Count);
+
+        // A minute after the last reading it is read whatever RSS does.
+        a.LastStatusTicks -= Sampler.StatusMaxAgeMilliseconds;
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(300UL * 1024, a.Counters.SwapBytes);
+
+        // RSS moves in stat: status is read at once.
+        SetRss(PidA, 9000);
+        SetStatusField(PidA, "VmSwap", 100);
+        Thread.Sleep(5);
+        _sampler.Tick();
+        Assert.Equal(9000UL * 1024, a.Counters.RssBytes);
+        Assert.Equal(100UL * 1024, a.Counters.SwapBytes);
+        Assert.Equal(4, a.Window.Count);
+    }
+
+    /// <summary>RSS in both files, as the kernel reports it: status's VmRSS in KiB, stat's field 24 in pages.</summary>
+    private void SetRss(int pid, ulong kib)
+    {
+        SetStatusField(pid, "VmRSS", kib);
+        SetStatField(pid, 24, (kib * 1024 / (ulong)Environment.SystemPageSize).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Field <paramref name="number"/> of stat (1-based, as in proc(5)); the copied comm has no spaces.</summary>
+    private void SetStatField(int pid, int number, string value)
+    {
+        string stat = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "stat");
+        string[] fields = File.ReadAllText(stat).Split(' ');
+        int close = Array.FindIndex(fields, f => f.EndsWith(')'));
+        fields[close + number - 2] = value;
+        File.WriteAllText(stat, string.Join(' ', fields));
+    }
+
+    private void SetStatusField(int pid, string field, ulong kib)
+    {
+        string status = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "status");
+        string[] lines = File.ReadAllLines(status);
+        int i = Array.FindIndex(lines, l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        lines[i] = $"{field}:\t{kib} kB";
+        File.WriteAllLines(status, lines);
+    }
+
     private void AddProcess(int pid)
     {
         string dir = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -199,6 +255,10 @@ public sealed class SamplerTests : IDisposable
         {
             File.WriteAllBytes(Path.Combine(dir, file), File.ReadAllBytes($"/proc/self/{file}"));
         }
+
+        // Copied a moment apart, the two files' RSS may differ by a few pages; the kernel's agree.
+        string vmRss = File.ReadAllLines(Path.Combine(dir, "status")).Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        SetRss(pid, ulong.Parse(vmRss.Split(' ', '\t').Where(p => p.Length > 0).ElementAt(1), System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private long TotalErrors() =>
