@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
@@ -46,6 +48,14 @@ public sealed partial class Sampler
     /// </summary>
     public const long StatusMaxAgeMilliseconds = 60_000;
 
+    /// <summary>
+    /// A process that matched no rule at two looks in a row is looked at again after this long (default a minute): a
+    /// rule on its command line, comm, unit or cgroup (which rarely change) is not evaluated for it every tick. A
+    /// process that starts matching later (moved into a selected cgroup, grown past a rule's MinRssMiB) or a new
+    /// process that takes a rejected PID in between is discovered that much later.
+    /// </summary>
+    public TimeSpan RejectedRecheck { get; init; } = TimeSpan.FromMinutes(1);
+
     /// <summary>RSS within this (or 1% of RSS, if more) of the last rollup's counts as not having moved.</summary>
     public const ulong SteadyRssBytes = 1024 * 1024;
 
@@ -66,6 +76,11 @@ public sealed partial class Sampler
     private readonly ProcessSnapshotReader _snapshots;
     private readonly CgroupMemoryReader _cgroups;
     private readonly HashSet<int> _seen = [];
+
+    // Processes that matched no rule, by PID: looked at again only after RejectedRecheck, once a second
+    // look has confirmed the first (a process may exec its final program just after it starts).
+    private readonly Dictionary<int, Rejection> _rejected = [];
+    private long _tickNumber;
     private readonly List<TargetState> _gone = [];
 
     // Targets in one cgroup share its reading within a tick: a cgroup read is several files, ancestors included.
@@ -109,6 +124,7 @@ public sealed partial class Sampler
         Meminfo? host = Meminfo.TryRead(_fs, _buffer, out Meminfo? m) ? m : null;
 
         _seen.Clear();
+        _tickNumber++;
         bool limitHit = false;
         foreach (int pid in ProcessEnumerator.EnumerateProcessIds(_fs))
         {
@@ -138,6 +154,14 @@ public sealed partial class Sampler
         }
 
         RemoveGone();
+        foreach (KeyValuePair<int, Rejection> entry in _rejected)
+        {
+            if (entry.Value.ListedInTick != _tickNumber)
+            {
+                _rejected.Remove(entry.Key);
+            }
+        }
+
         _cgroupsThisTick.Clear();
         DeepReads(host, unixMs, now);
         _health.Targets = _registry.Count;
@@ -181,6 +205,19 @@ public sealed partial class Sampler
             held.Dispose();
         }
 
+        if (!known && _rejected.Count > 0)
+        {
+            ref Rejection rejection = ref CollectionsMarshal.GetValueRefOrNullRef(_rejected, pid);
+            if (!Unsafe.IsNullRef(ref rejection))
+            {
+                rejection.ListedInTick = _tickNumber;
+                if (rejection.Confirmed && now < rejection.RecheckAt)
+                {
+                    return;
+                }
+            }
+        }
+
         if (!known && _minRssBytes > 0
             && (!ProcStatm.TryRead(_fs, pid, _buffer, out ProcStatm? statm) || statm.ResidentBytes < _minRssBytes))
         {
@@ -217,8 +254,12 @@ public sealed partial class Sampler
         TargetRule? rule = _matcher.Match(pid, status, ref cgroupPath);
         if (rule is null)
         {
+            ref Rejection rejection = ref CollectionsMarshal.GetValueRefOrAddDefault(_rejected, pid, out bool before);
+            rejection = new Rejection { ListedInTick = _tickNumber, Confirmed = before, RecheckAt = now + (long)RejectedRecheck.TotalMilliseconds };
             return;
         }
+
+        _rejected.Remove(pid);
 
         if (_registry.Count >= _settings.Sampling.MaxTargets)
         {
@@ -497,4 +538,11 @@ public sealed partial class Sampler
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "reading {Pid} failed ({Reason}): {Message}")]
     private partial void LogReadFailed(int pid, SampleErrorReason reason, string message);
+
+    private struct Rejection
+    {
+        public long RecheckAt;
+        public long ListedInTick;
+        public bool Confirmed;
+    }
 }

@@ -221,6 +221,47 @@ public sealed class SamplerTests : IDisposable
         Assert.Equal(4, a.Window.Count);
     }
 
+    [Fact]
+    public void AProcessThatMatchedNoRuleTwiceIsLookedAtAgainOnlyAfterTheRecheckInterval()
+    {
+        DaemonSettings settings = DaemonConfigurationLoader.Validate(
+            new DaemonOptions { Targets = [new TargetOptions { Name = "named", Comm = "^target$" }] }, null);
+        var registry = new TargetRegistry();
+        var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
+            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance)
+        {
+            RejectedRecheck = TimeSpan.FromMilliseconds(500),
+        };
+
+        // A: no match at the first look, a match at the second (as a process that execs its real program): found.
+        sampler.Tick();
+        Assert.Equal(0, registry.Count);
+        Rename(PidA, "target");
+        sampler.Tick();
+        Assert.True(registry.TryGet(PidA, out _));
+
+        // B: no match at two looks, then it would match: not looked at until the recheck interval has passed.
+        sampler.Tick();
+        Rename(PidB, "target");
+        sampler.Tick();
+        Assert.False(registry.TryGet(PidB, out _));
+        Thread.Sleep(600);
+        sampler.Tick();
+        Assert.True(registry.TryGet(PidB, out _));
+    }
+
+    private void Rename(int pid, string comm)
+    {
+        string dir = Path.Combine(_root, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.WriteAllText(Path.Combine(dir, "comm"), comm + "\n");
+        string[] lines = File.ReadAllLines(Path.Combine(dir, "status"));
+        lines[Array.FindIndex(lines, l => l.StartsWith("Name:", StringComparison.Ordinal))] = "Name:\t" + comm;
+        File.WriteAllLines(Path.Combine(dir, "status"), lines);
+        string[] fields = File.ReadAllText(Path.Combine(dir, "stat")).Split(' ');
+        fields[1] = $"({comm})";
+        File.WriteAllText(Path.Combine(dir, "stat"), string.Join(' ', fields));
+    }
+
     /// <summary>RSS in both files, as the kernel reports it: status's VmRSS in KiB, stat's field 24 in pages.</summary>
     private void SetRss(int pid, ulong kib)
     {
