@@ -21,16 +21,32 @@ public static class DaemonConfigurationLoader
     /// <param name="listen">--listen, overriding file and environment; or null.</param>
     /// <param name="environment">The environment to read (tests pass their own); null for the process's.</param>
     /// <exception cref="ConfigurationException">The configuration cannot be used.</exception>
+    // The top-level keys of DaemonOptions: a MEMWATCH_ variable under none of them is not meant for MemWatch.
+    private static readonly string[] s_sections =
+    [
+        nameof(DaemonOptions.Listen), nameof(DaemonOptions.StateDirectory), nameof(DaemonOptions.Auth),
+        nameof(DaemonOptions.Sampling), nameof(DaemonOptions.Targets), nameof(DaemonOptions.Logging),
+    ];
+
     public static DaemonSettings Load(string? configFile, string? listen, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        DaemonOptions options = Bind(configFile, listen, environment);
+        DaemonOptions options = Bind(configFile, listen, environment, out IReadOnlyList<string> ignored);
         string? stateFromSystemd = environment is null
             ? Environment.GetEnvironmentVariable("STATE_DIRECTORY")
             : environment.GetValueOrDefault("STATE_DIRECTORY");
-        return Validate(options, stateFromSystemd);
+        return Validate(options, stateFromSystemd, ignored);
     }
 
-    public static DaemonOptions Bind(string? configFile, string? listen, IReadOnlyDictionary<string, string?>? environment = null)
+    public static DaemonOptions Bind(string? configFile, string? listen, IReadOnlyDictionary<string, string?>? environment = null) =>
+        Bind(configFile, listen, environment, out _);
+
+    /// <param name="ignored">
+    /// MEMWATCH_ variables whose first key is no configuration section (Kubernetes service links of a Service named
+    /// memwatch, MEMWATCH_SERVICE_HOST and the like, or another tool's): ignored with a warning rather than refused, as
+    /// an unknown key below a section still is.
+    /// </param>
+    public static DaemonOptions Bind(
+        string? configFile, string? listen, IReadOnlyDictionary<string, string?>? environment, out IReadOnlyList<string> ignored)
     {
         var builder = new ConfigurationBuilder();
         if (configFile is not null)
@@ -44,16 +60,30 @@ public static class DaemonConfigurationLoader
             builder.AddJsonFile(full, optional: false, reloadOnChange: false);
         }
 
-        if (environment is null)
+        var fromEnvironment = new List<KeyValuePair<string, string?>>();
+        var skipped = new List<string>();
+        foreach ((string name, string? value) in environment ?? ProcessEnvironment())
         {
-            builder.AddEnvironmentVariables(EnvironmentPrefix);
+            if (!name.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            string key = name[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal);
+            string section = key.Split(':', 2)[0];
+            if (s_sections.Contains(section, StringComparer.OrdinalIgnoreCase))
+            {
+                fromEnvironment.Add(new KeyValuePair<string, string?>(key, value));
+            }
+            else
+            {
+                skipped.Add(name);
+            }
         }
-        else
-        {
-            builder.AddInMemoryCollection(environment
-                .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
-                .Select(e => new KeyValuePair<string, string?>(e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
-        }
+
+        skipped.Sort(StringComparer.Ordinal);
+        ignored = skipped;
+        builder.AddInMemoryCollection(fromEnvironment);
 
         if (listen is not null)
         {
@@ -85,7 +115,8 @@ public static class DaemonConfigurationLoader
         return options;
     }
 
-    public static DaemonSettings Validate(DaemonOptions options, string? stateDirectoryFromSystemd)
+    /// <param name="ignoredEnvironment">MEMWATCH_ variables <see cref="Bind(string?, string?, IReadOnlyDictionary{string, string?}?, out IReadOnlyList{string})"/> left out, to warn about.</param>
+    public static DaemonSettings Validate(DaemonOptions options, string? stateDirectoryFromSystemd, IReadOnlyList<string>? ignoredEnvironment = null)
     {
         var errors = new List<string>();
         var warnings = new List<string>();
@@ -173,7 +204,8 @@ public static class DaemonConfigurationLoader
             Sampling = s,
             Rules = rules,
             Logging = options.Logging,
-            Warnings = warnings,
+            Warnings = [.. warnings, .. (ignoredEnvironment ?? []).Select(name =>
+                $"environment variable {name} ignored: it names none of the sections {string.Join(", ", s_sections)}")],
         };
     }
 
@@ -360,4 +392,12 @@ public static class DaemonConfigurationLoader
     private static ulong MiB(double mib) => (ulong)(mib * 1024 * 1024);
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    private static IEnumerable<KeyValuePair<string, string?>> ProcessEnvironment()
+    {
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            yield return new KeyValuePair<string, string?>((string)e.Key, (string?)e.Value);
+        }
+    }
 }

@@ -48,6 +48,33 @@ public sealed class ConfigurationTests
         Assert.Equal("127.0.0.1:9002", DaemonConfigurationLoader.Load(null, "localhost:9002", env).Listen.ToString());
     }
 
+    /// <summary>
+    /// Kubernetes gives every container of a namespace with a Service named memwatch its service links
+    /// (MEMWATCH_SERVICE_HOST, MEMWATCH_PORT_9487_TCP_ADDR, ...): they name no section, so they are ignored with a
+    /// warning; a typo below a real section is still refused.
+    /// </summary>
+    [Fact]
+    public void MemwatchVariablesOutsideTheSectionsAreIgnoredWithAWarningTyposInsideThemAreNot()
+    {
+        var env = new Dictionary<string, string?>
+        {
+            ["MEMWATCH_SERVICE_HOST"] = "10.0.0.7",
+            ["MEMWATCH_PORT_9487_TCP_ADDR"] = "10.0.0.7",
+            ["MEMWATCH_PORT"] = "tcp://10.0.0.7:9487",
+            ["MEMWATCH_sampling__Interval"] = "00:00:03",
+        };
+        DaemonSettings s = DaemonConfigurationLoader.Load(null, null, env);
+
+        Assert.Equal(TimeSpan.FromSeconds(3), s.Sampling.Interval);
+        Assert.Equal(3, s.Warnings.Count(w => w.StartsWith("environment variable MEMWATCH_", StringComparison.Ordinal)));
+        Assert.Contains(s.Warnings, w => w.Contains("MEMWATCH_SERVICE_HOST ignored", StringComparison.Ordinal));
+        Assert.DoesNotContain(s.Warnings, w => w.Contains("10.0.0.7", StringComparison.Ordinal));
+
+        env["MEMWATCH_Sampling__Intervall"] = "00:00:03";
+        var e = Assert.Throws<ConfigurationException>(() => DaemonConfigurationLoader.Load(null, null, env));
+        Assert.Contains(e.Errors, m => m.Contains("Intervall", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("nonsense", "Listen must be ADDR:PORT")]
     [InlineData("127.0.0.1", "Listen must be ADDR:PORT")]
