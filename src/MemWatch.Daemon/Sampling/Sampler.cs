@@ -32,10 +32,11 @@ namespace MemWatch.Daemon.Sampling;
 /// </para>
 /// <para>
 /// Each target's stat and status stay open between ticks (<see cref="HeldProcessFiles"/>). stat is read every tick;
-/// status, the dearer file for the kernel to generate, only when stat's RSS differs from status's last VmRSS or a
-/// minute has passed (<see cref="StatusMaxAgeMilliseconds"/>): in between, the split of RSS into anon, file and shmem,
-/// swap and peak are carried forward. A change that leaves RSS to the page where it was (anon growing exactly as
-/// much as file shrinks) shows within the minute.
+/// status, the dearer file for the kernel to generate, only when stat's RSS differs from what stat showed at the last
+/// reading of status, or a minute has passed (<see cref="StatusMaxAgeMilliseconds"/>): in between, the split of RSS
+/// into anon, file and shmem, swap and peak are carried forward. stat's RSS is the kernel's quick sum of its per-CPU
+/// counters, so a change that leaves it where it was (anon growing exactly as much as file shrinks, or a few pages
+/// still in per-CPU deltas) shows within the minute.
 /// </para>
 /// </remarks>
 public sealed partial class Sampler
@@ -177,7 +178,7 @@ public sealed partial class Sampler
         {
             if (held.TryReadStat(_buffer, out ProcStat? heldStat) && heldStat.StartTimeTicks == target.StartTimeTicks)
             {
-                if (heldStat.RssBytes == target.Counters.RssBytes && now - target.LastStatusTicks < StatusMaxAgeMilliseconds)
+                if (heldStat.RssBytes == target.StatRssAtStatus && now - target.LastStatusTicks < StatusMaxAgeMilliseconds)
                 {
                     // RSS is where status last put it, to the page: its split, swap and peak are carried forward, and
                     // an idle process costs one small read a tick.
@@ -193,7 +194,7 @@ public sealed partial class Sampler
 
                 if (held.TryReadStatus(_buffer, out ProcStatus? heldStatus) && heldStatus.VmRssBytes is not null)
                 {
-                    target.LastStatusTicks = now;
+                    target.StatusRead(now, heldStat.RssBytes);
                     RecordKnown(target, CountersOf(heldStatus, heldStat, unixMs), heldStat.StartTimeTicks, start);
                     return;
                 }
@@ -241,7 +242,7 @@ public sealed partial class Sampler
 
             if (stat.StartTimeTicks == target.StartTimeTicks)
             {
-                target.LastStatusTicks = now;
+                target.StatusRead(now, stat.RssBytes);
                 RecordKnown(target, CountersOf(status, stat, unixMs), stat.StartTimeTicks, start);
                 return;
             }
@@ -283,7 +284,7 @@ public sealed partial class Sampler
         _sink.OnTargetStarted(target);
 
         // Recorded before it is published, so no reader sees a target without counters.
-        target.LastStatusTicks = now;
+        target.StatusRead(now, stat.RssBytes);
         Record(target, CountersOf(status, stat, unixMs), stat.StartTimeTicks);
         target.HeldFiles = HeldProcessFiles.TryOpen(_fs, pid);
         _registry.Add(target);

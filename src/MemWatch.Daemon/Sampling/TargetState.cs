@@ -123,8 +123,20 @@ public sealed class TargetState
     public HeldProcessFiles? HeldFiles { get; set; }
 
     /// <summary>When status was last read (monotonic milliseconds); between readings, a tick whose stat shows the same
-    /// RSS carries status's figures forward. The sampler's alone.</summary>
+    /// RSS as <see cref="StatRssAtStatus"/> carries status's figures forward. The sampler's alone.</summary>
     public long LastStatusTicks { get; set; }
+
+    /// <summary>stat's RSS read with the last status. Compared with stat's, not status's own VmRSS: recent kernels
+    /// (6.18 here) sum the per-CPU RSS counters exactly for status and approximately for stat, so the two differ by
+    /// some pages even on an idle process, and status would be read every tick. The sampler's alone.</summary>
+    public ulong StatRssAtStatus { get; private set; }
+
+    /// <summary>Notes a reading of status, taken with a stat that showed <paramref name="statRssBytes"/>.</summary>
+    public void StatusRead(long now, ulong statRssBytes)
+    {
+        LastStatusTicks = now;
+        StatRssAtStatus = statRssBytes;
+    }
 
     /// <summary>Multiplies RollupInterval too: doubled (up to <see cref="Sampler.MaxRollupStretch"/>) at each rollup that
     /// finds RSS where the last one left it, back to 1 when it has moved.</summary>

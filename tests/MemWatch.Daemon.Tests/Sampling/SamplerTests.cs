@@ -189,6 +189,51 @@ public sealed class SamplerTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// On the real /proc: an idle process's status is read once, then carried forward. stat's RSS and status's VmRSS
+    /// differ on recent kernels (approximate and exact sums of the per-CPU counters), so comparing the two would read
+    /// status at every tick.
+    /// </summary>
+    [Fact]
+    public void AnIdleRealProcessHasItsStatusReadOnceAndCarriedForward()
+    {
+        using var sleeper = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        try
+        {
+            DaemonSettings settings = DaemonConfigurationLoader.Validate(
+                new DaemonOptions { Targets = [new TargetOptions { Name = "sleeper", Pid = sleeper.Id }] }, null);
+            var registry = new TargetRegistry();
+            var sampler = new Sampler(ProcFileSystem.Default, settings, registry, new DaemonHealth(),
+                new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+
+            // Until the sleeper is asleep in its nanosleep its RSS may still move.
+            sampler.Tick();
+            Assert.True(registry.TryGet(sleeper.Id, out TargetState? target));
+            long firstReading;
+            int attempts = 0;
+            do
+            {
+                firstReading = target.LastStatusTicks;
+                Thread.Sleep(20);
+                sampler.Tick();
+            }
+            while (target.LastStatusTicks != firstReading && ++attempts < 50);
+
+            Assert.Equal(firstReading, target.LastStatusTicks);
+            Thread.Sleep(20);
+            sampler.Tick();
+            Assert.Equal(firstReading, target.LastStatusTicks);
+            Assert.True(target.Window.Count >= 4);
+        }
+        finally
+        {
+            if (!sleeper.HasExited)
+            {
+                sleeper.Kill();
+            }
+        }
+    }
+
     [Fact]
     public void StatusIsReadAgainOnlyWhenStatShowsRssMovedOrAMinuteHasPassed()
     {
