@@ -29,42 +29,68 @@ internal static class OrderStatistics
                 return values[k];
             }
 
-            // Median of three as the pivot; it also leaves sentinels at both ends for the scans below.
+            // Median of three as the pivot: values[lo] <= pivot afterwards.
             int mid = lo + ((hi - lo) >> 1);
             if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
             if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
             if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
             double pivot = values[mid];
 
-            int i = lo, j = hi;
-            while (i <= j)
+            int less = lo + PartitionBelow(values[lo..(hi + 1)], pivot, orEqual: false);
+            if (k < less)
             {
-                while (values[i] < pivot) i++;
-                while (values[j] > pivot) j--;
-                if (i <= j)
-                {
-                    (values[i], values[j]) = (values[j], values[i]);
-                    i++;
-                    j--;
-                }
+                hi = less - 1;
             }
-
-            // Now values[lo..j] <= pivot <= values[i..hi], and everything strictly between j and i equals the pivot.
-            if (k <= j)
+            else if (less > lo)
             {
-                hi = j;
-            }
-            else if (k >= i)
-            {
-                lo = i;
+                lo = less;
             }
             else
             {
-                return values[k];
+                // The pivot is the smallest value left (duplicates): split off the values equal to it.
+                int equal = lo + PartitionBelow(values[lo..(hi + 1)], pivot, orEqual: true);
+                if (k < equal)
+                {
+                    return pivot;
+                }
+
+                lo = equal;
             }
         }
 
         return values[k];
+    }
+
+    /// <summary>
+    /// Moves the values below <paramref name="pivot"/> (or equal to it, with <paramref name="orEqual"/>) to the front and
+    /// returns how many there are. Branch-free (Lomuto's scheme, the comparison added to the index): around a median
+    /// the comparison goes either way at random, and a mispredicted branch per value was most of the selection's cost.
+    /// </summary>
+    private static int PartitionBelow(Span<double> values, double pivot, bool orEqual)
+    {
+        int store = 0;
+        if (orEqual)
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                double v = values[i];
+                values[i] = values[store];
+                values[store] = v;
+                store += v <= pivot ? 1 : 0;
+            }
+        }
+        else
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                double v = values[i];
+                values[i] = values[store];
+                values[store] = v;
+                store += v < pivot ? 1 : 0;
+            }
+        }
+
+        return store;
     }
 
     /// <summary>The median (mean of the two middle values for an even count); reorders the span.</summary>
