@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace MemWatch.Daemon.History;
 
@@ -28,7 +29,7 @@ public sealed class HistoryStore : IDisposable
 
     // (pid, starttime) -> process row id and the comm stored there; cleared whenever rows may have gone (rollback, pruning).
     private readonly Dictionary<(int Pid, ulong StartTimeTicks), (long Id, string Comm)> _processes = [];
-    private readonly SqliteCommand? _insertSample;
+    private readonly SampleInsert? _insertSample;
     private readonly SqliteCommand? _upsertProcess;
     private readonly SqliteCommand? _updateComm;
     private bool _disposed;
@@ -42,11 +43,7 @@ public sealed class HistoryStore : IDisposable
         DatabasePath = path;
         if (writerLock is not null)
         {
-            _insertSample = Prepare("""
-                INSERT INTO sample (process_id, at_ms, resolution_s, samples, rss, rss_max, anon, file, shmem, swap, minflt, majflt, alloc_in_use, alloc_free, minute)
-                VALUES ($process, $at, 0, 1, $rss, $rss, $anon, $file, $shmem, $swap, $minflt, $majflt, $in_use, $free, $minute)
-                ON CONFLICT (minute, process_id, at_ms) DO NOTHING
-                """, "$process", "$at", "$rss", "$anon", "$file", "$shmem", "$swap", "$minflt", "$majflt", "$in_use", "$free", "$minute");
+            _insertSample = new SampleInsert(db);
             _upsertProcess = Prepare("""
                 INSERT INTO process (boot_id, pid, start_ticks, comm, first_ms) VALUES ($boot, $pid, $start, $comm, $at)
                 ON CONFLICT (boot_id, pid, start_ticks) DO UPDATE SET comm = excluded.comm, first_ms = min(first_ms, excluded.first_ms)
@@ -182,26 +179,11 @@ public sealed class HistoryStore : IDisposable
 
         Write(tx =>
         {
-            SqliteCommand insert = _insertSample!;
-            insert.Transaction = tx;
-            SqliteParameterCollection p = insert.Parameters;
             for (int i = 0; i < samples.Count; i++)
             {
                 HistorySample s = samples[i];
                 long atMs = s.At.ToUnixTimeMilliseconds();
-                p[0].Value = ProcessId(tx, s.Pid, s.StartTimeTicks, s.Comm, atMs);
-                p[1].Value = atMs;
-                p[2].Value = (long)s.RssBytes;
-                p[3].Value = (long)s.AnonBytes;
-                p[4].Value = (long)s.FileBytes;
-                p[5].Value = (long)s.ShmemBytes;
-                p[6].Value = (long)s.SwapBytes;
-                p[7].Value = (long)s.MinorFaults;
-                p[8].Value = (long)s.MajorFaults;
-                p[9].Value = NullIfNaN(s.AllocatorInUseBytes);
-                p[10].Value = NullIfNaN(s.AllocatorFreeBytes);
-                p[11].Value = Minute(atMs);
-                insert.ExecuteNonQuery();
+                _insertSample!.Execute(ProcessId(tx, s.Pid, s.StartTimeTicks, s.Comm, atMs), atMs, s, Minute(atMs));
             }
 
             return 0;
@@ -618,8 +600,6 @@ public sealed class HistoryStore : IDisposable
         }
     }
 
-    private static object NullIfNaN(double value) => double.IsNaN(value) ? DBNull.Value : value;
-
     private static long Minute(long ms) => Math.DivRem(ms, MinuteMs) is var (q, r) && r < 0 ? q - 1 : q;
 
     private static long AlignDown(long ms, long bucket) => ms - (((ms % bucket) + bucket) % bucket);
@@ -723,17 +703,28 @@ public sealed class HistoryStore : IDisposable
 
     private T InTransaction<T>(Func<SqliteTransaction, T> body)
     {
-        using SqliteTransaction tx = _db.BeginTransaction();
+        SqliteTransaction tx = _db.BeginTransaction();
         try
         {
             T result = body(tx);
             tx.Commit();
+            tx.Dispose();
             return result;
         }
         catch
         {
             // Rows inserted by the rolled-back transaction are gone: forget their ids.
             _processes.Clear();
+            try
+            {
+                tx.Dispose();
+            }
+            catch (SqliteException) when (raw.sqlite3_get_autocommit(_db.Handle) != 0)
+            {
+                // SQLite rolled the transaction back itself (disk full, I/O error), so the ROLLBACK of Dispose found
+                // none; its "no transaction is active" must not hide the error that caused it.
+            }
+
             throw;
         }
     }

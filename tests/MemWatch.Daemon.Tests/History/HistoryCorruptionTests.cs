@@ -2,7 +2,7 @@ using MemWatch.Daemon.History;
 
 namespace MemWatch.Daemon.Tests.History;
 
-/// <summary>Corrupt, foreign, newer, missing or locked databases: a clear error, and the daemon can start fresh.</summary>
+/// <summary>Corrupt, foreign, newer, missing, locked or full databases: a clear error, and the daemon can start fresh.</summary>
 public sealed class HistoryCorruptionTests
 {
     [Fact]
@@ -28,6 +28,62 @@ public sealed class HistoryCorruptionTests
         using HistoryStore reopened = HistoryStore.OpenOrStartFresh(dir.Path, new HistoryOptions(), out string? second);
         Assert.Null(second);
         Assert.Single(reopened.LoadSamples(1, 1, Samples.Epoch));
+    }
+
+    /// <summary>
+    /// On a real, full file system (a 512 KiB tmpfs): writing samples fails with a clear error, nothing of the failed
+    /// batch is kept, and once there is room the same store goes on writing.
+    /// </summary>
+    [Fact]
+    public void AFullDiskIsReportedAndTheStoreGoesOnOnceThereIsRoom()
+    {
+        using var dir = new TempStateDirectory();
+        Run("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", dir.Path);
+        try
+        {
+            using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+            int stored = 0;
+            HistoryStoreException? full = null;
+            for (int batch = 0; batch < 1000 && full is null; batch++)
+            {
+                List<HistorySample> tick = Enumerable.Range(1, 300)
+                    .Select(pid => Samples.At(pid, 1, Samples.Epoch.AddSeconds(5 * batch), (ulong)(batch * 1000 + pid)))
+                    .ToList();
+                try
+                {
+                    store.AppendSamples(tick);
+                    stored++;
+                }
+                catch (HistoryStoreException e)
+                {
+                    full = e;
+                }
+            }
+
+            Assert.NotNull(full);
+            Assert.Equal(HistoryFailure.Unavailable, full.Failure);
+            Assert.True(full.Message.Contains("full", StringComparison.OrdinalIgnoreCase), full.Message);
+            Assert.Contains(dir.DatabasePath, full.Message);
+
+            Run("mount", "-o", "remount,size=16m", dir.Path);
+            store.AppendSamples([Samples.At(1, 1, Samples.Epoch.AddSeconds(5 * stored), 42)]);
+            IReadOnlyList<HistorySample> kept = store.LoadSamples(1, 1, Samples.Epoch);
+            Assert.Equal(stored + 1, kept.Count);
+            Assert.Equal(42UL, kept[^1].RssBytes);
+        }
+        finally
+        {
+            Run("umount", "-l", dir.Path);
+        }
+    }
+
+    private static void Run(string program, params string[] arguments)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)}: {error}");
     }
 
     [Fact]
