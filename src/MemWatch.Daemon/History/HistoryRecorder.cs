@@ -48,17 +48,11 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         DateTimeOffset since = DateTimeOffset.UtcNow - _settings.Sampling.Window;
         try
         {
-            IReadOnlyList<HistorySample> stored = _store.LoadSamples(target.Pid, target.StartTimeTicks, since);
-            foreach (HistorySample s in stored)
+            SampleWindow window = target.Window;
+            int count = _store.ResumeSamples(target.Pid, target.StartTimeTicks, since, s => window.Add(s));
+            if (count > 0)
             {
-                target.Window.Add(new MemorySample(
-                    s.At.ToUnixTimeMilliseconds(), s.StartTimeTicks, s.RssBytes, s.AnonBytes, s.FileBytes, s.ShmemBytes, s.SwapBytes,
-                    s.MinorFaults, s.MajorFaults, s.AllocatorInUseBytes, s.AllocatorFreeBytes));
-            }
-
-            if (stored.Count > 0)
-            {
-                LogResumed(target.Pid, target.Comm, stored.Count, stored[0].At);
+                LogResumed(target.Pid, target.Comm, count, DateTimeOffset.FromUnixTimeMilliseconds(window.Oldest.TimestampMilliseconds));
                 if (LastVerdictOf(target) is { } kind)
                 {
                     _lastVerdict[target] = kind;

@@ -1,3 +1,4 @@
+using MemWatch.Probes.Analysis;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -235,14 +236,38 @@ public sealed class HistoryStore : IDisposable
         });
     }
 
-    /// <summary>Samples of one incarnation (this boot) since a time, oldest first: what a restarted daemon resumes its trend from.</summary>
+    /// <summary>Samples of one incarnation (this boot) since a time, oldest first.</summary>
     public IReadOnlyList<HistorySample> LoadSamples(int pid, ulong startTimeTicks, DateTimeOffset since) => Read(() =>
+        ProcessIdOf(pid, startTimeTicks) is { } id ? SamplesOf(id, since.ToUnixTimeMilliseconds()) : (IReadOnlyList<HistorySample>)[]);
+
+    /// <summary>
+    /// What a restarted daemon resumes a trend from: the samples of <see cref="LoadSamples"/>, handed to
+    /// <paramref name="add"/> as they are read rather than built into records (hundreds of targets with an hour of
+    /// samples each made that list most of a start's garbage). Returns how many there were.
+    /// </summary>
+    public int ResumeSamples(int pid, ulong startTimeTicks, DateTimeOffset since, Action<MemorySample> add) => Read(() =>
     {
-        using SqliteCommand c = Command(null, "SELECT id FROM process WHERE boot_id = $boot AND pid = $pid AND start_ticks = $start");
-        c.Parameters.AddWithValue("$boot", _bootId);
-        c.Parameters.AddWithValue("$pid", pid);
-        c.Parameters.AddWithValue("$start", (long)startTimeTicks);
-        return c.ExecuteScalar() is long id ? SamplesOf(id, since.ToUnixTimeMilliseconds()) : (IReadOnlyList<HistorySample>)[];
+        ArgumentNullException.ThrowIfNull(add);
+        if (ProcessIdOf(pid, startTimeTicks) is not { } id || SamplesCommand(id, since.ToUnixTimeMilliseconds()) is not { } c)
+        {
+            return 0;
+        }
+
+        using (c)
+        {
+            using SqliteDataReader r = c.ExecuteReader();
+            int count = 0;
+            while (r.Read())
+            {
+                add(new MemorySample(
+                    r.GetInt64(3), startTimeTicks, (ulong)r.GetInt64(5), (ulong)r.GetInt64(7), (ulong)r.GetInt64(8),
+                    (ulong)r.GetInt64(9), (ulong)r.GetInt64(10), (ulong)r.GetInt64(11), (ulong)r.GetInt64(12),
+                    r.IsDBNull(13) ? double.NaN : r.GetDouble(13), r.IsDBNull(14) ? double.NaN : r.GetDouble(14)));
+                count++;
+            }
+
+            return count;
+        }
     });
 
     /// <summary>Samples of the latest incarnation of a pid over the last <paramref name="span"/> of wall-clock time, oldest first.</summary>
@@ -854,12 +879,19 @@ public sealed class HistoryStore : IDisposable
     /// <summary>One process's samples from a time on, oldest first: one seek into sample_by_minute per minute.</summary>
     private List<HistorySample> SamplesOf(long processId, long sinceMs)
     {
+        using SqliteCommand? c = SamplesCommand(processId, sinceMs);
+        return c is null ? [] : ReadSamples(c);
+    }
+
+    // The samples of one process since a time, oldest first (columns as SampleColumns); null when none can be stored then.
+    private SqliteCommand? SamplesCommand(long processId, long sinceMs)
+    {
         if (SampleTimeRange() is not { } range || Math.Max(sinceMs, range.Oldest) > range.Newest)
         {
-            return [];
+            return null;
         }
 
-        using SqliteCommand c = Command(null, $"""
+        SqliteCommand c = Command(null, $"""
             WITH RECURSIVE m(minute) AS (SELECT $from UNION ALL SELECT minute + 1 FROM m WHERE minute < $to)
             SELECT {SampleColumns} FROM m CROSS JOIN sample s CROSS JOIN process p
             WHERE s.minute = m.minute AND s.process_id = $id AND s.at_ms >= $since AND p.id = s.process_id
@@ -869,7 +901,16 @@ public sealed class HistoryStore : IDisposable
         c.Parameters.AddWithValue("$to", Minute(range.Newest));
         c.Parameters.AddWithValue("$id", processId);
         c.Parameters.AddWithValue("$since", sinceMs);
-        return ReadSamples(c);
+        return c;
+    }
+
+    private long? ProcessIdOf(int pid, ulong startTimeTicks)
+    {
+        using SqliteCommand c = Command(null, "SELECT id FROM process WHERE boot_id = $boot AND pid = $pid AND start_ticks = $start");
+        c.Parameters.AddWithValue("$boot", _bootId);
+        c.Parameters.AddWithValue("$pid", pid);
+        c.Parameters.AddWithValue("$start", (long)startTimeTicks);
+        return c.ExecuteScalar() as long?;
     }
 
     /// <summary>When the newest sample of a process was taken: walks the minutes back from the newest sample in the store.</summary>

@@ -28,6 +28,35 @@ public sealed class HistoryStoreTests
         Assert.Empty(store.LoadSamples(100, 5001, Samples.Epoch));
     }
 
+    /// <summary>The streamed resume hands over the same samples as <see cref="HistoryStore.LoadSamples"/>, oldest first.</summary>
+    [Fact]
+    public void ResumeHandsOverTheStoredSamplesInOrder()
+    {
+        using var dir = new TempStateDirectory();
+        using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
+        store.AppendSamples(
+        [
+            Samples.At(100, 5000, Samples.Epoch.AddSeconds(5), 65 << 20, inUse: double.NaN, free: 7),
+            Samples.At(100, 5000, Samples.Epoch, 64 << 20, inUse: 1.5e6, free: 2.5e6),
+            Samples.At(101, 6000, Samples.Epoch, 32 << 20),
+        ]);
+
+        var resumed = new List<MemWatch.Probes.Analysis.MemorySample>();
+        Assert.Equal(2, store.ResumeSamples(100, 5000, Samples.Epoch.AddHours(-1), resumed.Add));
+        IReadOnlyList<HistorySample> loaded = store.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
+        Assert.Equal(
+            loaded.Select(h => new MemWatch.Probes.Analysis.MemorySample(
+                h.At.ToUnixTimeMilliseconds(), h.StartTimeTicks, h.RssBytes, h.AnonBytes, h.FileBytes, h.ShmemBytes, h.SwapBytes,
+                h.MinorFaults, h.MajorFaults, h.AllocatorInUseBytes, h.AllocatorFreeBytes)),
+            resumed);
+        Assert.Equal(64UL << 20, resumed[0].RssBytes);
+        Assert.True(double.IsNaN(resumed[1].AllocatorInUseBytes));
+
+        Assert.Equal(0, store.ResumeSamples(100, 5001, Samples.Epoch, resumed.Add));
+        Assert.Equal(0, store.ResumeSamples(100, 5000, Samples.Epoch.AddMinutes(1), resumed.Add));
+        Assert.Equal(2, resumed.Count);
+    }
+
     [Fact]
     public void RepeatedSampleForTheSameInstantIsStoredOnce()
     {
