@@ -180,8 +180,8 @@ public sealed partial class Sampler
             {
                 if (heldStat.RssBytes == target.StatRssAtStatus && now - target.LastStatusTicks < StatusMaxAgeMilliseconds)
                 {
-                    // RSS is where status last put it, to the page: its split, swap and peak are carried forward, and
-                    // an idle process costs one small read a tick.
+                    // stat's RSS is where it was when status was last read, to the page: status's split, swap and peak
+                    // are carried forward, and an idle process costs one small read a tick.
                     RecordKnown(target, target.Counters with
                     {
                         UnixMilliseconds = unixMs,
