@@ -139,6 +139,11 @@ public static class DaemonConfigurationLoader
             errors.Add($"Sampling.MaxTargets must be between 1 and 100000, not {s.MaxTargets}");
         }
 
+        if (s.HostCgroupRoot is { } cgroupRoot && (!cgroupRoot.StartsWith('/') || cgroupRoot.Contains("/..", StringComparison.Ordinal)))
+        {
+            errors.Add($"Sampling.HostCgroupRoot must be an absolute path without '..', not '{cgroupRoot}'");
+        }
+
         var rules = new List<TargetRule>();
         if (options.Targets.Count == 0)
         {

@@ -109,9 +109,15 @@ public sealed partial class Sampler
         _analyzer = analyzer;
         _sink = sink;
         _log = log;
-        _matcher = new TargetMatcher(fs, settings.Rules);
+        var resolver = new CgroupResolver(fs, hostRoot: settings.Sampling.HostCgroupRoot);
+        _matcher = new TargetMatcher(fs, settings.Rules, resolver);
         _snapshots = new ProcessSnapshotReader(fs, cgroups: null);
-        _cgroups = new CgroupMemoryReader();
+        _cgroups = new CgroupMemoryReader(resolver);
+        if (resolver.HostRoot is { } hostRoot && !resolver.HasCgroupMounts(_buffer))
+        {
+            LogNoCgroupMounts(hostRoot);
+        }
+
         SamplingOptions s = settings.Sampling;
         _windowCapacity = (int)Math.Clamp(s.Window / s.Interval + 16, 16, 100_000);
         _minRssBytes = settings.Rules.Count == 0 ? 0 : settings.Rules.Min(r => r.Selector.MinRssBytes);
@@ -419,7 +425,7 @@ public sealed partial class Sampler
         string cgroupPath = target.Identity.CgroupPath;
         if (cgroupPath.Length == 0 || !_cgroupsThisTick.TryGetValue(cgroupPath, out CgroupReading? cgroup))
         {
-            cgroup = ReadCgroup(target.Pid);
+            cgroup = ReadCgroup(target);
             if (cgroupPath.Length > 0)
             {
                 _cgroupsThisTick[cgroupPath] = cgroup;
@@ -447,11 +453,28 @@ public sealed partial class Sampler
         }
     }
 
-    private CgroupReading? ReadCgroup(int pid)
+    private CgroupReading? ReadCgroup(TargetState target)
     {
         try
         {
-            if (!_cgroups.TryRead(pid, _buffer, out CgroupMemory? cg))
+            if (!_cgroups.Resolver.TryResolveMemory(target.Pid, _buffer, out CgroupLocation? location))
+            {
+                return null;
+            }
+
+            if (location is null)
+            {
+                // Not unlimited: unknown. The forecast falls back to host memory, which a pod's OOM kill comes before.
+                if (!target.CgroupUnresolvedLogged)
+                {
+                    target.CgroupUnresolvedLogged = true;
+                    LogCgroupUnresolved(target.Pid, target.Comm, target.Identity.CgroupPath, _cgroups.Resolver.HostRoot ?? "(every cgroup mount)");
+                }
+
+                return null;
+            }
+
+            if (!CgroupMemory.TryRead(location, _buffer, out CgroupMemory? cg))
             {
                 return null;
             }
@@ -524,6 +547,12 @@ public sealed partial class Sampler
 
     private static bool IsReadFailure(Exception e) =>
         e is UnauthorizedAccessException or ProcParseException or IOException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the memory cgroup '{Cgroup}' of {Pid} ({Comm}) is not visible through {CgroupRoot}: its limit is unknown and its forecast uses host memory (mount the host's /sys/fs/cgroup and set Sampling.HostCgroupRoot)")]
+    private partial void LogCgroupUnresolved(int pid, string comm, string cgroup, string cgroupRoot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling.HostCgroupRoot {CgroupRoot} holds no cgroup mount with the memory controller: no target's cgroup limit will be known")]
+    private partial void LogNoCgroupMounts(string cgroupRoot);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "watching {Pid} ({Comm}) under rule {Rule}, unit '{Unit}'")]
     private partial void LogWatching(int pid, string comm, string rule, string unit);

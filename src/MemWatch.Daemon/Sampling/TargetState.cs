@@ -62,6 +62,9 @@ public sealed class TargetState
 
     public CgroupReading? Cgroup { get; set; }
 
+    /// <summary>Set once the sampler has warned that this target's memory cgroup is not visible.</summary>
+    public bool CgroupUnresolvedLogged { get; set; }
+
     public LayoutReading? Layout { get; set; }
 
     public AllocatorReading? Allocator { get; set; }
