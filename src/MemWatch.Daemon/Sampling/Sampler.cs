@@ -6,6 +6,7 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Probes;
 using MemWatch.Probes.Analysis;
+using MemWatch.Daemon.Kubernetes;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
@@ -76,6 +77,7 @@ public sealed partial class Sampler
     private readonly Smaps _smaps = new(64 * 1024);
     private readonly ProcessSnapshotReader _snapshots;
     private readonly CgroupMemoryReader _cgroups;
+    private readonly PodDirectory _pods;
     private readonly HashSet<int> _seen = [];
 
     // Processes that matched no rule, by PID: looked at again only after RejectedRecheck, once a second
@@ -100,8 +102,10 @@ public sealed partial class Sampler
         DaemonHealth health,
         TargetAnalyzer analyzer,
         ISampleSink sink,
-        ILogger<Sampler> log)
+        ILogger<Sampler> log,
+        PodDirectory? pods = null)
     {
+        _pods = pods ?? PodDirectory.None;
         _fs = fs;
         _settings = settings;
         _registry = registry;
@@ -280,7 +284,7 @@ public sealed partial class Sampler
         }
 
         cgroupPath ??= _matcher.ReadCgroupPath(pid);
-        target = new TargetState(pid, stat.StartTimeTicks, status.Name, rule, TargetIdentity.FromCgroupPath(cgroupPath),
+        target = new TargetState(pid, stat.StartTimeTicks, status.Name, rule, _pods.Name(TargetIdentity.FromCgroupPath(cgroupPath)),
             new SampleWindow(_windowCapacity, _settings.Sampling.Window))
         {
             NextRollupTicks = now,
@@ -420,6 +424,11 @@ public sealed partial class Sampler
         if (!SmapsRollup.TryRead(_fs, target.Pid, _buffer, out SmapsRollup? rollup, _smaps))
         {
             return;
+        }
+
+        if (target.Identity is { PodUid.Length: > 0, Pod.Length: 0 } unnamed && _pods.Name(unnamed) is { Pod.Length: > 0 } named)
+        {
+            target.Rename(named);
         }
 
         string cgroupPath = target.Identity.CgroupPath;
