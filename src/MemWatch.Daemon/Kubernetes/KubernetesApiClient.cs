@@ -11,7 +11,7 @@ namespace MemWatch.Daemon.Kubernetes;
 /// The two calls the daemon makes to the Kubernetes API: list the pods of one node, then watch them from the list's
 /// resource version (<c>GET /api/v1/pods?fieldSelector=spec.nodeName=NODE[&amp;watch=1...]</c>, newline-delimited
 /// WatchEvents). A minimal client over HttpClient with the source-generated JSON of a few fields, so the native
-/// executable carries no general-purpose Kubernetes library (docs/kubernetes.md says why).
+/// executable carries no general-purpose Kubernetes library (README, "Kubernetes", says why).
 /// </summary>
 internal sealed class KubernetesApiClient : IDisposable
 {
