@@ -57,6 +57,47 @@ public sealed class PodCgroupTests
         Assert.Null(MetricsText.Value(metrics, "memwatch_process_cgroup_limit_bytes", Pid(target)));
     }
 
+    /// <summary>The reproduction: inspect from a pod's namespaces; with the host tree the limit, without it a warning.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void InspectInItsOwnCgroupNamespace_ReportsThePodsLimitOrWarns(bool hostTree)
+    {
+        using var layout = new PodCgroupLayout(PodLimit);
+        using Workload target = Workload.Start("cgroup_alloc.c");
+        PodCgroupLayout.Join(layout.TargetDirectory, target.Pid);
+        string hostRoot = Path.Combine(Path.GetTempPath(), "memwatch-k8s-host-" + layout.Top[^10..]);
+        string script = Path.Combine(Path.GetTempPath(), "memwatch-k8s-in-pod-" + Guid.NewGuid().ToString("N")[..10] + ".sh");
+        try
+        {
+            MemwatchCli.Result r = MemwatchCli.Run(
+                ["inspect", "--json", target.Pid.ToString(CultureInfo.InvariantCulture)],
+                TimeSpan.FromSeconds(60),
+                PodNamespaces.Prefix(script, layout.WatcherDirectory, hostTree ? hostRoot : null));
+
+            Assert.True(r.ExitCode == 0, r.StandardError);
+            using var doc = System.Text.Json.JsonDocument.Parse(r.StandardOutput);
+            System.Text.Json.JsonElement root = doc.RootElement;
+            if (hostTree)
+            {
+                Assert.Equal(PodLimit, root.GetProperty("cgroup").GetProperty("limitBytes").GetUInt64());
+            }
+            else
+            {
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("cgroup").ValueKind);
+                Assert.Contains(root.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.Contains("memory cgroup is not visible from here", StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            File.Delete(script);
+            if (Directory.Exists(hostRoot))
+            {
+                Directory.Delete(hostRoot);
+            }
+        }
+    }
+
     private static string Pid(Workload w) => $"pid=\"{w.Pid.ToString(CultureInfo.InvariantCulture)}\"";
 
     private static DaemonProcess StartInPod(PodCgroupLayout layout, int targetPid, string? hostRoot)
