@@ -26,6 +26,7 @@ public static class DaemonConfigurationLoader
     [
         nameof(DaemonOptions.Listen), nameof(DaemonOptions.StateDirectory), nameof(DaemonOptions.Auth),
         nameof(DaemonOptions.Sampling), nameof(DaemonOptions.Targets), nameof(DaemonOptions.Logging),
+        nameof(DaemonOptions.Kubernetes),
     ];
 
     public static DaemonSettings Load(string? configFile, string? listen, IReadOnlyDictionary<string, string?>? environment = null)
@@ -139,6 +140,11 @@ public static class DaemonConfigurationLoader
             errors.Add($"Sampling.MaxTargets must be between 1 and 100000, not {s.MaxTargets}");
         }
 
+        if (s.HostCgroupRoot is { } cgroupRoot && (!cgroupRoot.StartsWith('/') || cgroupRoot.Contains("/..", StringComparison.Ordinal)))
+        {
+            errors.Add($"Sampling.HostCgroupRoot must be an absolute path without '..', not '{cgroupRoot}'");
+        }
+
         var rules = new List<TargetRule>();
         if (options.Targets.Count == 0)
         {
@@ -183,6 +189,8 @@ public static class DaemonConfigurationLoader
             errors.Add($"Logging.Level must be one of Verbose, Debug, Information, Warning, Error, Fatal, not '{options.Logging.Level}'");
         }
 
+        ValidateKubernetes(options.Kubernetes, errors);
+
         string state = options.StateDirectory is { Length: > 0 } configured
             ? configured
             : FirstPath(stateDirectoryFromSystemd) ?? DefaultStateDirectory;
@@ -204,9 +212,29 @@ public static class DaemonConfigurationLoader
             Sampling = s,
             Rules = rules,
             Logging = options.Logging,
+            Kubernetes = options.Kubernetes,
             Warnings = [.. warnings, .. (ignoredEnvironment ?? []).Select(name =>
                 $"environment variable {name} ignored: it names none of the sections {string.Join(", ", s_sections)}")],
         };
+    }
+
+    private static void ValidateKubernetes(KubernetesOptions k, List<string> errors)
+    {
+        bool sidecar = !string.IsNullOrEmpty(k.PodName) || !string.IsNullOrEmpty(k.PodNamespace);
+        if (sidecar && (string.IsNullOrEmpty(k.PodName) || string.IsNullOrEmpty(k.PodNamespace)))
+        {
+            errors.Add("Kubernetes.PodName and Kubernetes.PodNamespace are set together (sidecar mode, from the downward API)");
+        }
+
+        if (sidecar && !string.IsNullOrEmpty(k.NodeName))
+        {
+            errors.Add("Kubernetes.NodeName (DaemonSet mode: pods from the API) and Kubernetes.PodName (sidecar mode) exclude each other");
+        }
+
+        if (k.ApiServer is { } server && !(Uri.TryCreate(server, UriKind.Absolute, out Uri? uri) && uri.Scheme is "https" or "http"))
+        {
+            errors.Add($"Kubernetes.ApiServer must be an http(s) URL, not '{server}'");
+        }
     }
 
     /// <summary>ADDR:PORT with an IPv4 address, a bracketed IPv6 address, or localhost.</summary>

@@ -19,4 +19,6 @@ public sealed class DaemonOptions
     public List<TargetOptions> Targets { get; set; } = [];
 
     public LoggingOptions Logging { get; set; } = new();
+
+    public KubernetesOptions Kubernetes { get; set; } = new();
 }

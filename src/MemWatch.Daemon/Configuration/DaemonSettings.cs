@@ -18,6 +18,8 @@ public sealed class DaemonSettings
 
     public required LoggingOptions Logging { get; init; }
 
+    public KubernetesOptions Kubernetes { get; init; } = new();
+
     /// <summary>Non-fatal observations made while loading (e.g. AllowActions without a token file), logged at start.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -19,4 +19,11 @@ public sealed class SamplingOptions
 
     /// <summary>Most processes watched at once; bounds the metrics' cardinality.</summary>
     public int MaxTargets { get; set; } = 500;
+
+    /// <summary>
+    /// Where the host's cgroup tree is mounted when the daemon runs in a container (<c>/host/sys/fs/cgroup</c> in the
+    /// chart): targets' cgroups are resolved through the cgroup mounts at or below it, whatever the daemon's own
+    /// cgroup namespace. Null (the default) uses every cgroup mount the daemon sees, which on a host is the host's.
+    /// </summary>
+    public string? HostCgroupRoot { get; set; }
 }

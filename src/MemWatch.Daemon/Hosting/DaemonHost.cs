@@ -1,6 +1,7 @@
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Http;
+using MemWatch.Daemon.Kubernetes;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Remediation;
 using MemWatch.Daemon.Sampling;
@@ -69,6 +70,9 @@ public static class DaemonHost
         services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
         services.AddSingleton<IVerdictProvider, ClassifierVerdictProvider>();
         services.AddSingleton<TargetAnalyzer>();
+        services.AddSingleton(settings.Kubernetes is { PodName: { Length: > 0 } pod, PodNamespace: { Length: > 0 } ns }
+            ? new PodDirectory(pod, ns)
+            : new PodDirectory());
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(
             sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>()));
@@ -81,6 +85,10 @@ public static class DaemonHost
         services.AddHostedService<RemediatorService>();
         services.AddHostedService<DotNetCounterService>();
         services.AddHostedService<SystemdNotifyService>();
+        if (settings.Kubernetes.NodeName is { Length: > 0 })
+        {
+            services.AddHostedService<PodWatchService>();
+        }
         configure?.Invoke(services);
 
         WebApplication app = builder.Build();

@@ -210,7 +210,7 @@ public sealed partial class ApiHandler
         {
             // A fresh full snapshot: smaps is read now, off the sampler thread, with a reader of its own.
             ProcessSnapshot? snapshot = await Task.Run(() =>
-                new ProcessSnapshotReader(ProcFileSystem.Default, new CgroupMemoryReader()).TryCapture(target.Pid, SnapshotDepth.Full, out ProcessSnapshot? s) ? s : null);
+                new ProcessSnapshotReader(ProcFileSystem.Default, new CgroupMemoryReader(new CgroupResolver(ProcFileSystem.Default, hostRoot: _settings.Sampling.HostCgroupRoot))).TryCapture(target.Pid, SnapshotDepth.Full, out ProcessSnapshot? s) ? s : null);
             if (snapshot is null || snapshot.Stat.StartTimeTicks != target.StartTimeTicks)
             {
                 await Error(context, StatusCodes.Status404NotFound, "not-found", $"process {target.Pid} exited");

@@ -175,6 +175,7 @@ public sealed class MetricsRenderer
 
         w.Family("memwatch_build_info", MetricType.Gauge, "The running memwatch version.");
         w.Sample("memwatch_build_info", _buildLabels, 1);
+        ProcessSelfMetrics.Render(w);
     }
 
     private static readonly string[] s_generationNames = ["gen0", "gen1", "gen2", "loh", "poh"];

@@ -6,6 +6,7 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Probes;
 using MemWatch.Probes.Analysis;
+using MemWatch.Daemon.Kubernetes;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
@@ -76,6 +77,7 @@ public sealed partial class Sampler
     private readonly Smaps _smaps = new(64 * 1024);
     private readonly ProcessSnapshotReader _snapshots;
     private readonly CgroupMemoryReader _cgroups;
+    private readonly PodDirectory _pods;
     private readonly HashSet<int> _seen = [];
 
     // Processes that matched no rule, by PID: looked at again only after RejectedRecheck, once a second
@@ -100,8 +102,10 @@ public sealed partial class Sampler
         DaemonHealth health,
         TargetAnalyzer analyzer,
         ISampleSink sink,
-        ILogger<Sampler> log)
+        ILogger<Sampler> log,
+        PodDirectory? pods = null)
     {
+        _pods = pods ?? PodDirectory.None;
         _fs = fs;
         _settings = settings;
         _registry = registry;
@@ -109,9 +113,15 @@ public sealed partial class Sampler
         _analyzer = analyzer;
         _sink = sink;
         _log = log;
-        _matcher = new TargetMatcher(fs, settings.Rules);
+        var resolver = new CgroupResolver(fs, hostRoot: settings.Sampling.HostCgroupRoot);
+        _matcher = new TargetMatcher(fs, settings.Rules, resolver);
         _snapshots = new ProcessSnapshotReader(fs, cgroups: null);
-        _cgroups = new CgroupMemoryReader();
+        _cgroups = new CgroupMemoryReader(resolver);
+        if (resolver.HostRoot is { } hostRoot && !resolver.HasCgroupMounts(_buffer))
+        {
+            LogNoCgroupMounts(hostRoot);
+        }
+
         SamplingOptions s = settings.Sampling;
         _windowCapacity = (int)Math.Clamp(s.Window / s.Interval + 16, 16, 100_000);
         _minRssBytes = settings.Rules.Count == 0 ? 0 : settings.Rules.Min(r => r.Selector.MinRssBytes);
@@ -274,7 +284,7 @@ public sealed partial class Sampler
         }
 
         cgroupPath ??= _matcher.ReadCgroupPath(pid);
-        target = new TargetState(pid, stat.StartTimeTicks, status.Name, rule, TargetIdentity.FromCgroupPath(cgroupPath),
+        target = new TargetState(pid, stat.StartTimeTicks, status.Name, rule, _pods.Name(TargetIdentity.FromCgroupPath(cgroupPath)),
             new SampleWindow(_windowCapacity, _settings.Sampling.Window))
         {
             NextRollupTicks = now,
@@ -416,10 +426,15 @@ public sealed partial class Sampler
             return;
         }
 
+        if (target.Identity is { PodUid.Length: > 0, Pod.Length: 0 } unnamed && _pods.Name(unnamed) is { Pod.Length: > 0 } named)
+        {
+            target.Rename(named);
+        }
+
         string cgroupPath = target.Identity.CgroupPath;
         if (cgroupPath.Length == 0 || !_cgroupsThisTick.TryGetValue(cgroupPath, out CgroupReading? cgroup))
         {
-            cgroup = ReadCgroup(target.Pid);
+            cgroup = ReadCgroup(target);
             if (cgroupPath.Length > 0)
             {
                 _cgroupsThisTick[cgroupPath] = cgroup;
@@ -447,11 +462,28 @@ public sealed partial class Sampler
         }
     }
 
-    private CgroupReading? ReadCgroup(int pid)
+    private CgroupReading? ReadCgroup(TargetState target)
     {
         try
         {
-            if (!_cgroups.TryRead(pid, _buffer, out CgroupMemory? cg))
+            if (!_cgroups.Resolver.TryResolveMemory(target.Pid, _buffer, out CgroupLocation? location))
+            {
+                return null;
+            }
+
+            if (location is null)
+            {
+                // Not unlimited: unknown. The forecast falls back to host memory, which a pod's OOM kill comes before.
+                if (!target.CgroupUnresolvedLogged)
+                {
+                    target.CgroupUnresolvedLogged = true;
+                    LogCgroupUnresolved(target.Pid, target.Comm, target.Identity.CgroupPath, _cgroups.Resolver.HostRoot ?? "(every cgroup mount)");
+                }
+
+                return null;
+            }
+
+            if (!CgroupMemory.TryRead(location, _buffer, out CgroupMemory? cg))
             {
                 return null;
             }
@@ -524,6 +556,12 @@ public sealed partial class Sampler
 
     private static bool IsReadFailure(Exception e) =>
         e is UnauthorizedAccessException or ProcParseException or IOException;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the memory cgroup '{Cgroup}' of {Pid} ({Comm}) is not visible through {CgroupRoot}: its limit is unknown and its forecast uses host memory (mount the host's /sys/fs/cgroup and set Sampling.HostCgroupRoot)")]
+    private partial void LogCgroupUnresolved(int pid, string comm, string cgroup, string cgroupRoot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling.HostCgroupRoot {CgroupRoot} holds no cgroup mount with the memory controller: no target's cgroup limit will be known")]
+    private partial void LogNoCgroupMounts(string cgroupRoot);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "watching {Pid} ({Comm}) under rule {Rule}, unit '{Unit}'")]
     private partial void LogWatching(int pid, string comm, string rule, string unit);

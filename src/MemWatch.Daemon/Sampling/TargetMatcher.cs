@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.Discovery;
 using MemWatch.Probes.ProcFs;
 
@@ -16,11 +17,14 @@ public sealed class TargetMatcher
     private readonly ProcFileSystem _fs;
     private readonly IReadOnlyList<TargetRule> _rules;
     private readonly FileBuffer _buffer = new(4096);
+    private readonly CgroupResolver _cgroups;
 
-    public TargetMatcher(ProcFileSystem fs, IReadOnlyList<TargetRule> rules)
+    /// <param name="cgroups">Places cgroup paths on the host's tree (see <see cref="CgroupResolver.PlacePath"/>); null for this process's view.</param>
+    public TargetMatcher(ProcFileSystem fs, IReadOnlyList<TargetRule> rules, CgroupResolver? cgroups = null)
     {
         _fs = fs;
         _rules = rules;
+        _cgroups = cgroups ?? new CgroupResolver(fs);
     }
 
     /// <summary>The governing rule for <paramref name="pid"/>, or null; <paramref name="cgroupPath"/> when it was read.</summary>
@@ -82,13 +86,13 @@ public sealed class TargetMatcher
         return best;
     }
 
-    /// <summary>The memory (v1) or unified (v2) cgroup path of a process, or null.</summary>
+    /// <summary>The memory (v1) or unified (v2) cgroup path of a process, placed on the host's tree when it can be; or null.</summary>
     public string? ReadCgroupPath(int pid)
     {
         try
         {
             return ProcCgroup.TryRead(_fs, pid, _buffer, out ProcCgroup? cgroups)
-                ? (cgroups.FindController("memory") ?? cgroups.Unified)?.Path
+                ? _cgroups.PlacePath(cgroups, _buffer)
                 : null;
         }
         catch (MemWatch.Probes.ProcParseException)

@@ -22,15 +22,8 @@ public sealed class TargetState
         StartTimeTicks = startTimeTicks;
         Comm = comm;
         Rule = rule;
-        Identity = identity;
         Window = window;
-        Labels = LabelSet.Create(
-            ("pid", pid.ToString(CultureInfo.InvariantCulture)),
-            ("comm", comm),
-            ("unit", identity.Unit),
-            ("container_id", identity.ContainerId),
-            ("pod", identity.Pod),
-            ("namespace", identity.Namespace));
+        Rename(identity);
     }
 
     public int Pid { get; }
@@ -43,10 +36,28 @@ public sealed class TargetState
     /// <summary>The rule that governs what the daemon may do (see <see cref="TargetMatcher"/>).</summary>
     public TargetRule Rule { get; }
 
-    public TargetIdentity Identity { get; }
+    public TargetIdentity Identity { get; private set; } = TargetIdentity.Unknown;
 
-    /// <summary>pid, comm, unit, container_id, pod, namespace; encoded once.</summary>
-    public LabelSet Labels { get; }
+    /// <summary>pid, comm, unit, container_id, pod, namespace, container; encoded once per identity.</summary>
+    public LabelSet Labels { get; private set; } = null!;
+
+    /// <summary>
+    /// Sets the identity and its labels: at creation, and once more when the pod's name arrives after the process was
+    /// first seen (the Kubernetes API is read beside sampling, never waited for). A reader sees the old or the new
+    /// labels whole: each is one reference.
+    /// </summary>
+    public void Rename(TargetIdentity identity)
+    {
+        Labels = LabelSet.Create(
+            ("pid", Pid.ToString(CultureInfo.InvariantCulture)),
+            ("comm", Comm),
+            ("unit", identity.Unit),
+            ("container_id", identity.ContainerId),
+            ("pod", identity.Pod),
+            ("namespace", identity.Namespace),
+            ("container", identity.Container));
+        Identity = identity;
+    }
 
     public Lock Sync { get; } = new();
 
@@ -61,6 +72,9 @@ public sealed class TargetState
     public ulong? PssBytes { get; set; }
 
     public CgroupReading? Cgroup { get; set; }
+
+    /// <summary>Set once the sampler has warned that this target's memory cgroup is not visible.</summary>
+    public bool CgroupUnresolvedLogged { get; set; }
 
     public LayoutReading? Layout { get; set; }
 

@@ -13,4 +13,17 @@ namespace MemWatch.Probes.Cgroups;
 /// The cgroup v2 directory whose <c>memory.pressure</c> applies: <paramref name="Directory"/> on v2; on a hybrid host
 /// the process's unified-hierarchy cgroup (PSI is tracked there even while memory is bound to v1); null when none is visible.
 /// </param>
-public sealed record CgroupLocation(int Version, string Path, string Directory, string MountDirectory, string? PressureDirectory);
+public sealed record CgroupLocation(int Version, string Path, string Directory, string MountDirectory, string? PressureDirectory)
+{
+    private readonly string? _hostPath;
+
+    /// <summary>
+    /// <see cref="Path"/> placed on the topmost level this process sees: the host's path when the host's tree is
+    /// mounted and the reader is in a cgroup namespace of its own; otherwise <see cref="Path"/>.
+    /// </summary>
+    public string HostPath
+    {
+        get => _hostPath ?? Path;
+        init => _hostPath = value == Path ? null : value;
+    }
+}

@@ -8,6 +8,10 @@ public static class OpenFileLimit
     /// use select(2): its default soft limit is 1024, and the daemon holds two /proc files per watched process. Returns
     /// the soft limit in force afterwards, or null when it cannot be read.
     /// </summary>
+    /// <summary>The soft limit in force, or null when it cannot be read.</summary>
+    public static ulong? Current()
+        => Interop.Libc.GetRLimit(Interop.Libc.RLIMIT_NOFILE, out Interop.Libc.RLimit limit) == 0 ? limit.Current : null;
+
     public static ulong? RaiseToHardLimit()
     {
         if (Interop.Libc.GetRLimit(Interop.Libc.RLIMIT_NOFILE, out Interop.Libc.RLimit limit) != 0)

@@ -61,7 +61,7 @@ public sealed class ProcessSnapshotReader
         CgroupMemory? cgroup = null;
         if (_cgroups is not null)
         {
-            cgroup = Optional(warnings, "cgroup", () => _cgroups.TryRead(pid, _buffer, out CgroupMemory? m) ? m : null);
+            cgroup = Optional(warnings, "cgroup", () => ReadCgroup(pid, warnings));
         }
 
         ProcCmdline? cmdline = Optional(warnings, "cmdline", () => ProcCmdline.TryRead(_fs, pid, _buffer, out ProcCmdline? c) ? c : null);
@@ -81,6 +81,23 @@ public sealed class ProcessSnapshotReader
             Warnings = warnings,
         };
         return true;
+    }
+
+    /// <summary>The memory cgroup; a warning when the process has one that this process cannot see (its limit is unknown, not absent).</summary>
+    private CgroupMemory? ReadCgroup(int pid, List<string> warnings)
+    {
+        if (!_cgroups!.Resolver.TryResolveMemory(pid, _buffer, out CgroupLocation? location))
+        {
+            return null;
+        }
+
+        if (location is null)
+        {
+            warnings.Add("cgroup: the memory cgroup is not visible from here (no memory controller mounted, or, inside a container, the host's /sys/fs/cgroup is not): its limit is unknown");
+            return null;
+        }
+
+        return CgroupMemory.TryRead(location, _buffer, out CgroupMemory? m) ? m : null;
     }
 
     private static T? Optional<T>(List<string> warnings, string what, Func<T?> read)

@@ -137,17 +137,32 @@ public sealed class ConfigurationTests
         }
     }
 
+    private const string Id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    private const string Uid = "1f0c2d3e-4a5b-6c7d-8e9f-a0b1c2d3e4f5";
+
     [Theory]
-    [InlineData("/system.slice/api.service", "api.service", "")]
-    [InlineData("/user.slice/user-0.slice/session-3.scope", "session-3.scope", "")]
-    [InlineData("/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope", "", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
-    [InlineData("/kubepods/burstable/pod1234/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")]
-    [InlineData("/", "", "")]
-    public void IdentityFromTheCgroupPath(string path, string unit, string container)
+    [InlineData("/system.slice/api.service", "api.service", "", "")]
+    [InlineData("/user.slice/user-0.slice/session-3.scope", "session-3.scope", "", "")]
+    [InlineData("/system.slice/docker-" + Id + ".scope", "", "docker://" + Id, "")]
+    [InlineData("/machine.slice/libpod-" + Id + ".scope", "", Id, "")]
+    [InlineData("/", "", "", "")]
+    // Kubelet, cgroupfs driver: QoS class directories (none for guaranteed pods), pod<uid>, the bare id (containerd).
+    [InlineData("/kubepods/burstable/pod" + Uid + "/" + Id, "", "containerd://" + Id, Uid)]
+    [InlineData("/kubepods/besteffort/pod" + Uid + "/" + Id, "", "containerd://" + Id, Uid)]
+    [InlineData("/kubepods/pod" + Uid + "/" + Id, "", "containerd://" + Id, Uid)]
+    [InlineData("/kubepods/burstable/pod" + Uid + "/crio-" + Id, "", "cri-o://" + Id, Uid)]
+    // Kubelet, systemd driver: the UID's dashes become underscores in the slice name.
+    [InlineData("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1f0c2d3e_4a5b_6c7d_8e9f_a0b1c2d3e4f5.slice/cri-containerd-" + Id + ".scope", "", "containerd://" + Id, Uid)]
+    [InlineData("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1f0c2d3e_4a5b_6c7d_8e9f_a0b1c2d3e4f5.slice/crio-" + Id + ".scope", "", "cri-o://" + Id, Uid)]
+    [InlineData("/kubepods.slice/kubepods-pod1f0c2d3e_4a5b_6c7d_8e9f_a0b1c2d3e4f5.slice/docker-" + Id + ".scope", "", "docker://" + Id, Uid)]
+    // A pod-like name outside kubepods is not a pod.
+    [InlineData("/system.slice/pod" + Uid + ".service", "pod" + Uid + ".service", "", "")]
+    public void IdentityFromTheCgroupPath(string path, string unit, string container, string podUid)
     {
         TargetIdentity id = TargetIdentity.FromCgroupPath(path);
         Assert.Equal(unit, id.Unit);
         Assert.Equal(container, id.ContainerId);
+        Assert.Equal(podUid, id.PodUid);
         Assert.Equal("", id.Pod);
     }
 

@@ -50,13 +50,51 @@ public sealed partial class GrafanaDashboardTests(LoopbackPrometheus prometheus)
     }
 
     [Fact]
-    public void TemplatesByInstanceCommAndPid()
+    public void TemplatesByClusterInstanceNamespacePodCommAndPid()
     {
         using JsonDocument doc = Load();
         string[] names = [.. Variables(doc).Select(v => v.GetProperty("name").GetString()!)];
 
-        Assert.Equal(["datasource", "instance", "comm", "pid"], names);
+        Assert.Equal(["datasource", "cluster", "instance", "namespace", "pod", "comm", "pid"], names);
     }
+
+    /// <summary>
+    /// A selector on a label its metric does not carry matches nothing once a value is picked (the Remediations panel
+    /// filtered memwatch_remediations_total, which has no process labels, by comm and pid): each selector names only
+    /// its metric's labels (docs/metrics.md), the target labels Prometheus adds, or an external <c>cluster</c> label.
+    /// </summary>
+    [Fact]
+    public void SelectorsUseOnlyLabelsTheirMetricCarries()
+    {
+        string[] common = ["job", "instance", "node", "cluster"];
+        string[] process = [.. common, "pid", "comm", "unit", "container_id", "pod", "namespace", "container"];
+        using JsonDocument doc = Load();
+        foreach (string expr in Expressions(doc))
+        {
+            foreach (Match m in Selector().Matches(expr))
+            {
+                string metric = m.Groups[1].Value;
+                string[] allowed = metric switch
+                {
+                    _ when metric.StartsWith("memwatch_process_", StringComparison.Ordinal) || metric.StartsWith("memwatch_allocator_", StringComparison.Ordinal)
+                        || metric.StartsWith("memwatch_verdict", StringComparison.Ordinal) || metric.StartsWith("memwatch_dotnet_", StringComparison.Ordinal)
+                        || metric.StartsWith("memwatch:", StringComparison.Ordinal) => [.. process, "kind", "region", "allocator"],
+                    "memwatch_remediations_total" => [.. common, "action", "result"],
+                    _ => [.. common, "depth", "le", "reason", "version"],
+                };
+                foreach (Match label in Matcher().Matches(m.Groups[2].Value))
+                {
+                    Assert.True(allowed.Contains(label.Groups[1].Value), $"{metric} has no label {label.Groups[1].Value}: {expr}");
+                }
+            }
+        }
+    }
+
+    [GeneratedRegex(@"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")]
+    private static partial Regex Selector();
+
+    [GeneratedRegex(@"([a-z_]+)\s*(=~|!~|!=|=)")]
+    private static partial Regex Matcher();
 
     [Fact]
     public void UsesOnlyDefinedVariables()

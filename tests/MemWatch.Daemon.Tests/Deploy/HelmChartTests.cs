@@ -33,16 +33,14 @@ public sealed class HelmChartTests
     }
 
     [Fact]
-    public void DaemonSetModeWatchesEveryNodeWithoutRbac()
+    public void DaemonSetModeWatchesEveryNode()
     {
         List<Dictionary<object, object>> docs = Render("memwatch");
 
-        Assert.Equal(["ConfigMap", "DaemonSet", "Service"], docs.Select(Kind).Order());
-        Assert.DoesNotContain(docs, d => s_rbacKinds.Contains(Kind(d)));
+        Assert.Equal(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Service", "ServiceAccount"], docs.Select(Kind).Order());
 
         Dictionary<object, object> pod = Yaml.Map(Single(docs, "DaemonSet"), "spec", "template", "spec");
         Assert.Equal("true", Yaml.Text(pod, "hostPID"));
-        Assert.Equal("false", Yaml.Text(pod, "automountServiceAccountToken"));
         Assert.Equal("Exists", Yaml.Text(pod, "tolerations", 0, "operator"));
 
         Dictionary<object, object> container = Yaml.Map(pod, "containers", 0);
@@ -59,6 +57,78 @@ public sealed class HelmChartTests
         Assert.Equal("http-metrics", Yaml.Text(service, "spec", "ports", 0, "targetPort"));
         string configMap = Yaml.Text(Single(docs, "ConfigMap"), "metadata", "name");
         Assert.Contains(Yaml.List(pod, "volumes"), v => Yaml.Has(v, "configMap") && Yaml.Text(v, "configMap", "name") == configMap);
+    }
+
+    /// <summary>The API path: a service account that may only get, list and watch pods, and the node's name.</summary>
+    [Fact]
+    public void DaemonSetModeNamesPodsThroughTheApiWithPodReadOnlyRbac()
+    {
+        List<Dictionary<object, object>> docs = Render("memwatch");
+
+        Dictionary<object, object> pod = Yaml.Map(Single(docs, "DaemonSet"), "spec", "template", "spec");
+        string account = Yaml.Text(Single(docs, "ServiceAccount"), "metadata", "name");
+        Assert.Equal(account, Yaml.Text(pod, "serviceAccountName"));
+        Assert.Equal("true", Yaml.Text(pod, "automountServiceAccountToken"));
+        object rule = Assert.Single(Yaml.List(Single(docs, "ClusterRole"), "rules"));
+        Assert.Equal(["pods"], Yaml.List(rule, "resources").Cast<string>());
+        Assert.Equal(["get", "list", "watch"], Yaml.List(rule, "verbs").Cast<string>());
+        Dictionary<object, object> binding = Single(docs, "ClusterRoleBinding");
+        Assert.Equal(Yaml.Text(Single(docs, "ClusterRole"), "metadata", "name"), Yaml.Text(binding, "roleRef", "name"));
+        Assert.Equal(account, Yaml.Text(binding, "subjects", 0, "name"));
+        object env = Assert.Single(Yaml.List(pod, "containers", 0, "env"), e => Yaml.Text(e, "name") == "MEMWATCH_Kubernetes__NodeName");
+        Assert.Equal("spec.nodeName", Yaml.Text(env, "valueFrom", "fieldRef", "fieldPath"));
+
+        List<Dictionary<object, object>> without = Render("memwatch", "kubernetesApi.enabled=false");
+        Assert.DoesNotContain(without, d => s_rbacKinds.Contains(Kind(d)));
+        Dictionary<object, object> plain = Yaml.Map(Single(without, "DaemonSet"), "spec", "template", "spec");
+        Assert.Equal("false", Yaml.Text(plain, "automountServiceAccountToken"));
+        Assert.DoesNotContain(Yaml.List(plain, "containers", 0, "env"), e => Yaml.Text(e, "name").StartsWith("MEMWATCH_Kubernetes", StringComparison.Ordinal));
+    }
+
+    /// <summary>The host's cgroup tree, read-only, where Sampling.HostCgroupRoot says (PodCgroupTests proves the daemon side).</summary>
+    [Fact]
+    public void DaemonSetModeMountsTheHostCgroupTreeWhereTheConfigurationLooks()
+    {
+        List<Dictionary<object, object>> docs = Render("memwatch");
+
+        JsonNode config = JsonNode.Parse(Yaml.Text(Single(docs, "ConfigMap"), "data", "memwatch.json"))!;
+        string root = (string)config["Sampling"]!["HostCgroupRoot"]!;
+        Assert.Equal("00:00:05", (string?)config["Sampling"]!["Interval"]);
+        Dictionary<object, object> pod = Yaml.Map(Single(docs, "DaemonSet"), "spec", "template", "spec");
+        object mount = Assert.Single(Yaml.List(pod, "containers", 0, "volumeMounts"), m => Yaml.Text(m, "mountPath") == root);
+        Assert.Equal("true", Yaml.Text(mount, "readOnly"));
+        object volume = Assert.Single(Yaml.List(pod, "volumes"), v => Yaml.Text(v, "name") == Yaml.Text(mount, "name"));
+        Assert.Equal("/sys/fs/cgroup", Yaml.Text(volume, "hostPath", "path"));
+
+        JsonNode off = JsonNode.Parse(Yaml.Text(Single(Render("memwatch", "hostCgroups=false"), "ConfigMap"), "data", "memwatch.json"))!;
+        Assert.Null(off["Sampling"]!["HostCgroupRoot"]);
+    }
+
+    /// <summary>History survives an upgrade when it is kept on the node or on a claim.</summary>
+    [Theory]
+    [InlineData("", "emptyDir", null)]
+    [InlineData("state.type=hostPath", "hostPath", "/var/lib/memwatch")]
+    [InlineData("state.type=existingClaim,state.existingClaim=memwatch-history", "persistentVolumeClaim", "memwatch-history")]
+    public void StateVolumeFollowsTheStateValues(string set, string kind, string? where)
+    {
+        Dictionary<object, object> pod = Yaml.Map(Single(Render("memwatch", set), "DaemonSet"), "spec", "template", "spec");
+
+        object state = Assert.Single(Yaml.List(pod, "volumes"), v => Yaml.Text(v, "name") == "memwatch-state");
+        Assert.True(Yaml.Has(state, kind), kind);
+        if (where is not null)
+        {
+            Assert.Equal(where, Yaml.Text(state, kind, kind == "hostPath" ? "path" : "claimName"));
+        }
+    }
+
+    /// <summary>kube-prometheus-stack selects ServiceMonitors and PrometheusRules by its release label.</summary>
+    [Fact]
+    public void MonitoringLabelsReachTheServiceMonitorAndThePrometheusRule()
+    {
+        List<Dictionary<object, object>> docs = Render("memwatch", "serviceMonitor.enabled=true,prometheusRule.enabled=true,monitoringLabels.release=kube-prometheus-stack");
+
+        Assert.Equal("kube-prometheus-stack", Yaml.Text(Single(docs, "ServiceMonitor"), "metadata", "labels", "release"));
+        Assert.Equal("kube-prometheus-stack", Yaml.Text(Single(docs, "PrometheusRule"), "metadata", "labels", "release"));
     }
 
     [Fact]
@@ -141,17 +211,24 @@ public sealed class HelmChartTests
     {
         Dictionary<object, object> example = Yaml.Single(File.ReadAllText(Path.Combine(Chart, "examples", "sidecar-deployment.yaml")));
         List<Dictionary<object, object>> docs = Render("api-memwatch", "mode=sidecar,sidecar.podSelector.app=api");
-        Dictionary<object, object> daemonSetContainer = Yaml.Map(Single(Render("api-memwatch"), "DaemonSet"), "spec", "template", "spec", "containers", 0);
+        Dictionary<object, object> daemonSetContainer = Yaml.Map(Single(Render("api-memwatch", "hostCgroups=false"), "DaemonSet"), "spec", "template", "spec", "containers", 0);
 
         Dictionary<object, object> pod = Yaml.Map(example, "spec", "template", "spec");
         Assert.Equal("true", Yaml.Text(pod, "shareProcessNamespace"));
         Assert.True(Yaml.DeepEquals(Yaml.Map(example, "spec", "template", "metadata", "labels"), Yaml.Map(Single(docs, "Service"), "spec", "selector")));
 
         object sidecar = Assert.Single(Yaml.List(pod, "containers"), c => Yaml.Text(c, "name") == "memwatch");
-        foreach (string key in new[] { "args", "ports", "env" })
+        foreach (string key in new[] { "args", "ports" })
         {
             Assert.True(Yaml.DeepEquals(Yaml.At(daemonSetContainer, key), Yaml.At(sidecar, key)), key);
         }
+
+        // The runtime settings are the DaemonSet's; the pod is named by the downward API instead of the node.
+        List<object> env = Yaml.List(sidecar, "env");
+        Assert.All(Yaml.List(daemonSetContainer, "env").Where(e => Yaml.Text(e, "name").StartsWith("DOTNET_", StringComparison.Ordinal)),
+            e => Assert.Contains(env, x => Yaml.DeepEquals(e, x)));
+        Assert.Equal("metadata.name", Yaml.Text(Assert.Single(env, e => Yaml.Text(e, "name") == "MEMWATCH_Kubernetes__PodName"), "valueFrom", "fieldRef", "fieldPath"));
+        Assert.Equal("metadata.namespace", Yaml.Text(Assert.Single(env, e => Yaml.Text(e, "name") == "MEMWATCH_Kubernetes__PodNamespace"), "valueFrom", "fieldRef", "fieldPath"));
 
         Assert.True(Yaml.DeepEquals(Yaml.At(daemonSetContainer, "livenessProbe", "httpGet"), Yaml.At(sidecar, "livenessProbe", "httpGet")));
         Assert.True(Yaml.DeepEquals(Yaml.At(daemonSetContainer, "readinessProbe", "httpGet"), Yaml.At(sidecar, "readinessProbe", "httpGet")));

@@ -20,6 +20,8 @@ public static partial class MetricContract
         "memwatch_verdict", "memwatch_verdict_confidence", "memwatch_dotnet_gc_heap_bytes", "memwatch_dotnet_gc_committed_bytes",
         "memwatch_remediations_total", "memwatch_sample_errors_total", "memwatch_targets",
         "memwatch_last_sample_timestamp_seconds", "memwatch_build_info",
+        "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+        "process_max_fds", "process_start_time_seconds", "dotnet_collection_count_total", "dotnet_total_memory_bytes",
         // memwatch_sample_duration_seconds is a histogram: its series are these three.
         "memwatch_sample_duration_seconds_bucket", "memwatch_sample_duration_seconds_sum", "memwatch_sample_duration_seconds_count",
     };

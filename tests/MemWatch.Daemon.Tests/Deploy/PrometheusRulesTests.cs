@@ -34,6 +34,21 @@ public sealed partial class PrometheusRulesTests
         Assert.Contains("1 rule files found", r.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>Every alert links a section of docs/runbooks.md that exists (GitHub's heading anchor: lower case).</summary>
+    [Fact]
+    public void EveryAlertLinksItsRunbook()
+    {
+        string rules = DeployTree.ReadAllText("prometheus", "memwatch.rules.yml");
+        string[] headings = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "docs", "runbooks.md"))
+            .Where(l => l.StartsWith("## ", StringComparison.Ordinal)).Select(l => l[3..].Trim().ToLowerInvariant()).ToArray();
+        string[] alerts = Regex.Matches(rules, @"- alert: (\w+)").Select(m => m.Groups[1].Value).ToArray();
+        string[] links = Regex.Matches(rules, @"runbook_url: ""[^""#]*/docs/runbooks\.md#([a-z]+)""").Select(m => m.Groups[1].Value).ToArray();
+
+        Assert.NotEmpty(alerts);
+        Assert.Equal(alerts.Select(a => a.ToLowerInvariant()), links);
+        Assert.All(links, l => Assert.Contains(l, headings));
+    }
+
     /// <summary>Every alert the issue names exists and has a unit test that expects it to fire.</summary>
     [Theory]
     [InlineData("MemWatchOomApproaching")]

@@ -37,6 +37,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- if .Values.authSecret }}
 {{- $_ := set $config "Auth" (dict "TokenFile" "/var/run/secrets/memwatch/token") }}
 {{- end }}
+{{- if and (eq .Values.mode "daemonset") .Values.hostCgroups }}
+{{- $sampling := deepCopy (default (dict) $config.Sampling) }}
+{{- $_ := set $sampling "HostCgroupRoot" "/host/sys/fs/cgroup" }}
+{{- $_ := set $config "Sampling" $sampling }}
+{{- end }}
 {{- toPrettyJson $config }}
 {{- end }}
 

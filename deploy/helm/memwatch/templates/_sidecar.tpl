@@ -18,6 +18,23 @@ and add the volumes of "memwatch.volumes".
       value: "0"
     - name: DOTNET_EnableDiagnostics
       value: "0"
+    {{- if eq .Values.mode "sidecar" }}
+    # Every process the sidecar sees is its pod's (shareProcessNamespace): the downward API names the pod.
+    - name: MEMWATCH_Kubernetes__PodName
+      valueFrom:
+        fieldRef:
+          fieldPath: metadata.name
+    - name: MEMWATCH_Kubernetes__PodNamespace
+      valueFrom:
+        fieldRef:
+          fieldPath: metadata.namespace
+    {{- else if .Values.kubernetesApi.enabled }}
+    # The pods of this node are named through the API (templates/rbac.yaml).
+    - name: MEMWATCH_Kubernetes__NodeName
+      valueFrom:
+        fieldRef:
+          fieldPath: spec.nodeName
+    {{- end }}
   livenessProbe:
     httpGet:
       path: /healthz
@@ -63,6 +80,12 @@ and add the volumes of "memwatch.volumes".
       mountPath: /var/lib/memwatch
     - name: memwatch-tmp
       mountPath: /tmp
+    {{- if and (eq .Values.mode "daemonset") .Values.hostCgroups }}
+    - name: host-cgroup
+      mountPath: /host/sys/fs/cgroup
+      readOnly: true
+      mountPropagation: HostToContainer
+    {{- end }}
 {{- end }}
 
 {{- define "memwatch.volumes" -}}
@@ -76,10 +99,25 @@ and add the volumes of "memwatch.volumes".
     defaultMode: 0400
 {{- end }}
 - name: memwatch-state
+  {{- if eq .Values.state.type "hostPath" }}
+  hostPath:
+    path: {{ .Values.state.hostPath }}
+    type: DirectoryOrCreate
+  {{- else if eq .Values.state.type "existingClaim" }}
+  persistentVolumeClaim:
+    claimName: {{ required "set state.existingClaim to the name of a PersistentVolumeClaim" .Values.state.existingClaim }}
+  {{- else }}
   emptyDir:
-    sizeLimit: 256Mi
+    sizeLimit: {{ .Values.state.sizeLimit }}
+  {{- end }}
 - name: memwatch-tmp
   emptyDir:
     medium: Memory
     sizeLimit: 16Mi
+{{- if and (eq .Values.mode "daemonset") .Values.hostCgroups }}
+- name: host-cgroup
+  hostPath:
+    path: /sys/fs/cgroup
+    type: Directory
+{{- end }}
 {{- end }}
