@@ -161,6 +161,82 @@ public sealed partial class ContainerImageTests(ContainerImageFixture image) : I
         Assert.StartsWith("OK", outside.Send("drop"), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// TLS from inside the image (libssl and libcrypto, no CA bundle): against an HTTPS server whose certificate is the
+    /// configured CaFile the request goes through (the server's HTML page then fails as JSON); against another CA the
+    /// connection is refused. The daemon runs as the image's default non-root user, on the host's network.
+    /// </summary>
+    [Fact]
+    public void ImageSpeaksTlsToTheApiServerTrustingOnlyItsCaFile()
+    {
+        using var dir = new TempDirectory();
+        foreach (string name in new[] { "server", "other" })
+        {
+            ExternalTool.Result req = ExternalTool.Run("openssl", [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-keyout", dir.Combine(name + ".key"), "-out", dir.Combine(name + ".pem")]);
+            Assert.True(req.ExitCode == 0, req.Output);
+        }
+
+        File.WriteAllText(dir.Combine("token"), "image-test-token");
+        File.SetUnixFileMode(dir.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        foreach (string f in Directory.GetFiles(dir.Path))
+        {
+            File.SetUnixFileMode(f, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        int apiPort = FreePort();
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("openssl",
+            ["s_server", "-accept", $"127.0.0.1:{apiPort}", "-cert", dir.Combine("server.pem"), "-key", dir.Combine("server.key"), "-www"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+        })!;
+        try
+        {
+            // s_server prints ACCEPT once it listens (a probe connection would upset its one-at-a-time handshakes).
+            string? line;
+            do
+            {
+                line = server.StandardOutput.ReadLine();
+            }
+            while (line is not null && line != "ACCEPT");
+
+            Assert.Equal("ACCEPT", line);
+            string trusted = KubernetesApiLogLine(dir, apiPort, "server.pem");
+            Assert.True(trusted.Contains("JsonException", StringComparison.Ordinal), trusted);
+            string untrusted = KubernetesApiLogLine(dir, apiPort, "other.pem");
+            Assert.True(untrusted.Contains("The SSL connection could not be established", StringComparison.Ordinal), untrusted);
+        }
+        finally
+        {
+            server.Kill();
+        }
+    }
+
+    private string KubernetesApiLogLine(TempDirectory dir, int apiPort, string caFile)
+    {
+        string name = "memwatch-test-" + Guid.NewGuid().ToString("N")[..12];
+        ExternalTool.Result run = ExternalTool.Run("podman", [
+            "run", "--detach", "--name", name, .. PodmanOnThisMachine.RunOptions(), "--network", "host",
+            "--volume", $"{dir.Path}:/tls:ro",
+            "--env", $"MEMWATCH_Listen=127.0.0.1:{FreePort()}", "--env", "MEMWATCH_Kubernetes__NodeName=node-a",
+            "--env", $"MEMWATCH_Kubernetes__ApiServer=https://127.0.0.1:{apiPort}",
+            "--env", "MEMWATCH_Kubernetes__TokenFile=/tls/token", "--env", $"MEMWATCH_Kubernetes__CaFile=/tls/{caFile}",
+            image.Tag]);
+        try
+        {
+            Assert.True(run.ExitCode == 0, run.Output);
+            return Poll.Until(
+                () => ExternalTool.Run("podman", ["logs", name]).Output.Split('\n').FirstOrDefault(l => l.Contains("Kubernetes API: pods of node node-a", StringComparison.Ordinal)),
+                s_timeout, () => ExternalTool.Run("podman", ["logs", name]).Output);
+        }
+        finally
+        {
+            ExternalTool.Run("podman", ["rm", "--force", "--time", "5", name]);
+        }
+    }
+
     private SortedSet<string> ImageFiles() => new(
         Directory.EnumerateFiles(image.Root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(image.Root, f)),
         StringComparer.Ordinal);
