@@ -136,6 +136,7 @@ public sealed partial class ContainerImageTests(ContainerImageFixture image) : I
             s_timeout, container.Logs);
         double rss = MetricsText.Value(metrics, "memwatch_process_resident_bytes", label)!.Value;
         Assert.True(rss > 200L << 20, $"RSS of the outside process as exported: {rss}");
+        Assert.Equal(1, MetricsText.Value(metrics, "memwatch_build_info", $"version=\"{SourceTree.Version}\""));
         using var trim = new HttpRequestMessage(HttpMethod.Post, $"/api/targets/{outside.Pid}/trim");
         trim.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using HttpResponseMessage response = http.Send(trim);
