@@ -11,7 +11,11 @@ internal sealed class UnwindTarget : IDisposable
 {
     public const string Source = "unwind_target.c";
 
-    public static readonly string[] ParkedThreads = ["main", "deep", "sleeper", "condvar", "epoll", "reader", "setstack", "signal", "stats"];
+    /// <summary>Threads of the default mode that gdb unwinds to their outermost frame ("coro" ends in makecontext's trampoline).</summary>
+    public static readonly string[] ParkedThreads = ["main", "deep", "sleeper", "condvar", "epoll", "reader", "setstack", "signal", "dliter", "listlock", "stats"];
+
+    /// <summary>Threads of the default mode parked outside any critical region.</summary>
+    public static readonly string[] OrdinaryThreads = ["main", "deep", "sleeper", "condvar", "epoll", "reader", "setstack", "signal"];
 
     private readonly Dictionary<string, string> _ready = [];
 
@@ -39,6 +43,24 @@ internal sealed class UnwindTarget : IDisposable
     public ulong Value(string name) => _ready[name].StartsWith("0x", StringComparison.Ordinal)
         ? ulong.Parse(_ready[name].AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)
         : ulong.Parse(_ready[name], CultureInfo.InvariantCulture);
+
+    /// <summary>Waits until thread <paramref name="name"/> is blocked in system call <paramref name="syscall"/> (/proc/PID/task/TID/syscall).</summary>
+    public void WaitInSyscall(string name, int syscall)
+    {
+        string path = $"/proc/{Pid}/task/{Tid(name)}/syscall";
+        for (int i = 0; i < 1000; i++)
+        {
+            string first = File.ReadAllText(path).Split(' ')[0].Trim();
+            if (first == syscall.ToString(CultureInfo.InvariantCulture))
+            {
+                return;
+            }
+
+            Thread.Sleep(10);
+        }
+
+        throw new InvalidOperationException($"thread {name} never blocked in system call {syscall}");
+    }
 
     public TargetSymbols Symbols()
     {
