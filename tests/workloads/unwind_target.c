@@ -8,7 +8,7 @@
  *   coro      nanosleep on a swapcontext coroutine stack malloc'd from the heap (not a thread's own stack)
  *   dliter    nanosleep in a dl_iterate_phdr callback (dl_load_write_lock held)
  *   listlock  returned from _IO_list_lock() and sleeping: owns list_all_lock with no stdio frame on its stack
- * Argument "fork": only main and deep; main forks in a loop (fork()+waitpid). "flush": only "flush", in
+ * Argument "churn": main only (single-threaded), malloc/free in a loop after READY. "fork": only main and deep; main forks in a loop (fork()+waitpid). "flush": only "flush", in
  * fflush(NULL) blocked writing a FILE on a full pipe (list_all_lock held). "allocstats": only "allocstats", in
  * jemalloc's malloc_stats_print or tcmalloc's tc_malloc_stats (whichever is linked) blocked on the full stderr.
  * The READY line gives "name=tid" pairs and, for each thread, pthread_getattr_np's stack as name_lo/name_size
@@ -273,8 +273,21 @@ int main(int argc, char **argv)
         printf(" %s=%d %s_lo=0x%lx %s_size=%lu", names[i], tids[i], names[i], stack_lo[i], names[i], stack_size[i]);
     printf("\n");
 
+    if (strcmp(mode, "churn") == 0) {
+        void *slots[64] = { 0 };
+        for (unsigned long n = 0;; n++) {
+            unsigned k = (unsigned)(n * 2654435761u) % 64;
+            free(slots[k]);
+            slots[k] = malloc(16 + (n % 4000));
+        }
+    }
+
     if (forking) {
-        /* The main thread forks in a loop; the protocol is served by nobody: the test only stops and reads it. */
+        /* The main thread forks in a loop; the protocol is served by nobody: the test only stops and reads it.
+         * 64 MiB of touched memory makes each fork copy 16k page-table entries, so a stop often lands inside it. */
+        size_t big = 64u << 20;
+        char *touched = malloc(big);
+        memset(touched, 1, big);
         for (;;) {
             pid_t c = fork();
             if (c == 0) _exit(0);

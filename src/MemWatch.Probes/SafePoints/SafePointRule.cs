@@ -80,6 +80,10 @@ public sealed class SafePointRule
 
         UnwindEndReason end = _unwinder.Unwind(_space, UnwindRegisters.FromUserRegs(regs), memory, _frames, out int count, out string? detail);
         var unwind = new UnwindResult(_frames.AsSpan(0, count).ToArray(), end, detail);
+
+        // Read with the thread still stopped; they are evidence in every verdict, decisive only below.
+        string? lockProblem = null;
+        _locks?.TryRead(memory, locks, out lockProblem);
         for (int i = 0; i < count; i++)
         {
             if (_regions.TryFind(_frames[i].LookupPc, out CriticalRegion region))
@@ -101,24 +105,21 @@ public sealed class SafePointRule
             return Unsafe($"the stack could not be unwound to its outermost frame, so it cannot be proven free of lock-holding frames ({end}: {detail})", stack, unwind, locks);
         }
 
-        if (_locks is not null)
+        if (lockProblem is not null)
         {
-            if (!_locks.TryRead(memory, locks, out string? problem))
+            return Unsafe($"glibc's lock words could not be read: {lockProblem}", stack, unwind, locks);
+        }
+
+        foreach (LockWord w in locks)
+        {
+            if (!w.IsFree && w.Owner != 0 && w.Owner == regs.FsBase)
             {
-                return Unsafe($"glibc's lock words could not be read: {problem}", stack, unwind, locks);
+                return Unsafe($"the thread owns {w.Name} (owner 0x{w.Owner:x} is its struct pthread)", stack, unwind, locks);
             }
 
-            foreach (LockWord w in locks)
+            if (!w.IsFree && threadCount == 1)
             {
-                if (!w.IsFree && w.Owner != 0 && w.Owner == regs.FsBase)
-                {
-                    return Unsafe($"the thread owns {w.Name} (owner 0x{w.Owner:x} is its struct pthread)", stack, unwind, locks);
-                }
-
-                if (!w.IsFree && threadCount == 1)
-                {
-                    return Unsafe($"{w.Name} is held in a single-threaded process, so by this thread", stack, unwind, locks);
-                }
+                return Unsafe($"{w.Name} is held in a single-threaded process, so by this thread", stack, unwind, locks);
             }
         }
 
