@@ -32,7 +32,8 @@ internal sealed class CfaInterpreter
     private bool Run(CfiSection section, CommonInformationEntry cie, int start, int end, ulong pc, ulong location, ref CfaRow row, in CfaRow initial, bool isCie, out string? error)
     {
         error = null;
-        var r = new DwarfReader(section.Data, section.Address, start);
+        // Bounded by the entry: an operand cut short must fail, not read the next entry's bytes.
+        var r = new DwarfReader(section.Data.AsSpan(0, Math.Min(end, section.Data.Length)), section.Address, start);
         int depth = 0;
         while (r.Position < end)
         {
