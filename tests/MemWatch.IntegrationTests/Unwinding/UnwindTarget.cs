@@ -11,6 +11,8 @@ internal sealed class UnwindTarget : IDisposable
 {
     public const string Source = "unwind_target.c";
 
+    public const string CxxSource = "unwind_target_cxx.cc";
+
     /// <summary>Threads of the default mode that gdb unwinds to their outermost frame ("coro" ends in makecontext's trampoline).</summary>
     public static readonly string[] ParkedThreads = ["main", "deep", "sleeper", "condvar", "epoll", "reader", "setstack", "signal", "dliter", "listlock", "stats"];
 
@@ -37,6 +39,8 @@ internal sealed class UnwindTarget : IDisposable
     public int Pid => Workload.Pid;
 
     public static UnwindTarget Start(string flags, string arguments = "") => new(Workload.Start(Source, arguments, extraFlags: flags));
+
+    public static UnwindTarget Start(string source, string flags, string arguments) => new(Workload.Start(source, arguments, extraFlags: flags));
 
     public int Tid(string name) => int.Parse(_ready[name], CultureInfo.InvariantCulture);
 

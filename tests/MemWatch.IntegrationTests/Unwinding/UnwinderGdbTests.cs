@@ -9,6 +9,13 @@ namespace MemWatch.IntegrationTests.Unwinding;
 /// </summary>
 public sealed class UnwinderGdbTests
 {
+    [Fact]
+    public void CxxThreadsUnwindLikeGdb()
+    {
+        using UnwindTarget target = UnwindTarget.Start(UnwindTarget.CxxSource, "-O2", "");
+        CompareWithGdb(target, ["main", "lambda", "catch", "virtual"], "C++ -O2");
+    }
+
     [Theory]
     [InlineData("-O2 -fomit-frame-pointer")]
     [InlineData("-O2 -fno-omit-frame-pointer")]
@@ -16,16 +23,31 @@ public sealed class UnwinderGdbTests
     public void EveryParkedThreadUnwindsLikeGdb(string flags)
     {
         using UnwindTarget target = UnwindTarget.Start(flags);
+        CompareWithGdb(target, UnwindTarget.ParkedThreads, flags);
+    }
+
+    /// <summary>
+    /// Each thread, stopped with ptrace, unwound twice: over the live process and over a copy of its stack alone (what a
+    /// perf sample carries); both must give gdb's return addresses, frame by frame.
+    /// </summary>
+    private static void CompareWithGdb(UnwindTarget target, string[] threads, string flags)
+    {
         Dictionary<int, List<(ulong Pc, bool SigTramp, string Name)>> gdb = GdbBacktrace.Read(target.Pid);
         UnwindAddressSpace space = target.AddressSpace(target.Symbols());
         var unwinder = new StackUnwinder();
-        foreach (string name in UnwindTarget.ParkedThreads)
+        foreach (string name in threads)
         {
             int tid = target.Tid(name);
             UnwindResult result;
+            UnwindResult fromCopy;
             using (StoppedThread stopped = StoppedThread.Stop(tid))
             {
-                result = unwinder.Unwind(space, UnwindRegisters.FromUserRegs(stopped.Registers), new LiveProcessMemory(target.Pid));
+                var live = new LiveProcessMemory(target.Pid);
+                UnwindRegisters regs = UnwindRegisters.FromUserRegs(stopped.Registers);
+                result = unwinder.Unwind(space, regs, live);
+                byte[] copy = new byte[result.Frames[^1].Sp + 256 - stopped.Registers.Rsp];
+                Assert.True(live.TryRead(stopped.Registers.Rsp, copy));
+                fromCopy = unwinder.Unwind(space, regs, new StackCopyMemory(stopped.Registers.Rsp, copy));
             }
 
             List<(ulong Pc, bool SigTramp, string Name)> expected = gdb[tid];
@@ -37,6 +59,8 @@ public sealed class UnwinderGdbTests
                 Assert.True(expected[i].Pc == result.Frames[i].Pc, $"frame {i} differs: " + Describe());
             }
 
+            Assert.True(fromCopy.IsComplete, $"from the stack copy: {fromCopy}");
+            Assert.Equal(result.Frames, fromCopy.Frames);
             Assert.True(expected.Count >= 4, Describe());
             if (name == "deep")
             {
