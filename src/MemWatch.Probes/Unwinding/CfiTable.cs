@@ -119,6 +119,13 @@ internal sealed class CfiTable
         return new CfiTable(identity, ehFrame, hdr, hdrAddress, tableStart, tableCount, starts, offsets, debugFrame);
     }
 
+    /// <summary>A table over one bare <c>.eh_frame</c> section, searched by walking it (for tests of damaged input).</summary>
+    internal static CfiTable FromSection(CfiSection ehFrame)
+    {
+        (ulong[] starts, int[] offsets) = BuildTable(ehFrame);
+        return new CfiTable(default, ehFrame, null, 0, 0, 0, starts, offsets, null);
+    }
+
     /// <summary>The FDE covering link-time address <paramref name="address"/>, and the section it lives in.</summary>
     public bool TryFindFde(ulong address, out FrameDescriptionEntry fde, out CfiSection section)
     {
