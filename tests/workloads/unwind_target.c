@@ -118,7 +118,7 @@ __attribute__((noinline)) static void on_usr1(int sig)
 
 static void *t_signal(void *p)
 {
-    signal_index = (int)(long)p;
+    (void)p;
     for (;;) pause();
     return NULL;
 }
@@ -255,6 +255,7 @@ int main(int argc, char **argv)
         pthread_t st;
         int si = nthreads++;
         names[si] = "signal";
+        signal_index = si; /* before the thread exists: the signal may come before it has run at all */
         pthread_create(&st, NULL, t_signal, (void *)(long)si);
         usleep(20000);
         pthread_kill(st, SIGUSR1);
