@@ -199,7 +199,7 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
     /// are known; the static helpers sit between them in the same translation unit, so the range is the hull of the
     /// exported allocator functions widened to the nearest exported non-allocator functions on each side.
     /// </summary>
-    private static IReadOnlyList<(ulong Start, ulong End)> MallocCodeRanges(TargetModule libc)
+    internal static IReadOnlyList<(ulong Start, ulong End)> MallocCodeRanges(TargetModule libc)
     {
         if (libc.DebugFile is not null)
         {

@@ -104,6 +104,10 @@ public sealed class ElfFile
         return TryParseImage(img, out file, out notElfReason);
     }
 
+    /// <summary>Parses an already open image; same contract as <see cref="TryOpen"/>.</summary>
+    internal static bool TryParse(ElfImage image, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
+        => TryParseImage(image, out file, out notElfReason);
+
     /// <summary>
     /// Looks a symbol up by name, first in <c>.dynsym</c>, then in <c>.symtab</c>. When a name has several versions
     /// the default (<c>@@</c>) one wins.

@@ -26,6 +26,9 @@ internal sealed class ElfImage : IDisposable
 
     public string Source { get; }
 
+    /// <summary>The open file, or null for an in-memory image (for fstat: the identity of exactly what was read).</summary>
+    public SafeFileHandle? Handle => _handle;
+
     public static ElfImage FromBytes(byte[] bytes, string source) => new(bytes, null, bytes.Length, source);
 
     public static ElfImage OpenFile(string path)
