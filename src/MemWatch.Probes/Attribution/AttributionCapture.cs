@@ -42,7 +42,7 @@ public sealed class AttributionCapture
 
     /// <summary>
     /// Captures for <paramref name="duration"/> (or until <paramref name="cancel"/>). Returns null when the process is
-    /// gone. Throws <see cref="PerfAccessException"/> when perf events are refused (the message says what is missing).
+    /// gone, before or during the capture. Throws <see cref="PerfAccessException"/> when perf events are refused (the message says what is missing).
     /// </summary>
     public static AttributionResult? Run(int pid, TimeSpan duration, AttributionOptions? options = null, CancellationToken cancel = default, ProcFileSystem? fs = null)
     {
@@ -58,7 +58,7 @@ public sealed class AttributionCapture
     private AttributionResult? Execute(TimeSpan duration, CancellationToken cancel)
     {
         var buffer = new FileBuffer(64 * 1024);
-        if (!ProcStatus.TryRead(_fs, _pid, buffer, out ProcStatus? status))
+        if (!ProcStatus.TryRead(_fs, _pid, buffer, out ProcStatus? status) || IsGone(status))
         {
             return null;
         }
@@ -115,7 +115,12 @@ public sealed class AttributionCapture
         notes.AddRange(events.Notes);
         events.Dispose();
 
-        ProcStatus? end = ProcStatus.TryRead(_fs, _pid, buffer, out ProcStatus? s) ? s : null;
+        if (!ProcStatus.TryRead(_fs, _pid, buffer, out ProcStatus? end) || IsGone(end))
+        {
+            // It exited during the capture: its growth went with it.
+            return null;
+        }
+
         List<TargetMapping> finalMaps = TargetView.ReadMappings(_fs, _pid, buffer);
         if (view.Symbolizer.IsDotNet)
         {
@@ -128,7 +133,7 @@ public sealed class AttributionCapture
         }
 
         long fileBacked = _ledger.Exclude(page => IsFileBacked(finalMaps, page));
-        long rssGrowth = (long)(end?.RssAnonBytes ?? 0) - (long)(status.RssAnonBytes ?? 0);
+        long rssGrowth = (long)(end.RssAnonBytes ?? 0) - (long)(status.RssAnonBytes ?? 0);
         return Summarize(seconds, cpu.TotalSeconds, threads, fileBacked, rssGrowth, notes);
     }
 
@@ -372,6 +377,9 @@ public sealed class AttributionCapture
             specs.Add(new PerfEventSpec(descriptor, Interop.PerfEvent.PERF_TYPE_TRACEPOINT, (ulong)format.Id, 1, stack ? stackBytes : 0));
         }
     }
+
+    /// <summary>A zombie (exited, not yet reaped) has a status file but no memory and no threads to sample.</summary>
+    private static bool IsGone(ProcStatus status) => status.State is 'Z' or 'X';
 
     private static ulong? HeapEnd(List<TargetMapping> mappings)
     {

@@ -9,6 +9,7 @@ namespace MemWatch.IntegrationTests.Attribution;
 /// set of perf events over the running process); the leaking site must be the top site in at least 9 of them, and no
 /// churning path may be. A process that only churns must yield "no growth to attribute" every time.
 /// </summary>
+[Collection(AttributionCorpus.Collection)]
 public sealed class AttributionAccuracyTests(ITestOutputHelper output)
 {
     private const int Runs = 10;

@@ -6,6 +6,9 @@ namespace MemWatch.IntegrationTests.Attribution;
 /// <summary>The workloads of tests/workloads/attribution and dotnet/native_leak, each with the function that leaks.</summary>
 internal static class AttributionCorpus
 {
+    /// <summary>In-process captures run one at a time: a test that counts this process's open files sees only its own.</summary>
+    public const string Collection = "attribution captures";
+
     public const string Sites = "attribution/attr_sites.c";
 
     public static Workload Start(string scenario) => scenario switch
