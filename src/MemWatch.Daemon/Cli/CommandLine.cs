@@ -146,14 +146,48 @@ internal static class CommandLine
                 + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
                 + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
         };
+        var attribute = new Option<bool>("--attribute")
+        {
+            Description = "With --watch: attribute the window's memory growth to call stacks. perf events sample the process's page faults and its "
+                + "brk/mmap/munmap/mremap/madvise calls with a copy of the user stack, unwound with .eh_frame CFI and named from the ELF symbol "
+                + "tables (debug files by build-id; JIT frames from /tmp/perf-PID.map when DOTNET_PerfMapEnabled=1). No ptrace, the target's memory "
+                + "is not read. Prints the top growth sites with bytes and share, or \"no growth to attribute\" when faults were given back. "
+                + "Needs CAP_PERFMON or root (docs/attribution.md).",
+        };
+        var flamegraph = new Option<string?>("--flamegraph")
+        {
+            Description = "With --attribute: write a self-contained SVG flame graph of the growth to FILE.",
+            HelpName = "FILE",
+        };
+        var folded = new Option<string?>("--folded")
+        {
+            Description = "With --attribute: write the folded stacks (root;...;leaf BYTES, one per line: flamegraph.pl, speedscope, inferno) to FILE.",
+            HelpName = "FILE",
+        };
         var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
         {
             pid,
             json,
             watch,
             introspect,
+            attribute,
+            flamegraph,
+            folded,
         };
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect)));
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(attribute) && r.GetValue(watch) is null)
+            {
+                r.AddError("--attribute needs --watch SECONDS (the capture lasts the window)");
+            }
+
+            if (!r.GetValue(attribute) && (r.GetValue(flamegraph) is not null || r.GetValue(folded) is not null))
+            {
+                r.AddError("--flamegraph and --folded need --attribute");
+            }
+        });
+        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect),
+            r.GetValue(attribute) ? new AttributionRequest(r.GetValue(flamegraph), r.GetValue(folded)) : null));
         return command;
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MemWatch.Daemon.Reports;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.Attribution;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Snapshots;
@@ -14,7 +15,7 @@ internal static class InspectCommand
     /// <summary>Longest time one remote call of --introspect may run in the target.</summary>
     private static readonly TimeSpan s_introspectCallTimeout = TimeSpan.FromSeconds(10);
 
-    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false)
+    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false, AttributionRequest? attribute = null)
     {
         var fs = ProcFileSystem.Default;
         var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
@@ -29,10 +30,15 @@ internal static class InspectCommand
         VerdictReport? verdict = null;
         ForecastReport? forecast = null;
         AllocatorIntrospectionResult? introspection = null;
+        AttributionResult? attributionResult = null;
         if (watchSeconds is { } seconds)
         {
             ProcessSnapshot earliest = snapshot;
+
+            // The capture runs beside the window's sampling, over the same seconds.
+            Task<AttributionResult?>? capture = attribute is not null ? AttributionRequest.Start(pid, seconds, cancel) : null;
             window = Watch(reader, snapshot, seconds, cancel);
+            attributionResult = capture is not null ? AttributionRequest.Wait(capture, pid) : null;
 
             // The report describes the end of the window.
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
@@ -56,6 +62,12 @@ internal static class InspectCommand
         }
 
         InspectReport report = InspectReportBuilder.Build(snapshot, window, growth) with { Verdict = verdict, Forecast = forecast };
+        if (attributionResult is not null && attribute is not null)
+        {
+            report = report with { Attribution = AttributionReport.From(attributionResult) };
+            attribute.WriteFiles(attributionResult);
+        }
+
         report = dotnet?.AddTo(report, snapshot) ?? report;
         if (introspection is not null)
         {

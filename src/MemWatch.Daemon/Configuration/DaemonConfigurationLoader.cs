@@ -344,6 +344,22 @@ public static class DaemonConfigurationLoader
             errors.Add($"{where}.Remediation.Trim.MinInterval must be at least 00:00:01, not {trim.MinInterval}");
         }
 
+        AttributionRuleOptions attribution = t.Attribution;
+        if (attribution.OnVerdict && !attribution.Enabled)
+        {
+            errors.Add($"{where}.Attribution.OnVerdict needs {where}.Attribution.Enabled: true");
+        }
+
+        if (attribution.Seconds is < 1 or > 120 || double.IsNaN(attribution.Seconds))
+        {
+            errors.Add($"{where}.Attribution.Seconds must be between 1 and 120");
+        }
+
+        if (attribution.MinInterval < TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{where}.Attribution.MinInterval must be at least 00:01:00, not {attribution.MinInterval}");
+        }
+
         if (errors.Count > before)
         {
             return null;
@@ -359,7 +375,7 @@ public static class DaemonConfigurationLoader
             Uid = uid,
             MinRssBytes = MiB(t.MinRssMiB ?? 0),
         };
-        return new TargetRule(index, name, selector, t.Introspect, t.AllowActions, trim);
+        return new TargetRule(index, name, selector, t.Introspect, t.AllowActions, trim) { Attribution = attribution };
     }
 
     private static Regex? CompileRegex(string? pattern, string where, List<string> errors)

@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Http;
@@ -79,6 +80,8 @@ public static class DaemonHost
         services.AddSingleton<DotNetActions>();
         services.AddSingleton<MetricsRenderer>();
         services.AddSingleton(new BearerAuthenticator(settings.Token));
+        services.AddSingleton<AttributionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AttributionService>());
         services.AddSingleton<ApiHandler>();
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddHostedService<SamplerService>();

@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Attribution;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -19,7 +20,7 @@ namespace MemWatch.Daemon.Http;
 
 /// <summary>
 /// Every HTTP route of the daemon, dispatched by hand (no MVC, no reflection): /metrics, /healthz, /readyz,
-/// /api/targets[/{pid}[/trim|/gc]]. Errors are JSON {error, detail}; nothing ever answers with a stack trace.
+/// /api/targets[/{pid}[/trim|/gc|/attribute|/attribution]]. Errors are JSON {error, detail}; nothing ever answers with a stack trace.
 /// </summary>
 /// <remarks>
 /// Control actions check, in order: the token file is configured (else 403), the bearer token (401), the client's
@@ -37,6 +38,7 @@ public sealed partial class ApiHandler
     private readonly DotNetActions _dotnet;
     private readonly BearerAuthenticator _auth;
     private readonly DaemonSettings _settings;
+    private readonly AttributionService _attribution;
     private readonly ILogger _log;
     private readonly RateLimiter _clientRequests = new(perSecond: 20, burst: 40);
     private readonly RateLimiter _clientActions = new(perSecond: 1, burst: 10);
@@ -52,8 +54,10 @@ public sealed partial class ApiHandler
         DotNetActions dotnet,
         BearerAuthenticator auth,
         DaemonSettings settings,
+        AttributionService attribution,
         ILogger<ApiHandler> log)
     {
+        _attribution = attribution;
         _registry = registry;
         _health = health;
         _metrics = metrics;
@@ -127,9 +131,12 @@ public sealed partial class ApiHandler
                 return Get(context) ?? Limited(context) ?? Detail(context, pidText);
             case "trim":
             case "gc":
+            case "attribute":
                 return Post(context) ?? ControlAsync(context, pidText, action);
+            case "attribution":
+                return Get(context) ?? Limited(context) ?? LatestAttribution(context, pidText);
             default:
-                return Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{Truncate(action)}'; the actions are trim and gc");
+                return Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{Truncate(action)}'; the actions are trim, gc and attribute");
         }
     }
 
@@ -273,6 +280,13 @@ public sealed partial class ApiHandler
         if (!TryTarget(context, pidText, out TargetState? target, out Task? error))
         {
             await error;
+            return;
+        }
+
+        if (action == "attribute")
+        {
+            // Reads no target memory and calls nothing in it: the rule's Attribution.Enabled governs, not AllowActions.
+            await AttributeAsync(context, target, $"api:{ClientKey(context)}");
             return;
         }
 

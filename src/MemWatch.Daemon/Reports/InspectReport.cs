@@ -65,6 +65,10 @@ internal sealed record InspectReport
     /// <summary>Set with --watch: when the cgroup (or the host) reaches its limit at the observed trend.</summary>
     public ForecastReport? Forecast { get; init; }
 
+    /// <summary>Set with --attribute: the call stacks the growth of the window came from (docs/attribution.md); absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public AttributionReport? Attribution { get; init; }
+
     /// <summary>Readings that could not be taken, each with the reason (e.g. "cgroup: permission denied").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }

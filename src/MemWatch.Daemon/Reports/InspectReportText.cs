@@ -155,6 +155,11 @@ internal static class InspectReportText
             sb.Append("forecast: ").Append(f.Reason).Append(" (confidence ").Append(f.Confidence).AppendLine(")");
         }
 
+        if (r.Attribution is { } attribution)
+        {
+            AttributionReportText.Append(sb, attribution);
+        }
+
         foreach (string w in r.Warnings)
         {
             sb.Append("warning: ").AppendLine(w);

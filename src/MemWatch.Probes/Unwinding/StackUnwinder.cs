@@ -28,10 +28,18 @@ public sealed class StackUnwinder
     /// filled, innermost first. <paramref name="detail"/> is null when the outermost frame was reached.
     /// </summary>
     public UnwindEndReason Unwind(UnwindAddressSpace space, in UnwindRegisters registers, IUnwindMemory memory, Span<UnwindFrame> frames, out int count, out string? detail)
+        => Unwind(space, registers, memory, frames, out count, out detail, out _);
+
+    /// <summary>
+    /// As above, and <paramref name="outermost"/> holds the registers of the last frame filled in: where a caller that
+    /// knows another way through code without CFI (JIT code with frame pointers) may carry on.
+    /// </summary>
+    public UnwindEndReason Unwind(UnwindAddressSpace space, in UnwindRegisters registers, IUnwindMemory memory, Span<UnwindFrame> frames, out int count, out string? detail, out UnwindRegisters outermost)
     {
         count = 0;
         detail = null;
         UnwindRegisters regs = registers;
+        outermost = regs;
         bool exact = true;
         if (!regs.IsKnown(UnwindRegisters.Rip) || !regs.IsKnown(UnwindRegisters.Rsp))
         {
@@ -55,6 +63,7 @@ public sealed class StackUnwinder
             }
 
             frames[count++] = new UnwindFrame(pc, sp, exact);
+            outermost = regs;
             ulong lookup = exact ? pc : pc - 1;
             UnwindModule? module = space.Find(lookup);
             if (module is null)
