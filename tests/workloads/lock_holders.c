@@ -5,6 +5,9 @@
  *   malloc-stats  thread "holder" calls malloc_stats() with stderr on a full pipe: it blocks in write holding main_arena
  *   malloc-stack  thread "coroutine" runs on a stack malloc'd from the heap (pthread_attr_setstack), with a checked
  *                 canary chunk allocated just below it
+ *   signal-storm  SIGALRM every millisecond (setitimer), its handler touching memory (a checked ring); only the main
+ *                 thread takes it (the others block it)
+ *   exec N        the main thread re-executes the program every 20 ms (generation N+1), so calls meet an exec
  * Always: "sleeper" in 10 ms nanosleeps counting failures and early returns; "churn" doing checksummed malloc/free.
  * "stats" answers forks= sleeper_r= sleeper_s= sleeper_e= churn_r= churn_bad= canary_bad= holder_in=. */
 #define _GNU_SOURCE
@@ -15,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +28,8 @@
 #define STACK_BYTES (96 * 1024)
 #define CANARY_BYTES 4096
 
+static volatile long alarms, ring_bad, generation;
+static volatile unsigned char ring[256];
 static volatile long forks, sleeper_r, sleeper_s, sleeper_e, churn_r, churn_bad, holder_in;
 static volatile int sleeper_tid, churn_tid, holder_tid, coroutine_tid;
 static unsigned char *canary;
@@ -35,10 +42,25 @@ static long now_ns(void)
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+static void on_alarm(int sig)
+{
+    (void)sig;
+    long n = alarms++;
+    for (int i = 0; i < 256; i++) {
+        if (n > 0 && ring[i] != (unsigned char)(n - 1 + i))
+            ring_bad++;
+        ring[i] = (unsigned char)(n + i);
+    }
+}
+
 static void *sleeper(void *arg)
 {
     (void)arg;
     sleeper_tid = (int)syscall(SYS_gettid);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, NULL);
     for (;;) {
         struct timespec ts = { 0, 10000000L };
         long t0 = now_ns();
@@ -55,6 +77,10 @@ static void *churn(void *arg)
 {
     (void)arg;
     churn_tid = (int)syscall(SYS_gettid);
+    sigset_t alrm; /* SIGALRM is the main thread's alone: its handler never runs twice at once */
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, NULL);
     unsigned seed = 11;
     unsigned char *blocks[64] = { 0 };
     size_t sizes[64];
@@ -142,8 +168,33 @@ int main(int argc, char **argv)
     }
     while (!sleeper_tid || !churn_tid)
         usleep(1000);
+    if (strcmp(mode, "signal-storm") == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_alarm;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGALRM, &sa, NULL);
+        struct itimerval every_ms = { { 0, 1000 }, { 0, 1000 } };
+        setitimer(ITIMER_REAL, &every_ms, NULL);
+    }
+    if (strcmp(mode, "exec") == 0) {
+        generation = argc > 2 ? atol(argv[2]) : 0;
+        if (generation > 0) {
+            /* A later image: no READY line, just run and exec again. */
+            usleep(20000);
+            char next[32];
+            snprintf(next, sizeof next, "%ld", generation + 1);
+            execl("/proc/self/exe", argv[0], "exec", next, (char *)NULL);
+            return 1;
+        }
+    }
 
     printf("READY main=%d sleeper=%d churn=%d holder=%d coroutine=%d\n", getpid(), sleeper_tid, churn_tid, holder_tid, coroutine_tid);
+    if (strcmp(mode, "exec") == 0) {
+        usleep(20000);
+        execl("/proc/self/exe", argv[0], "exec", "1", (char *)NULL);
+        return 1;
+    }
     if (strcmp(mode, "fork") == 0) {
         /* Commands are answered by a thread, since main forks. */
         pthread_t reader;
@@ -169,8 +220,8 @@ void *command_loop(void *arg)
     char line[64];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "stats", 5) == 0)
-            printf("forks=%ld sleeper_r=%ld sleeper_s=%ld sleeper_e=%ld churn_r=%ld churn_bad=%ld canary_bad=%ld holder_in=%ld\n", forks,
-                   sleeper_r, sleeper_s, sleeper_e, churn_r, churn_bad, canary_bad(), holder_in);
+            printf("forks=%ld sleeper_r=%ld sleeper_s=%ld sleeper_e=%ld churn_r=%ld churn_bad=%ld canary_bad=%ld holder_in=%ld alarms=%ld ring_bad=%ld\n",
+                   forks, sleeper_r, sleeper_s, sleeper_e, churn_r, churn_bad, canary_bad(), holder_in, alarms, ring_bad);
         else
             printf("unknown\n");
     }

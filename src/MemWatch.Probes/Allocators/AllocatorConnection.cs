@@ -51,15 +51,25 @@ public sealed class AllocatorConnection : IDisposable
         IAllocatorIntrospector introspector = AllocatorIntrospectors.ForTarget(symbols);
         if (!introspector.IsSupported)
         {
-            // An exiting process has no mappings left, which looks like "no glibc mapped": say it is gone.
-            return TargetProcess.IsGone(options.ProcFileSystem, pid)
-                ? throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} no longer exists (or is exiting)")
-                : new AllocatorConnection(introspector, null);
+            // An exiting process has no mappings left, and one that has just run exec has the loader but no libc yet: both look
+            // like "no glibc mapped". The process meant is gone either way.
+            if (TargetProcess.IsGone(options.ProcFileSystem, pid))
+            {
+                throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} no longer exists (or is exiting)");
+            }
+
+            if (symbols.FindModule("ld-linux") is not null && symbols.FindModule("libc.so") is null)
+            {
+                throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} is starting a new program (exec): its libc is not mapped yet");
+            }
+
+            return new AllocatorConnection(introspector, null);
         }
 
         IRemoteCallSession session = RemoteProcess.Open(pid, options with
         {
-            ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges, .. LibcLockHolders.Ranges(symbols)],
+            ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges],
+            DeepForbiddenRanges = [.. options.DeepForbiddenRanges, .. LibcLockHolders.Ranges(symbols)],
             LockStepCallees = [.. options.LockStepCallees, .. (introspector as GlibcIntrospector)?.LockStepCallees ?? []],
         });
         return new AllocatorConnection(introspector, session);

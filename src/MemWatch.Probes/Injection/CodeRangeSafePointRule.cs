@@ -4,10 +4,11 @@ namespace MemWatch.Probes.Injection;
 
 /// <summary>
 /// The rule the engine uses until a stack unwinder's rule is plugged in (<see cref="RemoteCallOptions.SafePointRule"/>).
-/// <para>Start: the instruction pointer and every word of the live stack, from rsp up to the top of the mapping that holds
-/// it (at most <see cref="MaxScanBytes"/>), must lie outside the forbidden code ranges (the allocator, fork, stdio's list
-/// lock holders). Conservative: a return address anywhere on the live stack is found without unwinding, at the price of a
-/// refusal when a stale word or a function pointer happens to point there.</para>
+/// <para>Start: the instruction pointer and the words of the live stack must lie outside the forbidden code ranges: the
+/// allocator's (<see cref="RemoteCallOptions.ForbiddenRanges"/>) over the first <see cref="RemoteCallOptions.StackScanBytes"/>,
+/// and fork, malloc_stats, malloc_info and the stream flushers (<see cref="RemoteCallOptions.DeepForbiddenRanges"/>) over the
+/// whole live stack, from rsp up to the top of its mapping (at most <see cref="MaxScanBytes"/>). Conservative: a return
+/// address is found without unwinding, at the price of a refusal when a stale word or a function pointer points there.</para>
 /// <para>Rollback: proven only for a callee of <see cref="RemoteCallOptions.LockStepCallees"/> (it holds at most one lock at
 /// a time and blocks only while acquiring it) that is stopped waiting in futex(FUTEX_WAIT): it then holds no lock.</para>
 /// </summary>
@@ -23,19 +24,17 @@ internal sealed class CodeRangeSafePointRule(RemoteCallOptions options) : ISafeP
 
     private SafePointVerdict JudgeStart(in SafePointQuery query)
     {
-        IReadOnlyList<(ulong Start, ulong End)> forbidden = options.ForbiddenRanges;
-        if (forbidden.Count == 0)
+        IReadOnlyList<(ulong Start, ulong End)> near = options.ForbiddenRanges;
+        IReadOnlyList<(ulong Start, ulong End)> deep = options.DeepForbiddenRanges;
+        if (near.Count == 0 && deep.Count == 0)
         {
             return SafePointVerdict.Safe;
         }
 
         ulong rip = query.Regs.Rip;
-        foreach ((ulong start, ulong end) in forbidden)
+        if ((Inside(rip, near) ?? Inside(rip, deep)) is (ulong, ulong) r)
         {
-            if (rip >= start && rip < end)
-            {
-                return SafePointVerdict.Unsafe($"rip 0x{rip:x} is inside forbidden range [0x{start:x}, 0x{end:x})");
-            }
+            return SafePointVerdict.Unsafe($"rip 0x{rip:x} is inside forbidden range [0x{r.Item1:x}, 0x{r.Item2:x})");
         }
 
         ulong rsp = query.Regs.Rsp;
@@ -44,7 +43,7 @@ internal sealed class CodeRangeSafePointRule(RemoteCallOptions options) : ISafeP
             return SafePointVerdict.Unsafe($"rsp 0x{rsp:x} is in no mapping");
         }
 
-        int length = (int)Math.Min((ulong)MaxScanBytes, stack.End - rsp);
+        int length = (int)Math.Min((ulong)(deep.Count > 0 ? MaxScanBytes : Math.Max(options.StackScanBytes, 8)), stack.End - rsp);
         if (_stack.Length < length)
         {
             _stack = new byte[Math.Max(length, _stack.Length * 2)];
@@ -59,16 +58,26 @@ internal sealed class CodeRangeSafePointRule(RemoteCallOptions options) : ISafeP
         for (int i = 0; i + 8 <= read; i += 8)
         {
             ulong word = BinaryPrimitives.ReadUInt64LittleEndian(_stack.AsSpan(i));
-            foreach ((ulong start, ulong end) in forbidden)
+            if (((i < options.StackScanBytes ? Inside(word, near) : null) ?? Inside(word, deep)) is (ulong, ulong) hit)
             {
-                if (word >= start && word < end)
-                {
-                    return SafePointVerdict.Unsafe($"stack word at rsp+{i} (0x{word:x}) points into forbidden range [0x{start:x}, 0x{end:x})");
-                }
+                return SafePointVerdict.Unsafe($"stack word at rsp+{i} (0x{word:x}) points into forbidden range [0x{hit.Item1:x}, 0x{hit.Item2:x})");
             }
         }
 
         return SafePointVerdict.Safe;
+    }
+
+    private static (ulong, ulong)? Inside(ulong address, IReadOnlyList<(ulong Start, ulong End)> ranges)
+    {
+        foreach ((ulong start, ulong end) in ranges)
+        {
+            if (address >= start && address < end)
+            {
+                return (start, end);
+            }
+        }
+
+        return null;
     }
 
     private SafePointVerdict JudgeRollback(in SafePointQuery query)

@@ -94,7 +94,7 @@ internal sealed class PtraceSession : IRemoteCallSession
             }
 
             X64ReturnPath path = X64ReturnPathFinder.Find(pid, maps)
-                ?? throw (TargetProcess.IsGone(options.ProcFileSystem, pid) ? TargetProcess.Exited(pid) : new RemoteCallException(
+                ?? throw (TargetProcess.IsGone(options.ProcFileSystem, pid) || TargetProcess.IsStartingProgram(maps) ? TargetProcess.Exited(pid) : new RemoteCallException(
                     RemoteCallFailure.Unsupported,
                     $"process {pid}: no rt_sigreturn restorer (48 c7 c0 0f 00 00 00 0f 05) or no 'mov %rax,..; ret' capture sequence in its executable mappings, so a call could not restore the thread if MemWatch died"));
             session = new PtraceSession(pid, options, path, startTime);
@@ -630,7 +630,9 @@ internal sealed class PtraceSession : IRemoteCallSession
         if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
-            if (e == Errno.ESRCH && ProcessAlive())
+
+            // An exiting thread refuses PTRACE_SEIZE with EPERM (PF_EXITING), as when another thread runs exec.
+            if ((e == Errno.ESRCH || ThreadStat.TryReadState(_fs, Pid, tid, _buffer) is null or 'Z' or 'X') && ProcessAlive())
             {
                 return false;
             }

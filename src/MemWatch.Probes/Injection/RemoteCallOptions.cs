@@ -11,6 +11,16 @@ public sealed record RemoteCallOptions
     /// </summary>
     public IReadOnlyList<(ulong Start, ulong End)> ForbiddenRanges { get; init; } = [];
 
+    /// <summary>How many bytes above the stack pointer are scanned for return addresses into <see cref="ForbiddenRanges"/>.</summary>
+    public int StackScanBytes { get; init; } = 8 * 1024;
+
+    /// <summary>
+    /// Code ranges [Start, End) looked for over the whole live stack (rsp to the top of its mapping, at most 1 MiB), not only
+    /// the first <see cref="StackScanBytes"/>: code that can block holding an allocator lock far up the stack (fork,
+    /// malloc_stats printing to a full pipe). Kept small: a stale word that points into one refuses the thread.
+    /// </summary>
+    public IReadOnlyList<(ulong Start, ulong End)> DeepForbiddenRanges { get; init; } = [];
+
     /// <summary>
     /// Functions (addresses in the target) that hold at most one lock at a time and block only while acquiring it
     /// (glibc's mallinfo2 and malloc_trim): a call to one that outlives its timeout can be rolled back when it is found

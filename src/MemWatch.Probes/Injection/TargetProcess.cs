@@ -22,6 +22,11 @@ internal static class TargetProcess
         }
     }
 
+    /// <summary>The dynamic loader is mapped but no libc yet: the process has just run exec and is still starting.</summary>
+    internal static bool IsStartingProgram(TargetMaps maps) =>
+        maps.Mappings.Any(m => m.Path?.Contains("/ld-linux", StringComparison.Ordinal) == true)
+        && !maps.Mappings.Any(m => m.Path is string p && Path.GetFileName(p).StartsWith("libc.so", StringComparison.Ordinal));
+
     internal static ulong? StartTime(ProcFileSystem fs, int pid, FileBuffer buffer) =>
         ProcStat.TryRead(fs, pid, buffer, out ProcStat? stat) ? stat.StartTimeTicks : null;
 

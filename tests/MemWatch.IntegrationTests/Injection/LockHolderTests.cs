@@ -66,6 +66,35 @@ public sealed class LockHolderTests(ITestOutputHelper output)
         Assert.Equal(0, Stats(target)["canary_bad"]);
     }
 
+    [Fact]
+    public void SignalStorm_HandlersNeverRunDuringCallsNothingLost()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "signal-storm");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["main"], 0, tids["sleeper"], tids["churn"]], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [tids["main"], 0], 50, seed: 11);
+        AssertUnharmed(target, run);
+        Dictionary<string, long> stats = Stats(target);
+        Assert.Equal(0, stats["ring_bad"]);
+        Thread.Sleep(100);
+        Assert.True(Stats(target)["alarms"] > stats["alarms"], "SIGALRM is no longer handled");
+    }
+
+    [Fact]
+    public void ExecLoop_CallsMeetingAnExecAreGoneOrDoneNeverHarmful()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "exec");
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [0], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [0], 50, seed: 17);
+        output.WriteLine(run.ToString());
+        Assert.Empty(run.Failures);
+        Assert.False(target.HasExited);
+        Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        Assert.Equal(50, run.Completed + run.Refused + run.Gone);
+    }
+
     private void AssertUnharmed(Workload target, AdversarialRun run)
     {
         Thread.Sleep(100);
