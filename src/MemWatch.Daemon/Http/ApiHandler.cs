@@ -442,6 +442,7 @@ public sealed partial class ApiHandler
                 DotnetGcCommittedBytes = t.DotNet?.Figures.GcCommittedBytes,
                 DotnetReadAt = t.DotNet is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d.UnixMilliseconds) : null,
                 LastTrimAt = t.LastTrimUnixMilliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LastTrimUnixMilliseconds) : null,
+                Quarantine = t.Quarantine,
             };
         }
     }

@@ -28,7 +28,7 @@ public sealed class MetricsRenderer
 
     private readonly record struct View(
         TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis,
-        DotNetReading? DotNet);
+        DotNetReading? DotNet, bool Quarantined);
 
     public void Render(ExpositionWriter w)
     {
@@ -39,7 +39,7 @@ public sealed class MetricsRenderer
             TargetState t = targets[i];
             lock (t.Sync)
             {
-                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet);
+                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet, t.Quarantine is not null);
             }
         }
 
@@ -83,6 +83,16 @@ public sealed class MetricsRenderer
         AllocatorGauge(w, views, "memwatch_allocator_releasable_bytes", "Bytes a trim would give back to the system, per the allocator or the glibc trim model.", a => a.ReleasableBytes);
 
         RenderDotNet(w, views);
+
+        w.Family("memwatch_process_injection_quarantined", MetricType.Gauge,
+            "1 when MemWatch stopped introspecting and trimming the process: a remote call could not be rolled back after its timeout.");
+        foreach (View v in views)
+        {
+            if (v.Quarantined)
+            {
+                w.Sample("memwatch_process_injection_quarantined", v.Target.Labels, 1);
+            }
+        }
 
         w.Family("memwatch_process_growth_bytes_per_second", MetricType.Gauge, "RSS trend over the window (Theil-Sen median slope).");
         foreach (View v in views)

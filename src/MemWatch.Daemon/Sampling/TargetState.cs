@@ -166,6 +166,13 @@ public sealed class TargetState
     /// <summary>Unix milliseconds of the last trim attempt (API or policy); 0 for never.</summary>
     public long LastTrimUnixMilliseconds { get; set; }
 
+    /// <summary>
+    /// Why MemWatch stopped acting on this process through ptrace: a remote call outlived its timeout and could not be
+    /// rolled back, so a thread was left inside the callee, which may hold an allocator lock. No introspection or trim is
+    /// made on this incarnation again (a restart of the process is a new target). Null while none happened. Under <see cref="Sync"/>.
+    /// </summary>
+    public string? Quarantine { get; set; }
+
     public bool Exited { get; set; }
 
     /// <summary>
