@@ -3,6 +3,7 @@ using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.SafePoints;
 using MemWatch.Probes.Symbols;
 using MemWatch.Probes.Unwinding;
+using SafePointVerdict = MemWatch.Probes.SafePoints.SafePointVerdict;
 
 namespace MemWatch.IntegrationTests.Unwinding;
 
