@@ -2,6 +2,7 @@ using System.Text.Json;
 using MemWatch.Daemon.Reports;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.Assessment;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Snapshots;
@@ -24,30 +25,26 @@ internal static class InspectCommand
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
         DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot) : null;
         DotNetInspection? dotnet;
+        ProcessSnapshot? earliest = null;
         SampleWindow? window = null;
-        WindowGrowth? growth = null;
-        VerdictReport? verdict = null;
-        ForecastReport? forecast = null;
-        AllocatorIntrospectionResult? introspection = null;
+        AllocatorIntrospectionResult? introspection;
+        ProcEnviron? environment = null;
+        Meminfo? host = null;
+        PressureStall? hostPressure = null;
         if (watchSeconds is { } seconds)
         {
-            ProcessSnapshot earliest = snapshot;
+            earliest = snapshot;
             window = Watch(reader, snapshot, seconds, cancel);
 
             // The report describes the end of the window.
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
             window.Add(snapshot.ToSample());
-            growth = new GrowthAnalyzer().Analyze(window);
             introspection = introspect ? Introspect(pid) : null;
             dotnet = DotNetInspection.Read(snapshot);
-
-            // The allocator's figures at both ends of the window let the classifier tell live growth from retention.
             var buffer = new FileBuffer();
-            verdict = VerdictReportBuilder.Build(VerdictReportBuilder.Classify(earliest, snapshot, window, growth, ReadEnvironment(fs, pid, buffer),
-                introspection?.Statistics, earliestIntrospection?.Statistics, dotnet?.Figures, earliestDotNet?.Figures));
-            forecast = VerdictReportBuilder.BuildForecast(snapshot, growth,
-                Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null,
-                PressureStall.TryReadSystem(fs, buffer, out PressureStall? psi) ? psi : null);
+            environment = ReadEnvironment(fs, pid, buffer);
+            host = Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null;
+            hostPressure = PressureStall.TryReadSystem(fs, buffer, out PressureStall? psi) ? psi : null;
         }
         else
         {
@@ -55,17 +52,59 @@ internal static class InspectCommand
             dotnet = DotNetInspection.Read(snapshot);
         }
 
-        InspectReport report = InspectReportBuilder.Build(snapshot, window, growth) with { Verdict = verdict, Forecast = forecast };
-        report = dotnet?.AddTo(report, snapshot) ?? report;
+        InspectReport report = Compose(snapshot, earliest, window, environment, host, hostPressure,
+            introspection, earliestIntrospection, dotnet, earliestDotNet);
+        stdout.Write(json
+            ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
+            : InspectReportText.Render(report));
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The report from what was read: <paramref name="latest"/> alone, or with a watched window its growth, forecast
+    /// and verdict through <see cref="ProcessAssessment"/> (the daemon's entry point too). Reads nothing.
+    /// </summary>
+    /// <param name="onlineCpus">For the allocator's default arena count; this machine's when null.</param>
+    internal static InspectReport Compose(ProcessSnapshot latest, ProcessSnapshot? earliest, SampleWindow? window, ProcEnviron? environment,
+        Meminfo? host, PressureStall? hostPressure, AllocatorIntrospectionResult? introspection, AllocatorIntrospectionResult? earliestIntrospection,
+        DotNetInspection? dotnet, DotNetInspection? earliestDotNet, int? onlineCpus = null)
+    {
+        WindowGrowth? growth = null;
+        VerdictReport? verdict = null;
+        ForecastReport? forecast = null;
+        if (window is not null)
+        {
+            // The allocator's figures at both ends of the window let the classifier tell live growth from retention.
+            MemoryAssessment assessment = new ProcessAssessment().Assess(new AssessmentInput
+            {
+                Window = window,
+                Layout = latest.Layout,
+                EarliestLayout = earliest?.Layout,
+                Threads = latest.Status.Threads,
+                Parameters = ProcessParameters.Resolve(latest.Layout?.Allocator.Kind ?? AllocatorKind.Unknown, environment, onlineCpus ?? Environment.ProcessorCount),
+                LatestStatistics = introspection?.Statistics,
+                EarliestStatistics = earliestIntrospection?.Statistics,
+                Managed = dotnet?.Figures,
+                EarliestManaged = earliestDotNet?.Figures,
+                Cgroup = latest.Cgroup is { } cg
+                    ? new ChargedMemory(cg.EffectiveLimitBytes ?? cg.LimitBytes, cg.UsageBytes, cg.Stat?.InactiveFileBytes, cg.Pressure)
+                    : null,
+                Host = host,
+                HostPressure = hostPressure,
+            });
+            growth = assessment.Growth;
+            verdict = assessment.Verdict is { } v ? VerdictReportBuilder.Build(v) : null;
+            forecast = VerdictReportBuilder.BuildForecast(assessment.Forecast);
+        }
+
+        InspectReport report = InspectReportBuilder.Build(latest, window, growth) with { Verdict = verdict, Forecast = forecast };
+        report = dotnet?.AddTo(report, latest) ?? report;
         if (introspection is not null)
         {
             report = report with { Allocator = report.Allocator.WithIntrospection(introspection) };
         }
 
-        stdout.Write(json
-            ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
-            : InspectReportText.Render(report));
-        return ExitCodes.Ok;
+        return report;
     }
 
     private static AllocatorIntrospectionResult Introspect(int pid) => AllocatorIntrospection.Read(pid, s_introspectCallTimeout);

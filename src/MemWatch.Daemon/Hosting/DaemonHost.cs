@@ -20,9 +20,9 @@ namespace MemWatch.Daemon.Hosting;
 
 /// <summary>
 /// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
-/// sd_notify services, and the single request handler. The seams for the history store and the verdict classifier
-/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>, <see cref="IVerdictProvider"/>) are registered
-/// with no-op defaults that a caller replaces through <paramref name="configure"/>.
+/// sd_notify services, and the single request handler. The seams for the history store
+/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller
+/// replaces through <paramref name="configure"/>.
 /// </summary>
 public static class DaemonHost
 {
@@ -67,7 +67,6 @@ public static class DaemonHost
         services.AddSingleton<DaemonHealth>();
         services.AddSingleton<ISampleSink, NullSampleSink>();
         services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
-        services.AddSingleton<IVerdictProvider, ClassifierVerdictProvider>();
         services.AddSingleton<TargetAnalyzer>();
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(

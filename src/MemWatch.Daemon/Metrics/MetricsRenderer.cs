@@ -1,5 +1,6 @@
 using System.Reflection;
 using MemWatch.Daemon.Analysis;
+using MemWatch.Probes.Verdicts;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Regions;
 
@@ -118,7 +119,7 @@ public sealed class MetricsRenderer
             {
                 if (v.Analysis?.Verdict is { } verdict)
                 {
-                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKinds.All, verdict.Kind);
+                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKindNames.All, verdict.KindName);
                 }
             }
 

@@ -75,7 +75,7 @@ public sealed class TargetState
     /// <summary>The diagnostic socket, once found; cached here because a state is one (pid, start time).</summary>
     public MemWatch.Probes.DotNet.DiagnosticEndpoint? DotNetEndpoint { get; set; }
 
-    // What the classifier needs beyond the readings above (see ClassifierVerdictProvider).
+    // What the assessment needs beyond the readings above (see TargetAnalyzer).
 
     /// <summary>The region model at the last full smaps read (totals per region kind: small).</summary>
     public MemoryLayout? LayoutModel { get; set; }
@@ -94,13 +94,13 @@ public sealed class TargetState
     public long EarliestLayoutUnixMilliseconds { get; set; }
 
     /// <summary>The process's environment, read once per incarnation (it does not change); null until read, and dropped
-    /// once <see cref="AllocatorParameters"/> is resolved for a known allocator.</summary>
+    /// once <see cref="Parameters"/> is resolved for a known allocator.</summary>
     public ProcEnviron? Environment { get; set; }
 
-    /// <summary>The classifier's input holding only the allocator's effective parameters, for <see cref="AllocatorParametersFor"/>.</summary>
-    public ClassifierInput? AllocatorParameters { get; set; }
+    /// <summary>What the process declared at start (the allocator's effective parameters), for <see cref="ParametersFor"/>.</summary>
+    public MemWatch.Probes.Assessment.ProcessParameters? Parameters { get; set; }
 
-    public AllocatorKind AllocatorParametersFor { get; set; }
+    public AllocatorKind ParametersFor { get; set; }
 
     /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
     public TrimEfficacyTracker? TrimTracker { get; set; }

@@ -6,6 +6,9 @@ public static class VerdictKindNames
     /// <summary>Number of verdict kinds.</summary>
     public const int Count = (int)VerdictKind.UnexplainedGrowth + 1;
 
+    /// <summary>Every report name, in enum order: the states of <c>memwatch_verdict</c>.</summary>
+    public static readonly string[] All = Enumerable.Range(0, Count).Select(i => ((VerdictKind)i).ToName()).ToArray();
+
     public static string ToName(this VerdictKind kind) => kind switch
     {
         VerdictKind.Stable => "stable",
