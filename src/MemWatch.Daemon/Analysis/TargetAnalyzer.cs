@@ -3,6 +3,7 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Assessment;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Logging;
 
@@ -41,6 +42,10 @@ public sealed partial class TargetAnalyzer
             Layout = target.LayoutModel,
             EarliestLayout = target.EarliestLayoutModel,
             Threads = target.Counters.Threads,
+            EarliestThreads = ReferenceEquals(target.EarliestLayoutModel, target.LayoutModel) ? 0 : target.EarliestLayoutThreads,
+            Runtime = target.Runtime ?? RuntimeKind.None,
+            RuntimeHeap = target.RuntimeHeap?.Reading.Figures,
+            EarliestRuntimeHeap = target.EarliestRuntimeHeap?.Reading.Figures,
             Parameters = ParametersOf(target),
             LatestStatistics = target.LatestStatistics,
             EarliestStatistics = target.EarliestStatistics,
@@ -79,7 +84,7 @@ public sealed partial class TargetAnalyzer
     private ProcessParameters ParametersOf(TargetState target)
     {
         AllocatorKind kind = target.LayoutModel?.Allocator.Kind ?? AllocatorKind.Unknown;
-        if (target.Parameters is { } known && target.ParametersFor == kind)
+        if (target.Parameters is { } known && target.ParametersFor == kind && target.ParametersRuntime == target.Runtime)
         {
             return known;
         }
@@ -89,15 +94,31 @@ public sealed partial class TargetAnalyzer
             return ProcessParameters.None;
         }
 
-        ProcessParameters resolved = ProcessParameters.Resolve(kind, EnvironmentOf(target), _onlineCpus);
+        ProcessParameters resolved = ProcessParameters.Resolve(kind, EnvironmentOf(target), _onlineCpus,
+            target.Runtime ?? RuntimeKind.None, target.Comm, ArgumentsOf(target));
         target.Parameters = resolved;
         target.ParametersFor = kind;
-        if (kind != AllocatorKind.Unknown)
+        target.ParametersRuntime = target.Runtime;
+        // Kept until both the allocator and the runtime are known: GOMEMLIMIT and NODE_OPTIONS are read from it.
+        if (kind != AllocatorKind.Unknown && target.Runtime is not null)
         {
             target.Environment = ProcEnviron.Empty;
         }
 
         return resolved;
+    }
+
+    /// <summary>The command line, for the limit the process declares; read when the parameters are resolved, not kept.</summary>
+    private IReadOnlyList<string> ArgumentsOf(TargetState target)
+    {
+        try
+        {
+            return ProcCmdline.TryRead(_fs, target.Pid, _buffer, out ProcCmdline? c) ? c.Arguments : [];
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or MemWatch.Probes.ProcParseException)
+        {
+            return [];
+        }
     }
 
     private ProcEnviron? EnvironmentOf(TargetState target)

@@ -5,7 +5,9 @@ using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Assessment;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Snapshots;
+using MemWatch.Probes.Symbols;
 
 namespace MemWatch.Daemon.Cli;
 
@@ -24,6 +26,8 @@ internal static class InspectCommand
         // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
         DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot) : null;
+        (RuntimeKind runtime, TargetSymbols? symbols) = DetectRuntime(fs, pid);
+        RuntimeReading? earliestRuntime = watchSeconds is not null ? RuntimeProbe.Read(fs, pid, runtime, snapshot.Status, symbols) : null;
         DotNetInspection? dotnet;
         ProcessSnapshot? earliest = null;
         SampleWindow? window = null;
@@ -50,10 +54,12 @@ internal static class InspectCommand
         {
             introspection = introspect ? Introspect(pid) : null;
             dotnet = DotNetInspection.Read(snapshot);
+            environment = ReadEnvironment(fs, pid, new FileBuffer());
         }
 
+        RuntimeReading runtimeReading = RuntimeProbe.Read(fs, pid, runtime, snapshot.Status, symbols);
         InspectReport report = Compose(snapshot, earliest, window, environment, host, hostPressure,
-            introspection, earliestIntrospection, dotnet, earliestDotNet);
+            introspection, earliestIntrospection, dotnet, earliestDotNet, runtimeReading: runtimeReading, earliestRuntime: earliestRuntime);
         stdout.Write(json
             ? JsonSerializer.Serialize(report, ReportJsonContext.Default.InspectReport) + Environment.NewLine
             : InspectReportText.Render(report));
@@ -67,8 +73,12 @@ internal static class InspectCommand
     /// <param name="onlineCpus">For the allocator's default arena count; this machine's when null.</param>
     internal static InspectReport Compose(ProcessSnapshot latest, ProcessSnapshot? earliest, SampleWindow? window, ProcEnviron? environment,
         Meminfo? host, PressureStall? hostPressure, AllocatorIntrospectionResult? introspection, AllocatorIntrospectionResult? earliestIntrospection,
-        DotNetInspection? dotnet, DotNetInspection? earliestDotNet, int? onlineCpus = null)
+        DotNetInspection? dotnet, DotNetInspection? earliestDotNet, int? onlineCpus = null,
+        RuntimeReading? runtimeReading = null, RuntimeReading? earliestRuntime = null)
     {
+        RuntimeKind runtime = runtimeReading?.Runtime ?? RuntimeKind.None;
+        ProcessParameters parameters = ProcessParameters.Resolve(latest.Layout?.Allocator.Kind ?? AllocatorKind.Unknown, environment,
+            onlineCpus ?? Environment.ProcessorCount, runtime, latest.Status.Name, latest.CommandLine?.Arguments);
         WindowGrowth? growth = null;
         VerdictReport? verdict = null;
         ForecastReport? forecast = null;
@@ -81,7 +91,11 @@ internal static class InspectCommand
                 Layout = latest.Layout,
                 EarliestLayout = earliest?.Layout,
                 Threads = latest.Status.Threads,
-                Parameters = ProcessParameters.Resolve(latest.Layout?.Allocator.Kind ?? AllocatorKind.Unknown, environment, onlineCpus ?? Environment.ProcessorCount),
+                EarliestThreads = earliest?.Status.Threads ?? 0,
+                Runtime = runtime,
+                RuntimeHeap = runtimeReading?.Figures,
+                EarliestRuntimeHeap = earliestRuntime?.Figures,
+                Parameters = parameters,
                 LatestStatistics = introspection?.Statistics,
                 EarliestStatistics = earliestIntrospection?.Statistics,
                 Managed = dotnet?.Figures,
@@ -94,10 +108,15 @@ internal static class InspectCommand
             });
             growth = assessment.Growth;
             verdict = assessment.Verdict is { } v ? VerdictReportBuilder.Build(v) : null;
-            forecast = VerdictReportBuilder.BuildForecast(assessment.Forecast);
+            forecast = VerdictReportBuilder.BuildForecast(assessment.Forecast, assessment.Declared);
         }
 
-        InspectReport report = InspectReportBuilder.Build(latest, window, growth) with { Verdict = verdict, Forecast = forecast };
+        InspectReport report = InspectReportBuilder.Build(latest, window, growth) with
+        {
+            Verdict = verdict,
+            Forecast = forecast,
+            Runtime = RuntimeReportBuilder.Build(runtimeReading, parameters.DeclaredLimit),
+        };
         report = dotnet?.AddTo(report, latest) ?? report;
         if (introspection is not null)
         {
@@ -105,6 +124,21 @@ internal static class InspectCommand
         }
 
         return report;
+    }
+
+    /// <summary>The runtime of the process from its modules; none when they cannot be read (the rest of the report still can).</summary>
+    private static (RuntimeKind, TargetSymbols?) DetectRuntime(ProcFileSystem fs, int pid)
+    {
+        try
+        {
+            return TargetSymbols.TryLoad(fs, pid, new FileBuffer(), out TargetSymbols? symbols)
+                ? (RuntimeProbe.Detect(symbols), symbols)
+                : (RuntimeKind.None, null);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException or MemWatch.Probes.ProcParseException)
+        {
+            return (RuntimeKind.None, null);
+        }
     }
 
     private static AllocatorIntrospectionResult Introspect(int pid) => AllocatorIntrospection.Read(pid, s_introspectCallTimeout);

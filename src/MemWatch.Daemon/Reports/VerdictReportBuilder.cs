@@ -1,5 +1,6 @@
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Analysis;
+using MemWatch.Probes.Assessment;
 using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Daemon.Reports;
@@ -28,7 +29,7 @@ internal static class VerdictReportBuilder
         };
     }
 
-    public static ForecastReport BuildForecast(ForecastResult r)
+    public static ForecastReport BuildForecast(ForecastResult r, DeclaredLimitForecast? declared = null)
     {
         return new ForecastReport
         {
@@ -57,6 +58,9 @@ internal static class VerdictReportBuilder
                 _ => r.Outcome.ToString(),
             },
             Reason = r.Reason,
+            DeclaredLimit = declared is { Limit: var l } ? new DeclaredLimitReport(l.Bytes, l.Source, l.Bounds) : null,
+            SecondsToDeclaredLimit = declared?.SecondsToLimit,
+            FirstLimit = declared is null ? null : declared.ComesFirst ? "declared" : (r.Scope == LimitScope.Host ? "host" : "cgroup"),
         };
     }
 }

@@ -6,6 +6,7 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Daemon.Sampling;
@@ -83,6 +84,34 @@ public sealed class TargetState
     /// <summary>The region model at the start of the window (the oldest full smaps read still inside it).</summary>
     public MemoryLayout? EarliestLayoutModel { get; set; }
 
+    /// <summary>Threads when <see cref="LayoutModel"/> and <see cref="EarliestLayoutModel"/> were read.</summary>
+    public int LayoutThreads { get; private set; }
+
+    public int EarliestLayoutThreads { get; private set; }
+
+    /// <summary>The language runtime, recognised at the first full smaps pass (null until then); the sampler's alone.</summary>
+    public RuntimeKind? Runtime { get; set; }
+
+    /// <summary>The modules of a CPython or Go target, kept to find its heap statistics at each smaps pass.</summary>
+    public MemWatch.Probes.Symbols.TargetSymbols? RuntimeSymbols { get; set; }
+
+    /// <summary>The runtime's heap figures at the last smaps pass, and at the oldest still inside the window.</summary>
+    public RuntimeSample? RuntimeHeap { get; private set; }
+
+    public RuntimeSample? EarliestRuntimeHeap { get; private set; }
+
+    /// <summary>Keeps a runtime reading, and the oldest one inside the window. Call with <see cref="Sync"/> held.</summary>
+    public void RememberRuntime(RuntimeSample sample)
+    {
+        if (EarliestRuntimeHeap is null || sample.UnixMilliseconds - EarliestRuntimeHeap.UnixMilliseconds > Window.MaxAge.TotalMilliseconds)
+        {
+            bool previousInWindow = RuntimeHeap is { } previous && sample.UnixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
+            EarliestRuntimeHeap = previousInWindow ? RuntimeHeap : sample;
+        }
+
+        RuntimeHeap = sample;
+    }
+
     /// <summary>The allocator's figures at the last introspection.</summary>
     public AllocatorStatistics? LatestStatistics { get; set; }
 
@@ -101,6 +130,9 @@ public sealed class TargetState
     public MemWatch.Probes.Assessment.ProcessParameters? Parameters { get; set; }
 
     public AllocatorKind ParametersFor { get; set; }
+
+    /// <summary>The runtime <see cref="Parameters"/> were resolved for (its declared limit depends on it).</summary>
+    public RuntimeKind? ParametersRuntime { get; set; }
 
     /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
     public TrimEfficacyTracker? TrimTracker { get; set; }
@@ -188,7 +220,7 @@ public sealed class TargetState
     }
 
     /// <summary>The same for the region model. Call with <see cref="Sync"/> held, before <see cref="Layout"/> is replaced.</summary>
-    public void RememberLayout(MemoryLayout layout, long unixMilliseconds)
+    public void RememberLayout(MemoryLayout layout, long unixMilliseconds, int threads = 0)
     {
         if (EarliestLayoutModel is null || unixMilliseconds - EarliestLayoutUnixMilliseconds > Window.MaxAge.TotalMilliseconds)
         {
@@ -196,9 +228,11 @@ public sealed class TargetState
                 && unixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
             EarliestLayoutModel = previousInWindow ? LayoutModel : layout;
             EarliestLayoutUnixMilliseconds = previousInWindow ? Layout!.UnixMilliseconds : unixMilliseconds;
+            EarliestLayoutThreads = previousInWindow ? LayoutThreads : threads;
         }
 
         LayoutModel = layout;
+        LayoutThreads = threads;
     }
 
     /// <summary>Whether the daemon reads allocator statistics (Introspect, or a trim policy that needs them).</summary>

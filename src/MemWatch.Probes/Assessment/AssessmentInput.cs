@@ -3,6 +3,7 @@ using MemWatch.Probes.Analysis;
 using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Probes.Assessment;
@@ -22,8 +23,17 @@ public sealed record AssessmentInput
     /// <summary>The region model at the start of the window; null when the same as <see cref="Layout"/> or unknown.</summary>
     public MemoryLayout? EarliestLayout { get; init; }
 
-    /// <summary>Threads of the process now; 0 when unknown.</summary>
+    /// <summary>Threads of the process now and at the start of the window; 0 when unknown.</summary>
     public int Threads { get; init; }
+
+    public int EarliestThreads { get; init; }
+
+    /// <summary>The language runtime recognised in the process, and its heap figures at the end and start of the window.</summary>
+    public RuntimeKind Runtime { get; init; }
+
+    public RuntimeHeapFigures? RuntimeHeap { get; init; }
+
+    public RuntimeHeapFigures? EarliestRuntimeHeap { get; init; }
 
     /// <summary>What the process declared at start (allocator parameters); <see cref="ProcessParameters.None"/> when unknown.</summary>
     public ProcessParameters Parameters { get; init; } = ProcessParameters.None;

@@ -1,5 +1,6 @@
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Probes.Assessment;
@@ -29,9 +30,43 @@ public sealed class ProcessAssessment
     {
         ArgumentNullException.ThrowIfNull(input);
         WindowGrowth growth = _growth.Analyze(input.Window);
-        ForecastResult forecast = Forecast.ToLimit(ForecastInputOf(input, growth));
+        ForecastInput forecastInput = ForecastInputOf(input, growth);
+        if (SharedCarriesGrowth(input.Window, growth))
+        {
+            // Shared pages are charged to the cgroup once, when first touched by any process: this process touching
+            // more of them adds nothing to the charge. Only its private (anonymous) growth counts.
+            forecastInput = forecastInput with { ProcessTrend = growth.Anon, RecentProcessTrend = null };
+        }
+
+        ForecastResult forecast = Forecast.ToLimit(forecastInput);
         Verdict? verdict = input.Window.Count < MinSamples ? null : Classifier.Classify(ClassifierInputOf(input, growth), _options);
-        return new MemoryAssessment(growth, forecast, verdict);
+        return new MemoryAssessment(growth, forecast, verdict, DeclaredOf(input, growth, forecast));
+    }
+
+    private static bool SharedCarriesGrowth(SampleWindow w, WindowGrowth growth)
+    {
+        if (w.Count < 2 || !growth.Rss.IsValid || growth.Rss.SlopePerSecond <= 0)
+        {
+            return false;
+        }
+
+        double shmem = (double)w.Newest.ShmemBytes - w.Oldest.ShmemBytes;
+        return shmem >= 0.5 * growth.Rss.SlopePerSecond * growth.SpanSeconds;
+    }
+
+    /// <summary>Seconds to the declared limit at the RSS trend, and whether it comes before the forecast's limit.</summary>
+    private static DeclaredLimitForecast? DeclaredOf(AssessmentInput input, WindowGrowth growth, ForecastResult forecast)
+    {
+        if (input.Parameters.DeclaredLimit is not { } limit)
+        {
+            return null;
+        }
+
+        double current = limit.Bounds == DeclaredLimit.Heap && input.RuntimeHeap?.CommittedBytes is { } committed ? committed : growth.RssLatestBytes;
+        double slope = growth.Rss.IsValid ? growth.Rss.SlopePerSecond : 0;
+        double? seconds = slope > 0 && current < limit.Bytes ? (limit.Bytes - current) / slope : null;
+        bool first = seconds is { } s && (forecast.SecondsToLimit is not { } cg || s < cg);
+        return new DeclaredLimitForecast(limit, current, seconds, first);
     }
 
     /// <summary>
@@ -75,6 +110,11 @@ public sealed class ProcessAssessment
         Layout = input.Layout,
         EarliestLayout = ReferenceEquals(input.EarliestLayout, input.Layout) ? null : input.EarliestLayout,
         Threads = input.Threads,
+        EarliestThreads = input.EarliestThreads,
+        Runtime = input.Runtime,
+        RuntimeHeap = input.RuntimeHeap,
+        EarliestRuntimeHeap = ReferenceEquals(input.EarliestRuntimeHeap, input.RuntimeHeap) ? null : input.EarliestRuntimeHeap,
+        DeclaredLimit = input.Parameters.DeclaredLimit,
         Glibc = input.Parameters.Glibc,
         Jemalloc = input.Parameters.Jemalloc,
         Tcmalloc = input.Parameters.Tcmalloc,
