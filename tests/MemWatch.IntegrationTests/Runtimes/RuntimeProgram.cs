@@ -91,6 +91,30 @@ internal sealed class RuntimeProgram : IDisposable
         return values.Count == 0 ? (double.NaN, double.NaN, 0) : (values[0], values[^1], values.Count);
     }
 
+    /// <summary>The number after '=' on the first stderr line starting with <paramref name="prefix"/> (waits up to 10 s for it).</summary>
+    public long StderrValue(string prefix)
+    {
+        long end = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            foreach (string line in _errors)
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    string value = line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..].Replace(",", "", StringComparison.Ordinal).Trim();
+                    return long.Parse(value, CultureInfo.InvariantCulture);
+                }
+            }
+
+            if (Environment.TickCount64 > end)
+            {
+                throw new TimeoutException($"no stderr line starting with {prefix}");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
     public void Dispose()
     {
         try

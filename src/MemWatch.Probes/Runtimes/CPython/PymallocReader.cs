@@ -23,7 +23,10 @@ internal static class PymallocReader
     public const ulong PoolSize = 16UL << 10;
     private const int ArenaObjectSize = 48;
     private const int PoolHeaderSize = 48;
-    private const uint MaxArenas = 1 << 22;
+    // The arena table's size and the pools walked come from the target: bounded so that a corrupt or hostile table
+    // costs at most a 3 MiB buffer and 2^18 reads (4 GiB of pools) per reading.
+    private const uint MaxArenas = 1 << 16;
+    private const long MaxPoolReads = 1 << 18;
 
     public static RuntimeReading Read(TargetSymbols symbols, IProcessMemory memory)
     {
@@ -50,9 +53,14 @@ internal static class PymallocReader
                 $"cpython {version}: pymalloc's arena table is a file-local symbol: install the interpreter's debug symbols (Debian: python{major}.{minor}-dbg)");
         }
 
-        if (ReadU64(memory, arenasSymbol.Address) is not { } arenas || ReadU32(memory, maxSymbol.Address) is not { } maxArenas || maxArenas > MaxArenas)
+        if (ReadU64(memory, arenasSymbol.Address) is not { } arenas || ReadU32(memory, maxSymbol.Address) is not { } maxArenas)
         {
             return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
+        }
+
+        if (maxArenas > MaxArenas)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table claims {maxArenas} entries, more than the {MaxArenas} memwatch reads");
         }
 
         byte[] table = new byte[maxArenas * ArenaObjectSize];
@@ -61,8 +69,9 @@ internal static class PymallocReader
             return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
         }
 
-        long arenaCount = 0, poolsInUse = 0, poolsFree = 0;
+        long arenaCount = 0, poolsInUse = 0, poolsFree = 0, poolReads = 0;
         ulong blockBytes = 0;
+        bool walked = true;
         Span<byte> header = stackalloc byte[PoolHeaderSize];
         for (int i = 0; i < maxArenas; i++)
         {
@@ -85,8 +94,14 @@ internal static class PymallocReader
             }
 
             poolsFree += nfree;
-            for (ulong pool = first; pool + PoolSize <= carvedEnd; pool += PoolSize)
+            for (ulong pool = first; walked && pool + PoolSize <= carvedEnd; pool += PoolSize)
             {
+                if (++poolReads > MaxPoolReads)
+                {
+                    walked = false;
+                    break;
+                }
+
                 if (!memory.TryRead(pool, header))
                 {
                     continue;
@@ -109,13 +124,13 @@ internal static class PymallocReader
             Runtime = RuntimeKind.CPython,
             Source = "pymalloc arenas (/proc/PID/mem)",
             Version = version,
-            UsedBytes = blockBytes,
+            UsedBytes = walked ? blockBytes : null,
             CommittedBytes = (ulong)arenaCount * ArenaSize,
             Arenas = arenaCount,
-            PoolsInUse = poolsInUse,
+            PoolsInUse = walked ? poolsInUse : null,
             PoolsFree = poolsFree,
-            PoolsInUseBytes = (ulong)poolsInUse * PoolSize,
-        }, null);
+            PoolsInUseBytes = walked ? (ulong)poolsInUse * PoolSize : null,
+        }, walked ? null : $"cpython {version}: more than {MaxPoolReads} pools; blocks in use not counted");
     }
 
     /// <summary>The module defining the interpreter: libpython3.x, else the executable when it exports Py_Version.</summary>
