@@ -6,8 +6,6 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Probes;
 using MemWatch.Probes.Analysis;
-using MemWatch.Probes.Runtimes;
-using MemWatch.Probes.Symbols;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
@@ -509,7 +507,7 @@ public sealed partial class Sampler
 
         var reading = new LayoutReading(
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), regions, layout.ArenaCount + (layout.HasMainArena ? 1 : 0), layout.Allocator.Name, layout.Allocator.DotNetRuntime, seconds);
-        RuntimeSample? runtime = ReadRuntime(target, snapshot);
+        RuntimeSample? runtime = RuntimeReads.Read(_fs, _buffer, target, snapshot.Status);
         lock (target.Sync)
         {
             target.RememberLayout(layout, reading.UnixMilliseconds, snapshot.Status.Threads);
@@ -519,37 +517,6 @@ public sealed partial class Sampler
                 target.RememberRuntime(runtime);
             }
         }
-    }
-
-    /// <summary>
-    /// The runtime's own heap figures, read passively at each full smaps pass (hsperfdata; runtime.memstats and
-    /// pymalloc's arenas through /proc/PID/mem). The runtime is recognised once per process from its modules; a plain
-    /// native process costs nothing after that.
-    /// </summary>
-    private RuntimeSample? ReadRuntime(TargetState target, ProcessSnapshot snapshot)
-    {
-        if (target.Runtime is null)
-        {
-            try
-            {
-                if (TargetSymbols.TryLoad(_fs, target.Pid, _buffer, out TargetSymbols? symbols))
-                {
-                    target.Runtime = RuntimeProbe.Detect(symbols);
-                    target.RuntimeSymbols = target.Runtime is RuntimeKind.CPython or RuntimeKind.Go ? symbols : null;
-                }
-            }
-            catch (Exception e) when (IsReadFailure(e))
-            {
-                target.Runtime = RuntimeKind.None;
-            }
-        }
-
-        if (target.Runtime is not { } kind || kind == RuntimeKind.None)
-        {
-            return null;
-        }
-
-        return new RuntimeSample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), RuntimeProbe.Read(_fs, target.Pid, kind, snapshot.Status, target.RuntimeSymbols));
     }
 
     private static bool Moved(ulong rss, ulong before)

@@ -132,7 +132,7 @@ public static class Classifier
 
             if (input.Runtime == RuntimeKind.CPython && anonGrowth >= o.ExplainingShare * f.RssGrowth)
             {
-                return PymallocGrowthUnmeasured(input, o, rssLine, allocatorLine, anonGrowth);
+                return RuntimeRules.PymallocGrowthUnmeasured(o, rssLine, allocatorLine, anonGrowth);
             }
 
             return new Verdict(VerdictKind.UnexplainedGrowth, null, o.SeriesGrowthConfidence,
@@ -157,17 +157,6 @@ public static class Classifier
             [new("compare two inspect reports' regions (shmem, anon, stack)", "shows which kind of mapping grows", false)],
             input.LatestStatistics is null ? SettleByIntrospection : null, input.LatestStatistics is not null);
     }
-
-    /// <summary>
-    /// CPython without pymalloc's figures (no debug symbols): anonymous memory grows outside malloc, which is where
-    /// pymalloc's arenas come from. Live objects are the likely cause; the arenas' figures would say for sure.
-    /// </summary>
-    private static Verdict PymallocGrowthUnmeasured(ClassifierInput input, ClassifierOptions o, string rssLine, string allocatorLine, double anonGrowth) =>
-        new(VerdictKind.Leak, null, o.PassiveLeakConfidence,
-            Invariant($"Anonymous memory grows outside malloc ({Bytes(anonGrowth)}) in a CPython process: pymalloc takes its arenas with mmap, so small objects kept alive grow there. Most likely a leak."),
-            [rssLine, allocatorLine],
-            [new("tracemalloc snapshots, twice, compared (or objgraph.show_growth())", "shows what keeps the objects alive", false)],
-            "pymalloc's arena figures (the interpreter's debug symbols installed) would measure the blocks in use", true);
 
     /// <summary>RSS is not growing now (flat, or at a plateau after a burst): retention or stable.</summary>
     private static Verdict ClassifyPlateau(ClassifierInput input, ClassifierOptions o, in WindowFigures f)

@@ -125,6 +125,17 @@ internal static class RuntimeRules
             [], null, introspected);
     }
 
+    /// <summary>
+    /// CPython without pymalloc's figures (no debug symbols): anonymous memory grows outside malloc, which is where
+    /// pymalloc's arenas come from. Live objects are the likely cause; the arenas' figures would say for sure.
+    /// </summary>
+    public static Verdict PymallocGrowthUnmeasured(ClassifierOptions o, string rssLine, string allocatorLine, double anonGrowth) =>
+        new(VerdictKind.Leak, null, o.PassiveLeakConfidence,
+            Invariant($"Anonymous memory grows outside malloc ({Bytes(anonGrowth)}) in a CPython process: pymalloc takes its arenas with mmap, so small objects kept alive grow there. Most likely a leak."),
+            [rssLine, allocatorLine],
+            [new("tracemalloc snapshots, twice, compared (or objgraph.show_growth())", "shows what keeps the objects alive", false)],
+            "pymalloc's arena figures (the interpreter's debug symbols installed) would measure the blocks in use", true);
+
     private static ulong? MaxOf(ClassifierInput input, RuntimeHeapFigures now) =>
         input.DeclaredLimit is { Bounds: DeclaredLimit.Heap } d ? d.Bytes : now.MaxBytes;
 
