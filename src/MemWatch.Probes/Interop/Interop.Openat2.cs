@@ -46,19 +46,24 @@ internal static partial class Interop
         }
 
         /// <summary>fstat(2) on x86-64: the file's st_mode and st_size, or false.</summary>
-        internal static unsafe bool FStat(int fd, out uint mode, out long size)
+        internal static bool FStat(int fd, out uint mode, out long size) => FStat(fd, out mode, out size, out _);
+
+        /// <summary>fstat(2) on x86-64: st_mode, st_size and st_mtim in nanoseconds, or false.</summary>
+        internal static unsafe bool FStat(int fd, out uint mode, out long size, out long mtimeNanoseconds)
         {
-            // struct stat on x86-64 is 144 bytes: st_mode at 24, st_size at 48.
+            // struct stat on x86-64 is 144 bytes: st_mode at 24, st_size at 48, st_mtim at 88.
             byte* stat = stackalloc byte[144];
             if (Syscall(SYS_fstat, fd, stat) != 0)
             {
                 mode = 0;
                 size = 0;
+                mtimeNanoseconds = 0;
                 return false;
             }
 
             mode = *(uint*)(stat + 24);
             size = *(long*)(stat + 48);
+            mtimeNanoseconds = (*(long*)(stat + 88) * 1_000_000_000) + *(long*)(stat + 96);
             return true;
         }
     }
