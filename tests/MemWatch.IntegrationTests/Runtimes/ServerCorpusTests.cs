@@ -121,6 +121,20 @@ public sealed class ServerCorpusTests(ITestOutputHelper output)
 
         public PostgresCluster()
         {
+            try
+            {
+                Start();
+            }
+            catch
+            {
+                // A cluster that started but could not be set up is stopped and removed here: Dispose is not called.
+                Dispose();
+                throw;
+            }
+        }
+
+        private void Start()
+        {
             Directory.CreateDirectory(_dir);
             Run("chown", "postgres:postgres", _dir);
             AsPostgres($"{Bin}/initdb", "-D", Data, "-A", "trust", "--no-sync", "-U", "postgres");
@@ -158,11 +172,17 @@ public sealed class ServerCorpusTests(ITestOutputHelper output)
         {
             try
             {
-                AsPostgres($"{Bin}/pg_ctl", "-D", Data, "-m", "immediate", "-w", "stop");
+                if (File.Exists(Path.Combine(Data, "postmaster.pid")))
+                {
+                    AsPostgres($"{Bin}/pg_ctl", "-D", Data, "-m", "immediate", "-w", "stop");
+                }
             }
             finally
             {
-                Directory.Delete(_dir, recursive: true);
+                if (Directory.Exists(_dir))
+                {
+                    Directory.Delete(_dir, recursive: true);
+                }
             }
         }
     }
