@@ -3,6 +3,7 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Reports;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Attribution;
+using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -91,7 +92,7 @@ public sealed partial class AttributionService : BackgroundService
                 string? verdict;
                 lock (target.Sync)
                 {
-                    verdict = target.Analysis?.Verdict?.Kind;
+                    verdict = target.Analysis?.Verdict?.Kind.ToName();
                 }
 
                 if (!options.OnVerdict || !ShouldCapture(target, verdict, options.MinInterval))

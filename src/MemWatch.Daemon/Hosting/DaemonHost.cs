@@ -22,9 +22,9 @@ namespace MemWatch.Daemon.Hosting;
 
 /// <summary>
 /// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
-/// sd_notify services, and the single request handler. The seams for the history store and the verdict classifier
-/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>, <see cref="IVerdictProvider"/>) are registered
-/// with no-op defaults that a caller replaces through <paramref name="configure"/>.
+/// sd_notify services, and the single request handler. The seams for the history store
+/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller
+/// replaces through <paramref name="configure"/>.
 /// </summary>
 public static class DaemonHost
 {
@@ -69,7 +69,6 @@ public static class DaemonHost
         services.AddSingleton<DaemonHealth>();
         services.AddSingleton<ISampleSink, NullSampleSink>();
         services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
-        services.AddSingleton<IVerdictProvider, ClassifierVerdictProvider>();
         services.AddSingleton<TargetAnalyzer>();
         services.AddSingleton(settings.Kubernetes is { PodName: { Length: > 0 } pod, PodNamespace: { Length: > 0 } ns }
             ? new PodDirectory(pod, ns)

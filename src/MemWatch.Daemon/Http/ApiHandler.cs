@@ -436,7 +436,7 @@ public sealed partial class ApiHandler
                 AllocatorInUseBytes = t.Allocator?.InUseBytes,
                 AllocatorFreeBytes = t.Allocator?.FreeBytes,
                 AllocatorReleasableBytes = t.Allocator?.ReleasableBytes,
-                Verdict = t.Analysis?.Verdict is { } v ? VerdictReportOf(v) : null,
+                Verdict = t.Analysis?.Verdict is { } v ? VerdictReportBuilder.Build(v) : null,
                 VerdictConfidence = t.Analysis?.Verdict?.Confidence,
                 DotnetGcHeapBytes = t.DotNet?.Figures.GcHeapBytes,
                 DotnetGcCommittedBytes = t.DotNet?.Figures.GcCommittedBytes,
@@ -446,10 +446,6 @@ public sealed partial class ApiHandler
             };
         }
     }
-
-    private static VerdictReport VerdictReportOf(VerdictAssessment v) => v.Detail is { } detail
-        ? VerdictReportBuilder.Build(detail)
-        : new VerdictReport { Kind = v.Kind, Confidence = Math.Round(v.Confidence, 2), Summary = v.Reason, Evidence = [], Recommendations = [], Introspected = false };
 
     private static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 

@@ -59,6 +59,9 @@ internal sealed record InspectReport
     /// <summary>Managed figures when the target is a .NET runtime reachable through its diagnostic socket, else null.</summary>
     public DotNetReport? Dotnet { get; init; }
 
+    /// <summary>The language runtime (CPython, Node, JVM, Go) and its own heap figures, or a declared limit; else null.</summary>
+    public RuntimeReport? Runtime { get; init; }
+
     /// <summary>Set with --watch: what the memory does over the window, with evidence and advice (docs/verdicts.md).</summary>
     public VerdictReport? Verdict { get; init; }
 

@@ -251,7 +251,11 @@ public sealed class TargetSymbols
             openPath = viaRoot;
         }
 
-        string key = info.Exists
+        // The mapped file's own size and mtime, through the open link: FileInfo on a map_files entry describes the link,
+        // whose mtime is when that process's entry was made, so every process would get its own key and parse again.
+        string key = MappedFileStat(openPath) is { } stat
+            ? $"{mapping.Device}:{mapping.Inode}:{stat.Size}:{stat.MtimeNanoseconds}"
+            : info.Exists
             ? $"{mapping.Device}:{mapping.Inode}:{info.Length}:{info.LastWriteTimeUtc.Ticks}"
             : $"{mapping.Device}:{mapping.Inode}:{mapping.Path}";
         try
@@ -261,6 +265,24 @@ public sealed class TargetSymbols
         catch (UnauthorizedAccessException) when (openPath == mapFiles)
         {
             return ElfFileCache.GetOrOpen(key, viaRoot);
+        }
+    }
+
+    private static (long Size, long MtimeNanoseconds)? MappedFileStat(string path)
+    {
+        int fd = Interop.Libc.Open(path, Interop.Libc.O_RDONLY | Interop.Libc.O_CLOEXEC | Interop.Libc.O_NONBLOCK);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Interop.Libc.FStat(fd, out _, out long size, out long mtime) ? (size, mtime) : null;
+        }
+        finally
+        {
+            Interop.Libc.Close(fd);
         }
     }
 
