@@ -143,17 +143,23 @@ internal static class CommandLine
         {
             Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
                 + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
-                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
-                + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected. "
+                + "Implies --dotnet. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
         };
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
+        var dotnet = new Option<bool>("--dotnet")
+        {
+            Description = "For a .NET process, also read the runtime's GC figures over its diagnostic socket (an EventPipe session of "
+                + "about a second). --introspect implies it. Without either, inspect connects to nothing and only reads /proc.",
+        };
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes with --dotnet. " + ExitCodesHelp)
         {
             pid,
             json,
             watch,
             introspect,
+            dotnet,
         };
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect)));
+        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect), r.GetValue(dotnet)));
         return command;
     }
 

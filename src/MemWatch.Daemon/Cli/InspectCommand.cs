@@ -8,21 +8,24 @@ using MemWatch.Probes.Snapshots;
 
 namespace MemWatch.Daemon.Cli;
 
-/// <summary><c>memwatch inspect PID [--json] [--watch SECONDS] [--introspect]</c>: one process's memory, by region, with its cgroup.</summary>
+/// <summary><c>memwatch inspect PID [--json] [--watch SECONDS] [--introspect] [--dotnet]</c>: one process's memory, by region, with its cgroup.</summary>
 internal static class InspectCommand
 {
     /// <summary>Longest time one remote call of --introspect may run in the target.</summary>
     private static readonly TimeSpan s_introspectCallTimeout = TimeSpan.FromSeconds(10);
 
-    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false)
+    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false, bool askDotNet = false)
     {
+        // Asking the runtime opens a session in the target: only when the user asked (--dotnet, or --introspect, which
+        // asks the process itself); otherwise inspect reads /proc and connects to nothing.
+        bool dotnetAsked = askDotNet || introspect;
         var fs = ProcFileSystem.Default;
         var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
         ProcessSnapshot snapshot = Capture(reader, pid, SnapshotDepth.Full);
 
         // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
-        DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot) : null;
+        DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot, dotnetAsked) : null;
         DotNetInspection? dotnet;
         SampleWindow? window = null;
         WindowGrowth? growth = null;
@@ -39,7 +42,7 @@ internal static class InspectCommand
             window.Add(snapshot.ToSample());
             growth = new GrowthAnalyzer().Analyze(window);
             introspection = introspect ? Introspect(pid) : null;
-            dotnet = DotNetInspection.Read(snapshot);
+            dotnet = DotNetInspection.Read(snapshot, dotnetAsked);
 
             // The allocator's figures at both ends of the window let the classifier tell live growth from retention.
             var buffer = new FileBuffer();
@@ -52,7 +55,7 @@ internal static class InspectCommand
         else
         {
             introspection = introspect ? Introspect(pid) : null;
-            dotnet = DotNetInspection.Read(snapshot);
+            dotnet = DotNetInspection.Read(snapshot, dotnetAsked);
         }
 
         InspectReport report = InspectReportBuilder.Build(snapshot, window, growth) with { Verdict = verdict, Forecast = forecast };

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
+using MemWatch.Probes.Files;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.DotNet;
 
@@ -28,8 +30,41 @@ internal static class DiagnosticsIpc
 
     private static ReadOnlySpan<byte> Magic => "DOTNET_IPC_V1\0"u8;
 
-    /// <summary>Connects to the socket; failures become <see cref="DotNetDiagnosticsException"/>.</summary>
-    public static Socket Connect(string path, TimeSpan timeout)
+    /// <summary>
+    /// Connects to the endpoint's socket. A located endpoint is opened beneath the process's root without following
+    /// links and must be a socket owned by the process's user (<see cref="ProcessRoot.OpenSocket"/>); the connection
+    /// goes to that very inode through <c>/proc/self/fd</c>, so nothing can be swapped in between. Failures become
+    /// <see cref="DotNetDiagnosticsException"/>.
+    /// </summary>
+    public static Socket Connect(DiagnosticEndpoint endpoint, TimeSpan timeout)
+    {
+        if (endpoint.RootPath is not { } rootPath || endpoint.PathInRoot is not { } inRoot || endpoint.OwnerUids is not { } uids)
+        {
+            return Connect(endpoint.SocketPath, timeout);
+        }
+
+        try
+        {
+            using ProcessRoot root = ProcessRoot.Open(rootPath);
+            using SafeFileHandle socket = root.OpenSocket(inRoot, uids.Real, uids.Effective);
+            return Connect(CheckedFile.DescriptorPath(socket), timeout, shownAs: endpoint.SocketPath);
+        }
+        catch (UnsafeFileException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unsafe, e.Message, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.PermissionDenied, e.Message, e);
+        }
+        catch (IOException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, e.Message, e);
+        }
+    }
+
+    /// <summary>Connects to the socket at a plain path; failures become <see cref="DotNetDiagnosticsException"/>.</summary>
+    public static Socket Connect(string path, TimeSpan timeout, string? shownAs = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -43,7 +78,7 @@ internal static class DiagnosticsIpc
             socket.Dispose();
             throw new DotNetDiagnosticsException(
                 e.SocketErrorCode == SocketError.AccessDenied ? DotNetDiagnosticsFailure.PermissionDenied : DotNetDiagnosticsFailure.Unreachable,
-                $"cannot connect to {path}: {e.Message}",
+                $"cannot connect to {shownAs ?? path}: {e.Message}",
                 e);
         }
     }

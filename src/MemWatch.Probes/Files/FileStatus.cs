@@ -1,0 +1,8 @@
+namespace MemWatch.Probes.Files;
+
+/// <summary>What <c>statx(2)</c> says of an open descriptor: the checks of <see cref="ProcessRoot"/> are made on it.</summary>
+public readonly record struct FileStatus(FileKind Kind, uint Mode, uint Uid, uint Gid, ulong SizeBytes, ulong AllocatedBytes, ulong Inode, ulong Device)
+{
+    /// <summary>Permission bits (the low 12 bits of st_mode).</summary>
+    public uint Permissions => Mode & 0xFFF;
+}
