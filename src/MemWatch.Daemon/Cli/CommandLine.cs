@@ -108,12 +108,17 @@ internal static class CommandLine
             Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
             HelpName = "ADDR:PORT",
         };
+        var checkConfig = new Option<bool>("--check-config")
+        {
+            Description = "Validate the configuration (file, MEMWATCH_* variables, --listen), print it as the daemon would run it with secrets masked, and exit: 0 valid, 2 invalid (one 'memwatch: config:' line per problem).",
+        };
         var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Keeps history in StateDirectory/history.db (see memwatch history). Exit codes: 0 stopped cleanly, 1 internal error, the listener could not bind, or another daemon holds the state directory, 2 bad usage or configuration.")
         {
             config,
             listen,
+            checkConfig,
         };
-        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error));
+        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error, r.GetValue(checkConfig) ? Console.Out : null));
         return command;
     }
 
