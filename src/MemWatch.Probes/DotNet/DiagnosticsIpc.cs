@@ -98,33 +98,7 @@ internal static class DiagnosticsIpc
         try
         {
             socket.Send(message);
-            Span<byte> header = stackalloc byte[HeaderSize];
-            ReadExactly(socket, header);
-            if (!header[..Magic.Length].SequenceEqual(Magic))
-            {
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, "the diagnostic server's answer has no DOTNET_IPC_V1 header");
-            }
-
-            int size = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
-            if (size < HeaderSize)
-            {
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"diagnostic IPC answer of impossible size {size}");
-            }
-
-            byte[] answer = new byte[size - HeaderSize];
-            ReadExactly(socket, answer);
-            if (header[16] == ServerCommandSet && header[17] == ServerOk)
-            {
-                return answer;
-            }
-
-            if (header[16] == ServerCommandSet && header[17] == ServerError && answer.Length >= 4)
-            {
-                uint hresult = BinaryPrimitives.ReadUInt32LittleEndian(answer);
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Refused, $"the runtime refused command 0x{commandSet:x2}{commandId:x2}: HRESULT 0x{hresult:x8}");
-            }
-
-            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"unexpected diagnostic IPC answer 0x{header[16]:x2}{header[17]:x2}");
+            return ReadAnswer(socket.Receive, commandSet, commandId);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
@@ -134,6 +108,46 @@ internal static class DiagnosticsIpc
         {
             throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, $"diagnostic connection failed: {e.Message}", e);
         }
+    }
+
+    /// <summary>Reads into the buffer; returns 0 at the end of the stream.</summary>
+    internal delegate int Receiver(Span<byte> buffer);
+
+    /// <summary>
+    /// Reads and checks one answer from the runtime (bytes the target controls): header, then the payload of the size
+    /// it states (at most 64 KiB: the size is 16 bits).
+    /// </summary>
+    /// <returns>The payload of a Server OK answer.</returns>
+    /// <exception cref="DotNetDiagnosticsException">Anything else: Protocol, Refused, or Unreachable when the stream ends.</exception>
+    internal static byte[] ReadAnswer(Receiver receive, byte commandSet, byte commandId)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        ReadExactly(receive, header);
+        if (!header[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, "the diagnostic server's answer has no DOTNET_IPC_V1 header");
+        }
+
+        int size = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
+        if (size < HeaderSize)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"diagnostic IPC answer of impossible size {size}");
+        }
+
+        byte[] answer = new byte[size - HeaderSize];
+        ReadExactly(receive, answer);
+        if (header[16] == ServerCommandSet && header[17] == ServerOk)
+        {
+            return answer;
+        }
+
+        if (header[16] == ServerCommandSet && header[17] == ServerError && answer.Length >= 4)
+        {
+            uint hresult = BinaryPrimitives.ReadUInt32LittleEndian(answer);
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Refused, $"the runtime refused command 0x{commandSet:x2}{commandId:x2}: HRESULT 0x{hresult:x8}");
+        }
+
+        throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"unexpected diagnostic IPC answer 0x{header[16]:x2}{header[17]:x2}");
     }
 
     /// <summary>The CollectTracing2 payload: buffer size, nettrace format, rundown flag, providers.</summary>
@@ -177,11 +191,11 @@ internal static class DiagnosticsIpc
         BinaryPrimitives.WriteUInt16LittleEndian(destination[18..], 0);
     }
 
-    private static void ReadExactly(Socket socket, Span<byte> destination)
+    private static void ReadExactly(Receiver receive, Span<byte> destination)
     {
         while (!destination.IsEmpty)
         {
-            int n = socket.Receive(destination);
+            int n = receive(destination);
             if (n == 0)
             {
                 throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, "the runtime closed the diagnostic connection");

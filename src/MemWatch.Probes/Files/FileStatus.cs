@@ -5,4 +5,14 @@ public readonly record struct FileStatus(FileKind Kind, uint Mode, uint Uid, uin
 {
     /// <summary>Permission bits (the low 12 bits of st_mode).</summary>
     public uint Permissions => Mode & 0xFFF;
+
+    /// <summary>st_dev as glibc encodes dev_t (makedev), the number systemd writes in <c>JOURNAL_STREAM</c>.</summary>
+    public ulong DeviceNumber
+    {
+        get
+        {
+            ulong major = Device >> 32, minor = Device & 0xFFFFFFFF;
+            return ((major & 0xFFFFF000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
+        }
+    }
 }
