@@ -136,20 +136,20 @@ public static class DaemonConfigurationLoader
         SamplingOptions s = options.Sampling;
 
         // Upper bounds first: every comparison and multiplication below (and the sampler's doubling) stays in range.
+        int before = errors.Count;
         RequireAtMost(errors, "Sampling.Interval", s.Interval, TimeSpan.FromDays(1));
         RequireAtMost(errors, "Sampling.RollupInterval", s.RollupInterval, TimeSpan.FromDays(1));
         RequireAtMost(errors, "Sampling.SmapsInterval", s.SmapsInterval, TimeSpan.FromDays(1));
         RequireAtMost(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromDays(1));
-        if (errors.Count > 0)
+        if (errors.Count == before)
         {
-            throw new ConfigurationException(errors);
+            RequireAtLeast(errors, "Sampling.Interval", s.Interval, TimeSpan.FromMilliseconds(100));
+            RequireAtLeast(errors, "Sampling.RollupInterval", s.RollupInterval, s.Interval);
+            RequireAtLeast(errors, "Sampling.SmapsInterval", s.SmapsInterval, s.Interval);
+            RequireAtLeast(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromSeconds(1));
+            RequireAtLeast(errors, "Sampling.Window", s.Window, s.Interval * 2);
         }
 
-        RequireAtLeast(errors, "Sampling.Interval", s.Interval, TimeSpan.FromMilliseconds(100));
-        RequireAtLeast(errors, "Sampling.RollupInterval", s.RollupInterval, s.Interval);
-        RequireAtLeast(errors, "Sampling.SmapsInterval", s.SmapsInterval, s.Interval);
-        RequireAtLeast(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromSeconds(1));
-        RequireAtLeast(errors, "Sampling.Window", s.Window, s.Interval * 2);
         if (s.Window > TimeSpan.FromDays(7))
         {
             errors.Add($"Sampling.Window must be at most 7d, not {ConfigDuration.Format(s.Window)}");
