@@ -116,6 +116,11 @@ public static class DaemonConfigurationLoader
             string detail = e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
             throw new ConfigurationException([OneLine(detail)]);
         }
+        catch (System.Text.Json.JsonException e)
+        {
+            // JSON syntax in the file (read as a stream, so the provider does not wrap it): the message names the position.
+            throw new ConfigurationException([OneLine(configFile is null ? e.Message : $"config file {configFile}: {e.Message}")]);
+        }
         catch (Exception e) when (e is OverflowException or ArgumentException)
         {
             // A value the binder took but could not convert (a number out of range).
