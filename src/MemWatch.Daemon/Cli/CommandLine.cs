@@ -108,12 +108,17 @@ internal static class CommandLine
             Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
             HelpName = "ADDR:PORT",
         };
+        var checkConfig = new Option<bool>("--check-config")
+        {
+            Description = "Validate the configuration (file, MEMWATCH_* variables, --listen), print it as the daemon would run it with secrets masked, and exit: 0 valid, 2 invalid (one 'memwatch: config:' line per problem).",
+        };
         var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Keeps history in StateDirectory/history.db (see memwatch history). Exit codes: 0 stopped cleanly, 1 internal error, the listener could not bind, or another daemon holds the state directory, 2 bad usage or configuration.")
         {
             config,
             listen,
+            checkConfig,
         };
-        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error));
+        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error, r.GetValue(checkConfig) ? Console.Out : null));
         return command;
     }
 
@@ -143,8 +148,8 @@ internal static class CommandLine
         {
             Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
                 + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
-                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
-                + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected. "
+                + "Implies --dotnet. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
         };
         var attribute = new Option<bool>("--attribute")
         {
@@ -164,7 +169,12 @@ internal static class CommandLine
             Description = "With --attribute: write the folded stacks (root;...;leaf BYTES, one per line: flamegraph.pl, speedscope, inferno) to FILE.",
             HelpName = "FILE",
         };
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
+        var dotnet = new Option<bool>("--dotnet")
+        {
+            Description = "For a .NET process, also read the runtime's GC figures over its diagnostic socket (an EventPipe session of "
+                + "about a second). --introspect implies it. Without either, inspect connects to nothing and only reads /proc.",
+        };
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes with --dotnet. " + ExitCodesHelp)
         {
             pid,
             json,
@@ -173,6 +183,7 @@ internal static class CommandLine
             attribute,
             flamegraph,
             folded,
+            dotnet,
         };
         command.Validators.Add(r =>
         {
@@ -187,7 +198,7 @@ internal static class CommandLine
             }
         });
         command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect),
-            r.GetValue(attribute) ? new AttributionRequest(r.GetValue(flamegraph), r.GetValue(folded)) : null));
+            r.GetValue(attribute) ? new AttributionRequest(r.GetValue(flamegraph), r.GetValue(folded)) : null, r.GetValue(dotnet)));
         return command;
     }
 

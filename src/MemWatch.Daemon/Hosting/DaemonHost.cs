@@ -37,10 +37,19 @@ public static class DaemonHost
         });
 
         builder.WebHost.UseKestrelCore();
+        var connections = new ConnectionLimiter();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(settings.Listen);
+            kestrel.Listen(settings.Listen, listen =>
+            {
+                // Per-network connection shares first, so that a flood of connections is cut before TLS or HTTP.
+                listen.Use(connections.Wrap);
+                if (settings.Certificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
 
             // Hostile clients: small requests only, and slow ones are cut off.
             KestrelServerLimits limits = kestrel.Limits;
@@ -48,9 +57,9 @@ public static class DaemonHost
             limits.MaxRequestHeadersTotalSize = 16 * 1024;
             limits.MaxRequestHeaderCount = 50;
             limits.MaxRequestLineSize = 4096;
-            limits.MaxConcurrentConnections = 256;
+            limits.MaxConcurrentConnections = ConnectionLimiter.Total;
             limits.MaxConcurrentUpgradedConnections = 0;
-            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
             limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
             limits.Http2.MaxStreamsPerConnection = 16;
@@ -64,6 +73,7 @@ public static class DaemonHost
         services.TryAddSingleton<IHostLifetime, ConsoleLifetime>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         services.AddSingleton(settings);
+        services.AddSingleton(connections);
         services.AddSingleton(ProcFileSystem.Default);
         services.AddSingleton<TargetRegistry>();
         services.AddSingleton<DaemonHealth>();
@@ -81,6 +91,7 @@ public static class DaemonHost
         services.AddSingleton(new BearerAuthenticator(settings.Token));
         services.AddSingleton<AttributionService>();
         services.AddHostedService(sp => sp.GetRequiredService<AttributionService>());
+        services.AddSingleton<AuthGate>();
         services.AddSingleton<ApiHandler>();
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddHostedService<SamplerService>();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.Symbols;
 
@@ -94,6 +95,13 @@ public sealed class ElfFile
     public static bool TryOpen(string path, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
     {
         using ElfImage image = ElfImage.OpenFile(path);
+        return TryParseImage(image, out file, out notElfReason);
+    }
+
+    /// <summary>Parses the file open at <paramref name="handle"/> (checked by its opener), then closes it; same contract as <see cref="TryOpen"/>.</summary>
+    public static bool TryParseOpenFile(SafeFileHandle handle, string source, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
+    {
+        using ElfImage image = ElfImage.FromHandle(handle, source);
         return TryParseImage(image, out file, out notElfReason);
     }
 

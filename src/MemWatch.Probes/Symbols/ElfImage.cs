@@ -45,6 +45,20 @@ internal sealed class ElfImage : IDisposable
         }
     }
 
+    /// <summary>An image over a descriptor already opened and checked (<see cref="Files.ProcessRoot"/>); takes ownership.</summary>
+    public static ElfImage FromHandle(SafeFileHandle handle, string source)
+    {
+        try
+        {
+            return new ElfImage(null, handle, RandomAccess.GetLength(handle), source);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>True when [offset, offset+length) lies inside the file.</summary>
     public bool Contains(ulong offset, ulong length) => offset <= Length && length <= Length - offset;
 
