@@ -1,10 +1,81 @@
 using System.Globalization;
+using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Injection;
 
-// A separate injector process for the kill test: the test SIGKILLs it in the middle of a call.
+// A separate injector process for the kill tests: the tests SIGKILL it in the middle of a call.
 // Usage: MemWatch.InjectorHost PID TID FUNCTION_HEX ARG TIMEOUT_MS [REPEAT]
 // With REPEAT the call is made REPEAT times and the pause/callee percentiles are printed (a manual measurement).
 // ARG "scratch:N" passes the address of an N-byte scratch block instead of an integer (e.g. mallinfo2's result struct).
+// Usage: MemWatch.InjectorHost allocator PID TID[,TID...]: statistics readings and trims in turn, one connection each,
+// pinned to the listed threads in turn (0: the engine picks), until killed; prints "CALL n outcome" after each.
+if (args.Length == 3 && args[0] == "allocator")
+{
+    int target = int.Parse(args[1], CultureInfo.InvariantCulture);
+    int[] tids = [.. args[2].Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+    for (int n = 0; ; n++)
+    {
+        int pinned = tids[n % tids.Length];
+        string outcome;
+        try
+        {
+            using AllocatorConnection connection = AllocatorConnection.Open(target, pinned == 0 ? null : new RemoteCallOptions { ThreadId = pinned });
+            outcome = n % 2 == 0 ? connection.ReadStatistics(TimeSpan.FromSeconds(5)).Allocator : connection.Release(TimeSpan.FromSeconds(5)).Outcome.ToString();
+        }
+        catch (RemoteCallException e)
+        {
+            outcome = e.Reason.ToName();
+        }
+
+        Console.WriteLine($"CALL {n} {outcome}");
+        Console.Out.Flush();
+    }
+}
+
+// Usage: MemWatch.InjectorHost rate PID N: N statistics readings and trims in turn, the engine picking the thread,
+// each retried up to 3 times when refused as not safe or busy; prints the refusals on the first try and after the retries.
+if (args.Length == 3 && args[0] == "rate")
+{
+    int target = int.Parse(args[1], CultureInfo.InvariantCulture);
+    int calls = int.Parse(args[2], CultureInfo.InvariantCulture);
+    int firstRefused = 0, refused = 0, failed = 0;
+    var reasons = new List<string>();
+    for (int n = 0; n < calls; n++)
+    {
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            try
+            {
+                using AllocatorConnection connection = AllocatorConnection.Open(target);
+                _ = n % 2 == 0 ? connection.ReadStatistics(TimeSpan.FromSeconds(5)).Allocator : connection.Release(TimeSpan.FromSeconds(30)).Outcome.ToString();
+                break;
+            }
+            catch (RemoteCallException e) when (e.Reason is RemoteCallFailure.NotSafe or RemoteCallFailure.Busy)
+            {
+                firstRefused += attempt == 0 ? 1 : 0;
+                if (attempt == 3)
+                {
+                    refused++;
+                    reasons.Add(e.Message);
+                }
+            }
+            catch (RemoteCallException e)
+            {
+                failed++;
+                reasons.Add($"{e.Reason.ToName()}: {e.Message}");
+                break;
+            }
+        }
+    }
+
+    Console.WriteLine($"calls={calls} refused_first_try={firstRefused} refused_after_3_retries={refused} failed={failed}");
+    foreach (string r in reasons.Distinct().Take(5))
+    {
+        Console.WriteLine($"  {r}");
+    }
+
+    return 0;
+}
+
 if (args.Length is not (5 or 6))
 {
     Console.Error.WriteLine("usage: PID TID FUNCTION_HEX ARG TIMEOUT_MS [REPEAT]");

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile long slow_started, slow_done, usr1_count, segv_count;
+static volatile long slow_started, slow_done, usr1_count, usr1_in_call, rt_count, segv_count;
 static volatile long vec_rounds, vec_bad, sleeper_eintr, sleeper_rounds;
 static volatile int vec_tid, pauser_tid, sleeper_tid, blocker_tid;
 
@@ -129,12 +129,36 @@ static void *blocker_main(void *arg)
     return NULL;
 }
 
-static void on_usr1(int sig) { (void)sig; __atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST); }
+static void on_usr1(int sig)
+{
+    (void)sig;
+    __atomic_add_fetch(&usr1_count, 1, __ATOMIC_SEQ_CST);
+    if (slow_started > slow_done)
+        __atomic_add_fetch(&usr1_in_call, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_rt(int sig)
+{
+    (void)sig;
+    __atomic_add_fetch(&rt_count, 1, __ATOMIC_SEQ_CST);
+    if (slow_started > slow_done)
+        __atomic_add_fetch(&usr1_in_call, 1, __ATOMIC_SEQ_CST);
+}
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
     (void)sig; (void)si; (void)uc;
     __atomic_add_fetch(&segv_count, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The FILEs linked in stdio's list (stdin, stdout, stderr and any opened since), each checked to be readable. */
+extern FILE *_IO_list_all;
+static long open_files(void)
+{
+    long n = 0;
+    for (FILE *f = _IO_list_all; f && n < 1000; f = f->_chain)
+        n++;
+    return n;
 }
 
 int main(void)
@@ -144,6 +168,8 @@ int main(void)
     sa.sa_handler = on_usr1;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_rt;
+    sigaction(SIGRTMIN, &sa, NULL);
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
@@ -167,8 +193,8 @@ int main(void)
     char line[256];
     while (fgets(line, sizeof line, stdin)) {
         if (strncmp(line, "stats", 5) == 0) {
-            printf("OK vec_rounds=%ld vec_bad=%ld slow_started=%ld slow_done=%ld usr1=%ld segv=%ld sleeper_eintr=%ld sleeper_rounds=%ld\n",
-                   vec_rounds, vec_bad, slow_started, slow_done, usr1_count, segv_count, sleeper_eintr, sleeper_rounds);
+            printf("OK vec_rounds=%ld vec_bad=%ld slow_started=%ld slow_done=%ld usr1=%ld usr1_in_call=%ld rt=%ld segv=%ld sleeper_eintr=%ld sleeper_rounds=%ld files=%ld\n",
+                   vec_rounds, vec_bad, slow_started, slow_done, usr1_count, usr1_in_call, rt_count, segv_count, sleeper_eintr, sleeper_rounds, open_files());
         } else if (strncmp(line, "exit", 4) == 0) {
             printf("OK exiting\n");
             fflush(stdout);

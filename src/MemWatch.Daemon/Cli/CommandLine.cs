@@ -108,12 +108,17 @@ internal static class CommandLine
             Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
             HelpName = "ADDR:PORT",
         };
+        var checkConfig = new Option<bool>("--check-config")
+        {
+            Description = "Validate the configuration (file, MEMWATCH_* variables, --listen), print it as the daemon would run it with secrets masked, and exit: 0 valid, 2 invalid (one 'memwatch: config:' line per problem).",
+        };
         var command = new Command("run", "Run the daemon: sample processes, serve Prometheus metrics and the HTTP API, apply trim policies; stops on SIGTERM. Keeps history in StateDirectory/history.db (see memwatch history). Exit codes: 0 stopped cleanly, 1 internal error, the listener could not bind, or another daemon holds the state directory, 2 bad usage or configuration.")
         {
             config,
             listen,
+            checkConfig,
         };
-        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error));
+        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error, r.GetValue(checkConfig) ? Console.Out : null));
         return command;
     }
 
@@ -143,17 +148,57 @@ internal static class CommandLine
         {
             Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
                 + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
-                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected: "
-                + "inspect only reads /proc. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+                + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected. "
+                + "Implies --dotnet. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
         };
-        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes. " + ExitCodesHelp)
+        var attribute = new Option<bool>("--attribute")
+        {
+            Description = "With --watch: attribute the window's memory growth to call stacks. perf events sample the process's page faults and its "
+                + "brk/mmap/munmap/mremap/madvise calls with a copy of the user stack, unwound with .eh_frame CFI and named from the ELF symbol "
+                + "tables (debug files by build-id; JIT frames from /tmp/perf-PID.map when DOTNET_PerfMapEnabled=1). No ptrace, the target's memory "
+                + "is not read. Prints the top growth sites with bytes and share, or \"no growth to attribute\" when faults were given back. "
+                + "Needs CAP_PERFMON or root (docs/attribution.md).",
+        };
+        var flamegraph = new Option<string?>("--flamegraph")
+        {
+            Description = "With --attribute: write a self-contained SVG flame graph of the growth to FILE.",
+            HelpName = "FILE",
+        };
+        var folded = new Option<string?>("--folded")
+        {
+            Description = "With --attribute: write the folded stacks (root;...;leaf BYTES, one per line: flamegraph.pl, speedscope, inferno) to FILE.",
+            HelpName = "FILE",
+        };
+        var dotnet = new Option<bool>("--dotnet")
+        {
+            Description = "For a .NET process, also read the runtime's GC figures over its diagnostic socket (an EventPipe session of "
+                + "about a second). --introspect implies it. Without either, inspect connects to nothing and only reads /proc.",
+        };
+        var command = new Command("inspect", "Show a process's memory: totals, regions (heap, arenas, mmapped chunks, stacks, files, shared memory), allocator, cgroup; GC heap figures for .NET processes with --dotnet. " + ExitCodesHelp)
         {
             pid,
             json,
             watch,
             introspect,
+            attribute,
+            flamegraph,
+            folded,
+            dotnet,
         };
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect)));
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(attribute) && r.GetValue(watch) is null)
+            {
+                r.AddError("--attribute needs --watch SECONDS (the capture lasts the window)");
+            }
+
+            if (!r.GetValue(attribute) && (r.GetValue(flamegraph) is not null || r.GetValue(folded) is not null))
+            {
+                r.AddError("--flamegraph and --folded need --attribute");
+            }
+        });
+        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect),
+            r.GetValue(attribute) ? new AttributionRequest(r.GetValue(flamegraph), r.GetValue(folded)) : null, r.GetValue(dotnet)));
         return command;
     }
 

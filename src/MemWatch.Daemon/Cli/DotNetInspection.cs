@@ -13,11 +13,18 @@ internal sealed record DotNetInspection(DiagnosticEndpoint? Endpoint, ManagedHea
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Null when the process is not a .NET runtime.</summary>
-    public static DotNetInspection? Read(ProcessSnapshot snapshot)
+    /// <param name="snapshot">The process as read from /proc.</param>
+    /// <param name="asked">False: only a note that the figures exist; nothing is connected to.</param>
+    public static DotNetInspection? Read(ProcessSnapshot snapshot, bool asked)
     {
         if (snapshot.Layout is not { Allocator.DotNetRuntime: true })
         {
             return null;
+        }
+
+        if (!asked)
+        {
+            return new DotNetInspection(null, null, "dotnet: a .NET runtime is loaded; --dotnet reads its GC figures over its diagnostic socket");
         }
 
         try

@@ -72,6 +72,7 @@ internal static class GcCommand
     internal static CliException ToCliException(int pid, DotNetDiagnosticsException e) => e.Reason switch
     {
         DotNetDiagnosticsFailure.PermissionDenied => new CliException(ExitCodes.PermissionDenied, $"permission denied on the diagnostic socket of {pid}: run as its user or as root"),
+        DotNetDiagnosticsFailure.Unsafe => new CliException(ExitCodes.RefusedUnsafe, $".NET diagnostics of {pid} refused: {e.Message}"),
         DotNetDiagnosticsFailure.Unreachable when !Directory.Exists(ProcFileSystem.Default.ProcessDirectory(pid))
             => new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited)"),
         _ => new CliException(ExitCodes.Failure, $".NET diagnostics of {pid} failed: {e.Message}"),

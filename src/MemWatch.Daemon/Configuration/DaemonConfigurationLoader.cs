@@ -16,6 +16,7 @@ public static class DaemonConfigurationLoader
     public const string EnvironmentPrefix = "MEMWATCH_";
     public const string DefaultStateDirectory = "/var/lib/memwatch";
     private const double DefaultMinRssMiB = 50;
+    private const int MaxConfigFileBytes = 1024 * 1024;
 
     /// <param name="configFile">The JSON file, or null for defaults.</param>
     /// <param name="listen">--listen, overriding file and environment; or null.</param>
@@ -25,7 +26,7 @@ public static class DaemonConfigurationLoader
     private static readonly string[] s_sections =
     [
         nameof(DaemonOptions.Listen), nameof(DaemonOptions.StateDirectory), nameof(DaemonOptions.Auth),
-        nameof(DaemonOptions.Sampling), nameof(DaemonOptions.Targets), nameof(DaemonOptions.Logging),
+        nameof(DaemonOptions.Sampling), nameof(DaemonOptions.Targets), nameof(DaemonOptions.Logging), nameof(DaemonOptions.Tls),
         nameof(DaemonOptions.Kubernetes),
     ];
 
@@ -52,13 +53,7 @@ public static class DaemonConfigurationLoader
         var builder = new ConfigurationBuilder();
         if (configFile is not null)
         {
-            string full = Path.GetFullPath(configFile);
-            if (!File.Exists(full))
-            {
-                throw new ConfigurationException([$"config file {configFile} does not exist"]);
-            }
-
-            builder.AddJsonFile(full, optional: false, reloadOnChange: false);
+            builder.AddJsonStream(new MemoryStream(ReadConfigFile(configFile)));
         }
 
         var fromEnvironment = new List<KeyValuePair<string, string?>>();
@@ -95,12 +90,22 @@ public static class DaemonConfigurationLoader
         try
         {
             IConfigurationRoot root = builder.Build();
-            root.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            var shapeErrors = new List<string>();
+            Dictionary<string, string?> durations = ConfigurationShape.Check(root, shapeErrors);
+            if (shapeErrors.Count > 0)
+            {
+                throw new ConfigurationException(shapeErrors);
+            }
+
+            // The JSON stream is read once: the durations are laid over the built configuration, not a rebuilt one.
+            IConfigurationRoot normalized = new ConfigurationBuilder().AddConfiguration(root).AddInMemoryCollection(durations).Build();
+            normalized.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidDataException e)
         {
-            // JSON syntax: the provider names the file and the position.
-            throw new ConfigurationException([OneLine(e.InnerException?.Message is { } inner ? $"{e.Message} {inner}" : e.Message)]);
+            // JSON syntax: the inner exception names the position.
+            string detail = e.InnerException?.Message is { } inner ? $"{e.Message} {inner}" : e.Message;
+            throw new ConfigurationException([OneLine(configFile is null ? detail : $"config file {configFile}: {detail}")]);
         }
         catch (FormatException e)
         {
@@ -111,6 +116,16 @@ public static class DaemonConfigurationLoader
             // The binder: an unknown key or a value of the wrong type (the inner exception names the value).
             string detail = e.InnerException is { } inner ? $"{e.Message} ({inner.Message})" : e.Message;
             throw new ConfigurationException([OneLine(detail)]);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            // JSON syntax in the file (read as a stream, so the provider does not wrap it): the message names the position.
+            throw new ConfigurationException([OneLine(configFile is null ? e.Message : $"config file {configFile}: {e.Message}")]);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            // A value the binder took but could not convert (a number out of range).
+            throw new ConfigurationException([OneLine(e.Message)]);
         }
 
         return options;
@@ -125,14 +140,25 @@ public static class DaemonConfigurationLoader
         IPEndPoint? endpoint = ParseListen(options.Listen, errors);
 
         SamplingOptions s = options.Sampling;
-        RequireAtLeast(errors, "Sampling.Interval", s.Interval, TimeSpan.FromMilliseconds(100));
-        RequireAtLeast(errors, "Sampling.RollupInterval", s.RollupInterval, s.Interval);
-        RequireAtLeast(errors, "Sampling.SmapsInterval", s.SmapsInterval, s.Interval);
-        RequireAtLeast(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromSeconds(1));
-        RequireAtLeast(errors, "Sampling.Window", s.Window, s.Interval * 2);
+
+        // Upper bounds first: every comparison and multiplication below (and the sampler's doubling) stays in range.
+        int before = errors.Count;
+        RequireAtMost(errors, "Sampling.Interval", s.Interval, TimeSpan.FromDays(1));
+        RequireAtMost(errors, "Sampling.RollupInterval", s.RollupInterval, TimeSpan.FromDays(1));
+        RequireAtMost(errors, "Sampling.SmapsInterval", s.SmapsInterval, TimeSpan.FromDays(1));
+        RequireAtMost(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromDays(1));
+        if (errors.Count == before)
+        {
+            RequireAtLeast(errors, "Sampling.Interval", s.Interval, TimeSpan.FromMilliseconds(100));
+            RequireAtLeast(errors, "Sampling.RollupInterval", s.RollupInterval, s.Interval);
+            RequireAtLeast(errors, "Sampling.SmapsInterval", s.SmapsInterval, s.Interval);
+            RequireAtLeast(errors, "Sampling.IntrospectInterval", s.IntrospectInterval, TimeSpan.FromSeconds(1));
+            RequireAtLeast(errors, "Sampling.Window", s.Window, s.Interval * 2);
+        }
+
         if (s.Window > TimeSpan.FromDays(7))
         {
-            errors.Add($"Sampling.Window must be at most 7.00:00:00, not {s.Window}");
+            errors.Add($"Sampling.Window must be at most 7d, not {ConfigDuration.Format(s.Window)}");
         }
 
         if (s.MaxTargets is < 1 or > 100_000)
@@ -171,12 +197,19 @@ public static class DaemonConfigurationLoader
         byte[]? token = null;
         if (options.Auth.TokenFile is { Length: > 0 } tokenFile)
         {
-            token = ReadToken(tokenFile, errors, warnings);
+            token = TokenFileReader.Read(tokenFile, errors, warnings);
         }
         else if (rules.Any(r => r.AllowActions))
         {
             warnings.Add("a rule sets AllowActions but Auth.TokenFile is not set: API control actions are disabled (policy trims still run)");
         }
+
+        if (options.Auth.AnonymousCommandLines && !options.Auth.AnonymousReads)
+        {
+            errors.Add("Auth.AnonymousCommandLines needs Auth.AnonymousReads: true");
+        }
+
+        var certificate = TlsCertificateLoader.Load(options.Tls, errors);
 
         if (options.Logging.Format is not ("text" or "json"))
         {
@@ -209,6 +242,10 @@ public static class DaemonConfigurationLoader
             Listen = endpoint!,
             StateDirectory = state,
             Token = token,
+            AnonymousReads = options.Auth.AnonymousReads,
+            AnonymousCommandLines = options.Auth.AnonymousCommandLines,
+            Certificate = certificate,
+            Options = options,
             Sampling = s,
             Rules = rules,
             Logging = options.Logging,
@@ -341,7 +378,23 @@ public static class DaemonConfigurationLoader
 
         if (trim.MinInterval < TimeSpan.FromSeconds(1))
         {
-            errors.Add($"{where}.Remediation.Trim.MinInterval must be at least 00:00:01, not {trim.MinInterval}");
+            errors.Add($"{where}.Remediation.Trim.MinInterval must be at least 1s, not {ConfigDuration.Format(trim.MinInterval)}");
+        }
+
+        AttributionRuleOptions attribution = t.Attribution;
+        if (attribution.OnVerdict && !attribution.Enabled)
+        {
+            errors.Add($"{where}.Attribution.OnVerdict needs {where}.Attribution.Enabled: true");
+        }
+
+        if (attribution.Seconds is < 1 or > 120 || double.IsNaN(attribution.Seconds))
+        {
+            errors.Add($"{where}.Attribution.Seconds must be between 1 and 120");
+        }
+
+        if (attribution.MinInterval < TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{where}.Attribution.MinInterval must be at least 00:01:00, not {attribution.MinInterval}");
         }
 
         if (errors.Count > before)
@@ -359,7 +412,7 @@ public static class DaemonConfigurationLoader
             Uid = uid,
             MinRssBytes = MiB(t.MinRssMiB ?? 0),
         };
-        return new TargetRule(index, name, selector, t.Introspect, t.AllowActions, trim);
+        return new TargetRule(index, name, selector, t.Introspect, t.AllowActions, trim) { Attribution = attribution };
     }
 
     private static Regex? CompileRegex(string? pattern, string where, List<string> errors)
@@ -381,36 +434,43 @@ public static class DaemonConfigurationLoader
         }
     }
 
-    private static byte[]? ReadToken(string path, List<string> errors, List<string> warnings)
-    {
-        try
-        {
-            string text = File.ReadAllText(path).Trim();
-            if (text.Length < 16)
-            {
-                errors.Add($"Auth.TokenFile {path} must hold a token of at least 16 characters");
-                return null;
-            }
-
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
-            {
-                warnings.Add($"Auth.TokenFile {path} is readable by every user; chmod 600 it");
-            }
-
-            return Encoding.UTF8.GetBytes(text);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            errors.Add($"Auth.TokenFile {path} cannot be read: {OneLine(e.Message)}");
-            return null;
-        }
-    }
-
     private static void RequireAtLeast(List<string> errors, string name, TimeSpan value, TimeSpan minimum)
     {
         if (value < minimum)
         {
-            errors.Add($"{name} must be at least {minimum}, not {value}");
+            errors.Add($"{name} must be at least {ConfigDuration.Format(minimum)}, not {ConfigDuration.Format(value)}");
+        }
+    }
+
+    private static void RequireAtMost(List<string> errors, string name, TimeSpan value, TimeSpan maximum)
+    {
+        if (value > maximum)
+        {
+            errors.Add($"{name} must be at most {ConfigDuration.Format(maximum)}, not {ConfigDuration.Format(value)}");
+        }
+    }
+
+    /// <summary>The file's bytes: a regular file of at most 1 MiB (not /dev/zero, not a FIFO, which would block).</summary>
+    private static byte[] ReadConfigFile(string path)
+    {
+        try
+        {
+            using Microsoft.Win32.SafeHandles.SafeFileHandle handle = MemWatch.Probes.Files.CheckedFile.OpenRegular(path, MaxConfigFileBytes);
+            byte[] bytes = new byte[RandomAccess.GetLength(handle)];
+            int read = RandomAccess.Read(handle, bytes, 0);
+            return bytes[..read];
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ConfigurationException([$"config file {path} does not exist"]);
+        }
+        catch (MemWatch.Probes.Files.UnsafeFileException e)
+        {
+            throw new ConfigurationException([$"config file {path} refused: {e.Reason}"]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException([$"config file {path} cannot be read: {OneLine(e.Message)}"]);
         }
     }
 

@@ -13,6 +13,8 @@ public sealed class DaemonOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    public TlsOptions Tls { get; set; } = new();
+
     public SamplingOptions Sampling { get; set; } = new();
 
     /// <summary>Empty after binding means the default rule: every process with RSS at or above 50 MiB, passive.</summary>

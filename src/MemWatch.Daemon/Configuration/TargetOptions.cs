@@ -31,4 +31,7 @@ public sealed class TargetOptions
     public bool AllowActions { get; set; }
 
     public RemediationOptions Remediation { get; set; } = new();
+
+    /// <summary>Growth attribution with perf events: on request and, with OnVerdict, when the verdict becomes a growth.</summary>
+    public AttributionRuleOptions Attribution { get; set; } = new();
 }

@@ -13,4 +13,7 @@ public sealed record TargetRule(
     TrimPolicyOptions Trim)
 {
     public bool PolicyTrimEnabled => AllowActions && Trim.Enabled;
+
+    /// <summary>Growth attribution for this rule's targets; off unless the rule enables it.</summary>
+    public AttributionRuleOptions Attribution { get; init; } = new();
 }

@@ -91,14 +91,14 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
     public void OnAnalysis(TargetState target, TargetAnalysis analysis)
     {
         if (analysis.Verdict is not { } verdict
-            || (_lastVerdict.TryGetValue(target, out string? last) && string.Equals(last, verdict.Kind, StringComparison.Ordinal)))
+            || (_lastVerdict.TryGetValue(target, out string? last) && string.Equals(last, verdict.KindName, StringComparison.Ordinal)))
         {
             return;
         }
 
-        _lastVerdict[target] = verdict.Kind;
+        _lastVerdict[target] = verdict.KindName;
         var change = new VerdictChange(target.Pid, target.StartTimeTicks, target.Comm, DateTimeOffset.FromUnixTimeMilliseconds(analysis.UnixMilliseconds),
-            verdict.Kind, verdict.Detail?.MechanismName, verdict.Confidence, verdict.Reason);
+            verdict.KindName, verdict.MechanismName, verdict.Confidence, verdict.Summary);
         lock (_gate)
         {
             _verdicts.Add(change);

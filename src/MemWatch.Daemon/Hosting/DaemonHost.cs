@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Http;
@@ -21,9 +22,9 @@ namespace MemWatch.Daemon.Hosting;
 
 /// <summary>
 /// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
-/// sd_notify services, and the single request handler. The seams for the history store and the verdict classifier
-/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>, <see cref="IVerdictProvider"/>) are registered
-/// with no-op defaults that a caller replaces through <paramref name="configure"/>.
+/// sd_notify services, and the single request handler. The seams for the history store
+/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller
+/// replaces through <paramref name="configure"/>.
 /// </summary>
 public static class DaemonHost
 {
@@ -36,10 +37,19 @@ public static class DaemonHost
         });
 
         builder.WebHost.UseKestrelCore();
+        var connections = new ConnectionLimiter();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(settings.Listen);
+            kestrel.Listen(settings.Listen, listen =>
+            {
+                // Per-network connection shares first, so that a flood of connections is cut before TLS or HTTP.
+                listen.Use(connections.Wrap);
+                if (settings.Certificate is { } certificate)
+                {
+                    listen.UseHttps(certificate);
+                }
+            });
 
             // Hostile clients: small requests only, and slow ones are cut off.
             KestrelServerLimits limits = kestrel.Limits;
@@ -47,9 +57,9 @@ public static class DaemonHost
             limits.MaxRequestHeadersTotalSize = 16 * 1024;
             limits.MaxRequestHeaderCount = 50;
             limits.MaxRequestLineSize = 4096;
-            limits.MaxConcurrentConnections = 256;
+            limits.MaxConcurrentConnections = ConnectionLimiter.Total;
             limits.MaxConcurrentUpgradedConnections = 0;
-            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            limits.RequestHeadersTimeout = TimeSpan.FromSeconds(5);
             limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
             limits.Http2.MaxStreamsPerConnection = 16;
@@ -63,12 +73,12 @@ public static class DaemonHost
         services.TryAddSingleton<IHostLifetime, ConsoleLifetime>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         services.AddSingleton(settings);
+        services.AddSingleton(connections);
         services.AddSingleton(ProcFileSystem.Default);
         services.AddSingleton<TargetRegistry>();
         services.AddSingleton<DaemonHealth>();
         services.AddSingleton<ISampleSink, NullSampleSink>();
         services.AddSingleton<IRemediationAuditSink, NullRemediationAuditSink>();
-        services.AddSingleton<IVerdictProvider, ClassifierVerdictProvider>();
         services.AddSingleton<TargetAnalyzer>();
         services.AddSingleton(settings.Kubernetes is { PodName: { Length: > 0 } pod, PodNamespace: { Length: > 0 } ns }
             ? new PodDirectory(pod, ns)
@@ -79,6 +89,9 @@ public static class DaemonHost
         services.AddSingleton<DotNetActions>();
         services.AddSingleton<MetricsRenderer>();
         services.AddSingleton(new BearerAuthenticator(settings.Token));
+        services.AddSingleton<AttributionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AttributionService>());
+        services.AddSingleton<AuthGate>();
         services.AddSingleton<ApiHandler>();
         services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
         services.AddHostedService<SamplerService>();

@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Attribution;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -19,27 +20,33 @@ namespace MemWatch.Daemon.Http;
 
 /// <summary>
 /// Every HTTP route of the daemon, dispatched by hand (no MVC, no reflection): /metrics, /healthz, /readyz,
-/// /api/targets[/{pid}[/trim|/gc]]. Errors are JSON {error, detail}; nothing ever answers with a stack trace.
+/// /api/targets[/{pid}[/trim|/gc|/attribute|/attribution]]. Errors are RFC 9457 problem details (<see cref="Problems"/>);
+/// nothing ever answers with a stack trace.
 /// </summary>
 /// <remarks>
-/// Control actions check, in order: the token file is configured (else 403), the bearer token (401), the client's
-/// rate (429), the PID (400, 404), the rule's AllowActions (403), for gc a .NET runtime (422), the target's rate (429), a
-/// concurrent action (409).
+/// /api routes check, in order: a body (413: no route takes one), the client's rate (429), the token (<see cref="AuthGate"/>:
+/// 403 when none is configured, 429 after too many wrong ones, 401); actions then the PID (400, 404), the rule's
+/// AllowActions (403), for gc a .NET runtime (422), the target's rate (429), a concurrent action (409).
 /// </remarks>
 public sealed partial class ApiHandler
 {
     public const long MaxRequestBodyBytes = 4096;
+
+    /// <summary>A full smaps read holds the target's mmap lock: one per target per this many milliseconds, whoever asks.</summary>
+    private const long DetailCacheMilliseconds = 10_000;
 
     private readonly TargetRegistry _registry;
     private readonly DaemonHealth _health;
     private readonly MetricsRenderer _metrics;
     private readonly AllocatorActions _actions;
     private readonly DotNetActions _dotnet;
-    private readonly BearerAuthenticator _auth;
+    private readonly AuthGate _auth;
     private readonly DaemonSettings _settings;
+    private readonly AttributionService _attribution;
     private readonly ILogger _log;
-    private readonly RateLimiter _clientRequests = new(perSecond: 20, burst: 40);
-    private readonly RateLimiter _clientActions = new(perSecond: 1, burst: 10);
+    private readonly ClientLimiter _clientRequests = new(perSecond: 20, burst: 40);
+    private readonly ClientLimiter _clientActions = new(perSecond: 1, burst: 10);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, (ulong StartTime, long AtMs, ProcessSnapshot Snapshot)> _details = new();
     private readonly RateLimiter _targetActions = new(perSecond: 0.1, burst: 1);
     private readonly SemaphoreSlim _inspections = new(2, 2);
     private byte[]? _metricsBuffer;
@@ -50,10 +57,12 @@ public sealed partial class ApiHandler
         MetricsRenderer metrics,
         AllocatorActions actions,
         DotNetActions dotnet,
-        BearerAuthenticator auth,
+        AuthGate auth,
         DaemonSettings settings,
+        AttributionService attribution,
         ILogger<ApiHandler> log)
     {
+        _attribution = attribution;
         _registry = registry;
         _health = health;
         _metrics = metrics;
@@ -85,14 +94,53 @@ public sealed partial class ApiHandler
         }
     }
 
-    private Task DispatchAsync(HttpContext context)
+    private async Task DispatchAsync(HttpContext context)
     {
         HttpRequest request = context.Request;
-        if (request.ContentLength is > MaxRequestBodyBytes)
+        if (request.ContentLength is > MaxRequestBodyBytes || (request.ContentLength is null && !await BodyWithinLimit(context)))
         {
-            return Error(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"request bodies are limited to {MaxRequestBodyBytes} bytes; no route takes a body");
+            // A chunked body has no Content-Length: it is read (up to the limit) before anything runs.
+            await Error(context, StatusCodes.Status413PayloadTooLarge, "body-too-large", $"request bodies are limited to {MaxRequestBodyBytes} bytes; no route takes a body");
+            return;
         }
 
+        await RouteAsync(context);
+    }
+
+    /// <summary>Reads a body sent without Content-Length (chunked); false when it passes the limit.</summary>
+    private static async Task<bool> BodyWithinLimit(HttpContext context)
+    {
+        if (context.Request.Headers.TransferEncoding.Count == 0)
+        {
+            return true;
+        }
+
+        byte[] buffer = new byte[MaxRequestBodyBytes + 1];
+        int total = 0;
+        try
+        {
+            int n;
+            while ((n = await context.Request.Body.ReadAsync(buffer.AsMemory(total), context.RequestAborted)) > 0)
+            {
+                total += n;
+                if (total > MaxRequestBodyBytes)
+                {
+                    return false;
+                }
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's own MaxRequestBodySize stopped the read.
+            return false;
+        }
+
+        return true;
+    }
+
+    private Task RouteAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
         string path = request.Path.Value ?? "/";
         if (path.Length > 1 && path.EndsWith('/'))
         {
@@ -108,7 +156,7 @@ public sealed partial class ApiHandler
             case "/readyz":
                 return Get(context) ?? Readyz(context);
             case "/api/targets":
-                return Get(context) ?? Limited(context) ?? Targets(context);
+                return Get(context) ?? Limited(context) ?? _auth.Check(context, read: true, "read", out bool _) ?? Targets(context);
         }
 
         const string prefix = "/api/targets/";
@@ -124,12 +172,16 @@ public sealed partial class ApiHandler
         switch (action)
         {
             case "":
-                return Get(context) ?? Limited(context) ?? Detail(context, pidText);
+                return Get(context) ?? Limited(context) ?? _auth.Check(context, read: true, "read", out bool authenticated)
+                    ?? Detail(context, pidText, showCommandLine: authenticated || _settings.AnonymousCommandLines);
             case "trim":
             case "gc":
+            case "attribute":
                 return Post(context) ?? ControlAsync(context, pidText, action);
+            case "attribution":
+                return Get(context) ?? Limited(context) ?? LatestAttribution(context, pidText);
             default:
-                return Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{Truncate(action)}'; the actions are trim and gc");
+                return Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{Truncate(action)}'; the actions are trim, gc and attribute");
         }
     }
 
@@ -148,7 +200,7 @@ public sealed partial class ApiHandler
     }
 
     private Task? Limited(HttpContext context) =>
-        _clientRequests.TryAcquire(ClientKey(context), out double retry) ? null : TooMany(context, retry, "too many requests from this client");
+        _clientRequests.TryAcquire(context.Connection.RemoteIpAddress, out double retry) ? null : TooMany(context, retry, "too many requests from this client");
 
     private async Task Metrics(HttpContext context)
     {
@@ -192,7 +244,7 @@ public sealed partial class ApiHandler
         return Json(context, StatusCodes.Status200OK, list, ApiJsonContext.Default.ListTargetSummary);
     }
 
-    private async Task Detail(HttpContext context, string pidText)
+    private async Task Detail(HttpContext context, string pidText, bool showCommandLine)
     {
         if (!TryTarget(context, pidText, out TargetState? target, out Task? error))
         {
@@ -200,7 +252,9 @@ public sealed partial class ApiHandler
             return;
         }
 
-        if (!await _inspections.WaitAsync(0))
+        bool cached = _details.TryGetValue(target.Pid, out var entry) && entry.StartTime == target.StartTimeTicks
+            && Environment.TickCount64 - entry.AtMs < DetailCacheMilliseconds;
+        if (!cached && !await _inspections.WaitAsync(0))
         {
             await TooMany(context, 1, "other inspections are running; retry shortly");
             return;
@@ -208,9 +262,14 @@ public sealed partial class ApiHandler
 
         try
         {
-            // A fresh full snapshot: smaps is read now, off the sampler thread, with a reader of its own.
-            ProcessSnapshot? snapshot = await Task.Run(() =>
+            // A full snapshot at most every 10 s per target: smaps is read off the sampler thread, with a reader of its own.
+            ProcessSnapshot? snapshot = cached ? entry.Snapshot : await Task.Run(() =>
                 new ProcessSnapshotReader(ProcFileSystem.Default, new CgroupMemoryReader(new CgroupResolver(ProcFileSystem.Default, hostRoot: _settings.Sampling.HostCgroupRoot))).TryCapture(target.Pid, SnapshotDepth.Full, out ProcessSnapshot? s) ? s : null);
+            if (!cached && snapshot is not null)
+            {
+                RememberDetail(target.Pid, snapshot);
+            }
+
             if (snapshot is null || snapshot.Stat.StartTimeTicks != target.StartTimeTicks)
             {
                 await Error(context, StatusCodes.Status404NotFound, "not-found", $"process {target.Pid} exited");
@@ -234,6 +293,12 @@ public sealed partial class ApiHandler
                 };
             }
 
+            if (!showCommandLine)
+            {
+                // Arguments can carry secrets: anonymous readers get the name only (Auth.AnonymousCommandLines).
+                detail = detail with { Report = detail.Report with { CommandLine = "" } };
+            }
+
             await Json(context, StatusCodes.Status200OK, detail, ApiJsonContext.Default.TargetDetail);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or ProcParseException or IOException)
@@ -242,29 +307,39 @@ public sealed partial class ApiHandler
         }
         finally
         {
-            _inspections.Release();
+            if (!cached)
+            {
+                _inspections.Release();
+            }
         }
+    }
+
+    private void RememberDetail(int pid, ProcessSnapshot snapshot)
+    {
+        long now = Environment.TickCount64;
+        if (_details.Count >= 64)
+        {
+            foreach ((int key, var value) in _details)
+            {
+                if (now - value.AtMs >= DetailCacheMilliseconds)
+                {
+                    _details.TryRemove(key, out _);
+                }
+            }
+        }
+
+        _details[pid] = (snapshot.Stat.StartTimeTicks, now, snapshot);
     }
 
     private async Task ControlAsync(HttpContext context, string pidText, string action)
     {
-        switch (_auth.Check(context.Request.Headers.Authorization.ToString() is { Length: > 0 } h ? h : null))
+        if (_auth.Check(context, read: false, action, out _) is { } refused)
         {
-            case BearerCheck.Disabled:
-                await Error(context, StatusCodes.Status403Forbidden, "actions-disabled", "control actions are disabled: the daemon has no Auth.TokenFile configured");
-                return;
-            case BearerCheck.Missing:
-                context.Response.Headers.WWWAuthenticate = "Bearer";
-                await Error(context, StatusCodes.Status401Unauthorized, "unauthorized", "send Authorization: Bearer <token from Auth.TokenFile>");
-                return;
-            case BearerCheck.Invalid:
-                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-                LogBadToken(ClientKey(context), action);
-                await Error(context, StatusCodes.Status401Unauthorized, "unauthorized", "the bearer token is not valid");
-                return;
+            await refused;
+            return;
         }
 
-        if (!_clientActions.TryAcquire(ClientKey(context), out double clientRetry))
+        if (!_clientActions.TryAcquire(context.Connection.RemoteIpAddress, out double clientRetry))
         {
             await TooMany(context, clientRetry, "too many control actions from this client");
             return;
@@ -273,6 +348,13 @@ public sealed partial class ApiHandler
         if (!TryTarget(context, pidText, out TargetState? target, out Task? error))
         {
             await error;
+            return;
+        }
+
+        if (action == "attribute")
+        {
+            // Reads no target memory and calls nothing in it: the rule's Attribution.Enabled governs, not AllowActions.
+            await AttributeAsync(context, target, $"api:{ClientKey(context)}");
             return;
         }
 
@@ -422,19 +504,16 @@ public sealed partial class ApiHandler
                 AllocatorInUseBytes = t.Allocator?.InUseBytes,
                 AllocatorFreeBytes = t.Allocator?.FreeBytes,
                 AllocatorReleasableBytes = t.Allocator?.ReleasableBytes,
-                Verdict = t.Analysis?.Verdict is { } v ? VerdictReportOf(v) : null,
+                Verdict = t.Analysis?.Verdict is { } v ? VerdictReportBuilder.Build(v) : null,
                 VerdictConfidence = t.Analysis?.Verdict?.Confidence,
                 DotnetGcHeapBytes = t.DotNet?.Figures.GcHeapBytes,
                 DotnetGcCommittedBytes = t.DotNet?.Figures.GcCommittedBytes,
                 DotnetReadAt = t.DotNet is { } d ? DateTimeOffset.FromUnixTimeMilliseconds(d.UnixMilliseconds) : null,
                 LastTrimAt = t.LastTrimUnixMilliseconds > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LastTrimUnixMilliseconds) : null,
+                Quarantine = t.Quarantine,
             };
         }
     }
-
-    private static VerdictReport VerdictReportOf(VerdictAssessment v) => v.Detail is { } detail
-        ? VerdictReportBuilder.Build(detail)
-        : new VerdictReport { Kind = v.Kind, Confidence = Math.Round(v.Confidence, 2), Summary = v.Reason, Evidence = [], Recommendations = [], Introspected = false };
 
     private static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
@@ -444,8 +523,7 @@ public sealed partial class ApiHandler
         return Error(context, StatusCodes.Status429TooManyRequests, "rate-limited", detail);
     }
 
-    private static Task Error(HttpContext context, int status, string error, string detail) =>
-        Json(context, status, new ApiError(error, detail), ApiJsonContext.Default.ApiError);
+    private static Task Error(HttpContext context, int status, string error, string detail) => Problems.Write(context, status, error, detail);
 
     private static async Task Json<T>(HttpContext context, int status, T value, JsonTypeInfo<T> type)
     {
@@ -468,6 +546,4 @@ public sealed partial class ApiHandler
     [LoggerMessage(Level = LogLevel.Debug, Message = "served /metrics as {Format} ({Bytes} bytes) to {Client}")]
     private partial void LogScrape(ExpositionFormat format, int bytes, string client);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "rejected a {Action} request from {Client}: invalid bearer token")]
-    private partial void LogBadToken(string client, string action);
 }

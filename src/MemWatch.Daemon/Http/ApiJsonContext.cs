@@ -13,6 +13,7 @@ namespace MemWatch.Daemon.Http;
 [JsonSerializable(typeof(TrimResponse))]
 [JsonSerializable(typeof(GcResponse))]
 [JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(MemWatch.Daemon.Attribution.AttributionRecord))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext
 {
 }

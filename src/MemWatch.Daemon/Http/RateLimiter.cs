@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 namespace MemWatch.Daemon.Http;
 
 /// <summary>
-/// Token buckets by key (a client address, a target PID): <see cref="Burst"/> requests at once, refilled at
-/// <see cref="PerSecond"/>. The key table is bounded; when full it is cleared, which only ever errs towards allowing.
+/// Token buckets by key (a target PID, or one key for a global budget): <see cref="Burst"/> requests at once, refilled
+/// at <see cref="PerSecond"/>. The key table is bounded; when full it is cleared, which errs towards allowing: keys
+/// that come from clients use <see cref="ClientLimiter"/>, which cannot be flushed.
 /// </summary>
 public sealed class RateLimiter
 {
@@ -33,6 +34,10 @@ public sealed class RateLimiter
         return bucket.TryTake(PerSecond, Burst, Environment.TickCount64, out retryAfterSeconds);
     }
 
+    /// <summary>True when <paramref name="key"/> has a token left, without taking it.</summary>
+    public bool TryPeek(string key) =>
+        !_buckets.TryGetValue(key, out Bucket? bucket) || bucket.Peek(PerSecond, Burst, Environment.TickCount64) >= 1;
+
     private sealed class Bucket
     {
         private readonly Lock _lock = new();
@@ -60,6 +65,14 @@ public sealed class RateLimiter
 
                 retryAfterSeconds = (1 - _tokens) / perSecond;
                 return false;
+            }
+        }
+
+        public double Peek(double perSecond, double burst, long nowMs)
+        {
+            lock (_lock)
+            {
+                return Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
             }
         }
     }

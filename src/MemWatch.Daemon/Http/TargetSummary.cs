@@ -74,4 +74,7 @@ public sealed record TargetSummary
     public DateTimeOffset? DotnetReadAt { get; init; }
 
     public DateTimeOffset? LastTrimAt { get; init; }
+
+    /// <summary>Why MemWatch stopped introspecting and trimming this process (a remote call could not be rolled back); null when it did not.</summary>
+    public string? Quarantine { get; init; }
 }

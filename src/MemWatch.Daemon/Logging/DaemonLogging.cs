@@ -2,7 +2,9 @@ using MemWatch.Daemon.Configuration;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 using Serilog.Sinks.SystemConsole.Themes;
 
 namespace MemWatch.Daemon.Logging;
@@ -10,23 +12,35 @@ namespace MemWatch.Daemon.Logging;
 /// <summary>
 /// Serilog for the daemon, wired into Microsoft.Extensions.Logging through Serilog.Extensions.Logging's provider
 /// (Serilog.Extensions.Hosting is not available here). Text or compact JSON on stdout, colours only on a terminal
-/// (journald gets plain lines), and optionally the same to a file.
+/// (journald gets plain lines, each with its syslog priority prefix), and optionally the same to a file. Text
+/// timestamps are UTC.
 /// </summary>
 public static class DaemonLogging
 {
-    private const string TextTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    private const string TextTemplate = "{UtcTimestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    public static Logger CreateLogger(LoggingOptions options)
+    /// <param name="options">Format, level and file.</param>
+    /// <param name="journalStream"><c>JOURNAL_STREAM</c> (tests pass their own); null for the process's.</param>
+    public static Logger CreateLogger(LoggingOptions options, string? journalStream = null)
     {
+        bool journal = JournalStream.IsStandardOutput(journalStream ?? Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
         LogEventLevel level = Enum.Parse<LogEventLevel>(options.Level, ignoreCase: true);
         LoggerConfiguration config = new LoggerConfiguration()
             .MinimumLevel.Is(level)
             .MinimumLevel.Override("Microsoft", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
-            .Enrich.FromLogContext();
+            .Enrich.FromLogContext()
+            .Enrich.With(new UtcTimestampEnricher());
 
         bool json = options.Format == "json";
-        if (json)
+        if (journal)
+        {
+            ITextFormatter inner = json
+                ? new CompactJsonFormatter()
+                : new MessageTemplateTextFormatter(TextTemplate, System.Globalization.CultureInfo.InvariantCulture);
+            config = config.WriteTo.Console(new JournalPriorityFormatter(inner));
+        }
+        else if (json)
         {
             config = config.WriteTo.Console(new CompactJsonFormatter());
         }

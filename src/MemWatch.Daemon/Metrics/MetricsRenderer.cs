@@ -1,7 +1,9 @@
 using System.Reflection;
 using MemWatch.Daemon.Analysis;
+using MemWatch.Probes.Verdicts;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 
 namespace MemWatch.Daemon.Metrics;
 
@@ -28,7 +30,7 @@ public sealed class MetricsRenderer
 
     private readonly record struct View(
         TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis,
-        DotNetReading? DotNet);
+        DotNetReading? DotNet, RuntimeReading? Runtime, DeclaredLimit? DeclaredLimit, bool Quarantined);
 
     public void Render(ExpositionWriter w)
     {
@@ -39,7 +41,8 @@ public sealed class MetricsRenderer
             TargetState t = targets[i];
             lock (t.Sync)
             {
-                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet);
+                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet,
+                    t.RuntimeHeap?.Reading, t.Parameters?.DeclaredLimit, t.Quarantine is not null);
             }
         }
 
@@ -83,6 +86,17 @@ public sealed class MetricsRenderer
         AllocatorGauge(w, views, "memwatch_allocator_releasable_bytes", "Bytes a trim would give back to the system, per the allocator or the glibc trim model.", a => a.ReleasableBytes);
 
         RenderDotNet(w, views);
+        RenderRuntimes(w, views);
+
+        w.Family("memwatch_process_injection_quarantined", MetricType.Gauge,
+            "1 when MemWatch stopped introspecting and trimming the process: a remote call could not be rolled back after its timeout.");
+        foreach (View v in views)
+        {
+            if (v.Quarantined)
+            {
+                w.Sample("memwatch_process_injection_quarantined", v.Target.Labels, 1);
+            }
+        }
 
         w.Family("memwatch_process_growth_bytes_per_second", MetricType.Gauge, "RSS trend over the window (Theil-Sen median slope).");
         foreach (View v in views)
@@ -118,7 +132,7 @@ public sealed class MetricsRenderer
             {
                 if (v.Analysis?.Verdict is { } verdict)
                 {
-                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKinds.All, verdict.Kind);
+                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKindNames.All, verdict.KindName);
                 }
             }
 
@@ -218,6 +232,38 @@ public sealed class MetricsRenderer
             if (v.DotNet?.Figures.AllocationRateBytesPerSecond is { } rate && double.IsFinite(rate))
             {
                 w.Sample("memwatch_dotnet_allocation_rate_bytes_per_second", v.Target.Labels, rate);
+            }
+        }
+    }
+
+    /// <summary>Language runtimes' own heap figures (docs/runtimes.md), read passively at each full smaps pass.</summary>
+    private static void RenderRuntimes(ExpositionWriter w, View[] views)
+    {
+        RuntimeGauge(w, views, "memwatch_runtime_heap_used_bytes", "Bytes of objects on the runtime's heap: live or not yet collected (JVM, Go), blocks in use (CPython pymalloc).", f => f.UsedBytes);
+        RuntimeGauge(w, views, "memwatch_runtime_heap_committed_bytes", "Bytes the runtime holds for its heap: committed generations (JVM), spans in use and idle (Go), arenas (CPython pymalloc).", f => f.CommittedBytes);
+        RuntimeGauge(w, views, "memwatch_runtime_heap_max_bytes", "The heap's maximum as the runtime reports it (JVM: the generations' maximum capacity).", f => f.MaxBytes);
+        RuntimeGauge(w, views, "memwatch_runtime_heap_idle_bytes", "Go: idle spans not yet returned to the kernel.", f => f.IdleBytes);
+        RuntimeGauge(w, views, "memwatch_runtime_heap_released_bytes", "Go: spans returned to the kernel with madvise.", f => f.ReleasedBytes);
+        RuntimeGauge(w, views, "memwatch_runtime_pymalloc_pools_in_use_bytes", "CPython: bytes of the pymalloc pools that hold at least one block.", f => f.PoolsInUseBytes);
+
+        w.Family("memwatch_process_declared_limit_bytes", MetricType.Gauge, "The memory limit the process declares for itself (-Xmx, --max-old-space-size, GOMEMLIMIT, memcached -m, Redis maxmemory); bounds is heap or cache.", "bytes");
+        foreach (View v in views)
+        {
+            if (v.DeclaredLimit is { } d)
+            {
+                w.Sample("memwatch_process_declared_limit_bytes", v.Target.Labels, "bounds", d.Bounds, d.Bytes);
+            }
+        }
+    }
+
+    private static void RuntimeGauge(ExpositionWriter w, View[] views, string name, string help, Func<RuntimeHeapFigures, ulong?> value)
+    {
+        w.Family(name, MetricType.Gauge, help, "bytes");
+        foreach (View v in views)
+        {
+            if (v.Runtime?.Figures is { } f && value(f) is { } x)
+            {
+                w.Sample(name, v.Target.Labels, "runtime", f.Runtime.ToName(), x);
             }
         }
     }

@@ -35,14 +35,14 @@ public sealed partial class AllocatorActions
     /// <summary>Reads the allocator's statistics into <see cref="TargetState.Allocator"/>; false when busy or refused.</summary>
     public bool Introspect(TargetState target)
     {
-        if (!target.ActionGate.Wait(0))
+        if (IsQuarantined(target) is not null || !target.ActionGate.Wait(0))
         {
             return false;
         }
 
         try
         {
-            using AllocatorConnection connection = AllocatorConnection.Open(target.Pid);
+            using AllocatorConnection connection = AllocatorConnection.Open(target.Pid, Identity(target));
             if (!connection.Introspector.IsSupported)
             {
                 return false;
@@ -62,7 +62,11 @@ public sealed partial class AllocatorActions
         }
         catch (RemoteCallException e)
         {
-            if (e.Reason != RemoteCallFailure.ProcessExited)
+            if (e.LeftInCallee)
+            {
+                QuarantineTarget(target, e.Message);
+            }
+            else if (e.Reason != RemoteCallFailure.ProcessExited)
             {
                 _health.CountError(SampleErrorReason.IntrospectionFailed);
                 LogIntrospectionFailed(target.Pid, target.Comm, e.Reason, e.Message);
@@ -82,6 +86,12 @@ public sealed partial class AllocatorActions
     public TrimOutcome Trim(TargetState target, TrimTrigger trigger, string who, ulong? releasableBefore = null, TimeSpan wait = default)
     {
         DateTimeOffset at = DateTimeOffset.UtcNow;
+        if (IsQuarantined(target) is string quarantine)
+        {
+            return Finish(new TrimOutcome(target.Pid, target.Comm, trigger, who, at, false, false, RemediationResult.Refused, "quarantined",
+                $"MemWatch no longer acts on this process: {quarantine}", null, null, releasableBefore, 0));
+        }
+
         if (!target.ActionGate.Wait(wait))
         {
             return Finish(new TrimOutcome(target.Pid, target.Comm, trigger, who, at, false, true, RemediationResult.Refused, "busy",
@@ -99,7 +109,7 @@ public sealed partial class AllocatorActions
             ulong? before = Rss(target.Pid);
             try
             {
-                using AllocatorConnection connection = AllocatorConnection.Open(target.Pid);
+                using AllocatorConnection connection = AllocatorConnection.Open(target.Pid, Identity(target));
                 ReleaseResult release = connection.Release(ReleaseTimeout);
                 ulong? after = Rss(target.Pid);
                 RemediationResult result = release.Outcome switch
@@ -114,6 +124,11 @@ public sealed partial class AllocatorActions
             }
             catch (RemoteCallException e)
             {
+                if (e.LeftInCallee)
+                {
+                    QuarantineTarget(target, e.Message);
+                }
+
                 bool refused = e.Reason is RemoteCallFailure.PermissionDenied or RemoteCallFailure.AlreadyTraced
                     or RemoteCallFailure.NotSafe or RemoteCallFailure.Unsupported or RemoteCallFailure.Busy;
                 outcome = new TrimOutcome(target.Pid, target.Comm, trigger, who, at, !refused, e.Reason == RemoteCallFailure.Busy,
@@ -170,6 +185,29 @@ public sealed partial class AllocatorActions
 
     private ulong? Rss(int pid) => ResidentSize.Read(_fs, pid);
 
+    /// <summary>The process this state stands for: a PID that another process took since is refused before any call.</summary>
+    private RemoteCallOptions Identity(TargetState target) =>
+        new() { ExpectedStartTimeTicks = target.StartTimeTicks, ProcFileSystem = _fs };
+
+    private static string? IsQuarantined(TargetState target)
+    {
+        lock (target.Sync)
+        {
+            return target.Quarantine;
+        }
+    }
+
+    private void QuarantineTarget(TargetState target, string why)
+    {
+        lock (target.Sync)
+        {
+            target.Quarantine = why;
+        }
+
+        _health.CountError(SampleErrorReason.IntrospectionFailed);
+        LogQuarantined(target.Pid, target.Comm, why);
+    }
+
     private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
 
     public static string OutcomeName(ReleaseOutcome outcome) => outcome switch
@@ -195,6 +233,9 @@ public sealed partial class AllocatorActions
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "trim of {Pid} ({Comm}) by {Trigger} ({Who}): {Outcome}, RSS {RssBeforeMiB:0.0} -> {RssAfterMiB:0.0} MiB, pause {PauseMilliseconds:0.0} ms: {Message}")]
     private partial void LogTrim(int pid, string comm, TrimTrigger trigger, string who, string outcome, double rssBeforeMiB, double rssAfterMiB, double pauseMilliseconds, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "quarantined {Pid} ({Comm}): no more introspection or trims of this process: {Message}")]
+    private partial void LogQuarantined(int pid, string comm, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "introspection of {Pid} ({Comm}) refused ({Reason}): {Message}")]
     private partial void LogIntrospectionFailed(int pid, string comm, RemoteCallFailure reason, string message);

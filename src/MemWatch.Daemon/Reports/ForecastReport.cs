@@ -28,4 +28,13 @@ internal sealed record ForecastReport
 
     /// <summary>One sentence: the figure and what it rests on, or why there is none.</summary>
     public required string Reason { get; init; }
+
+    /// <summary>The limit the process declares for itself (-Xmx, GOMEMLIMIT, memcached -m...), when it has one.</summary>
+    public DeclaredLimitReport? DeclaredLimit { get; init; }
+
+    /// <summary>Seconds to <see cref="DeclaredLimit"/> at the RSS trend; null when not growing toward it.</summary>
+    public double? SecondsToDeclaredLimit { get; init; }
+
+    /// <summary>Which limit comes first at the trend: <c>declared</c>, or <see cref="Scope"/>'s; null without a declared limit.</summary>
+    public string? FirstLimit { get; init; }
 }

@@ -59,11 +59,18 @@ internal sealed record InspectReport
     /// <summary>Managed figures when the target is a .NET runtime reachable through its diagnostic socket, else null.</summary>
     public DotNetReport? Dotnet { get; init; }
 
+    /// <summary>The language runtime (CPython, Node, JVM, Go) and its own heap figures, or a declared limit; else null.</summary>
+    public RuntimeReport? Runtime { get; init; }
+
     /// <summary>Set with --watch: what the memory does over the window, with evidence and advice (docs/verdicts.md).</summary>
     public VerdictReport? Verdict { get; init; }
 
     /// <summary>Set with --watch: when the cgroup (or the host) reaches its limit at the observed trend.</summary>
     public ForecastReport? Forecast { get; init; }
+
+    /// <summary>Set with --attribute: the call stacks the growth of the window came from (docs/attribution.md); absent otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public AttributionReport? Attribution { get; init; }
 
     /// <summary>Readings that could not be taken, each with the reason (e.g. "cgroup: permission denied").</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

@@ -32,6 +32,8 @@ internal static class InspectReportBuilder
                 PssBytes = t.PssBytes,
                 PrivateDirtyBytes = t.PrivateDirtyBytes,
                 SwapBytes = t.SwapBytes,
+                AnonHugePagesBytes = t.AnonHugePagesBytes,
+                LazyFreeBytes = t.LazyFreeBytes,
             });
         }
 

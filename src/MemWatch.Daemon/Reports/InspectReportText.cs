@@ -91,6 +91,11 @@ internal static class InspectReportText
             sb.Append(inv, $"  runtime native {ByteSize.Format(s.RuntimeNativeBytes)}  other native {ByteSize.Format(s.OtherNativeBytes)}").AppendLine();
         }
 
+        if (r.Runtime is { } rt)
+        {
+            AppendRuntime(sb, rt);
+        }
+
         sb.AppendLine();
         sb.AppendLine(string.Format(inv, "{0,-17}{1,6}{2,12}{3,12}{4,12}{5,12}{6,12}", "REGION", "COUNT", "SIZE", "RSS", "PSS", "PRIV DIRTY", "SWAP"));
         foreach (RegionReport g in r.Regions)
@@ -155,6 +160,11 @@ internal static class InspectReportText
             sb.Append("forecast: ").Append(f.Reason).Append(" (confidence ").Append(f.Confidence).AppendLine(")");
         }
 
+        if (r.Attribution is { } attribution)
+        {
+            AttributionReportText.Append(sb, attribution);
+        }
+
         foreach (string w in r.Warnings)
         {
             sb.Append("warning: ").AppendLine(w);
@@ -185,4 +195,44 @@ internal static class InspectReportText
     }
 
     private static string Truncate(string s, int max) => s.Length <= max ? s : s[..(max - 3)] + "...";
+
+    private static void AppendRuntime(StringBuilder sb, RuntimeReport rt)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"runtime {rt.Name}{(rt.Version is { } v ? " " + v : "")}");
+        if (rt.Source is { } source)
+        {
+            sb.Append(inv, $" ({source}): used {ByteSize.Format(rt.UsedBytes)}  committed {ByteSize.Format(rt.CommittedBytes)}  free {ByteSize.Format(rt.FreeBytes)}");
+            if (rt.MaxBytes is { } max)
+            {
+                sb.Append(inv, $"  max {ByteSize.Format(max)}");
+            }
+
+            if (rt.Arenas is { } arenas)
+            {
+                sb.Append(inv, $"  arenas {arenas}  pools in use {rt.PoolsInUse} ({ByteSize.Format(rt.PoolsInUseBytes)})  empty pools {rt.PoolsFree}");
+            }
+
+            if (rt.ReleasedBytes is { } released)
+            {
+                sb.Append(inv, $"  idle {ByteSize.Format(rt.IdleBytes)}  released {ByteSize.Format(released)}");
+            }
+        }
+
+        sb.AppendLine();
+        foreach (RuntimeSpaceReport s in rt.Spaces)
+        {
+            sb.Append(inv, $"  {s.Name}: used {ByteSize.Format(s.UsedBytes)}  committed {ByteSize.Format(s.CommittedBytes)}{(s.MaxBytes is { } m ? "  max " + ByteSize.Format(m) : "")}").AppendLine();
+        }
+
+        if (rt.DeclaredLimit is { } limit)
+        {
+            sb.Append(inv, $"  declared limit {ByteSize.Format(limit.Bytes)} ({limit.Source}, bounds the {limit.Bounds})").AppendLine();
+        }
+
+        if (rt.Problem is { } problem)
+        {
+            sb.Append("  ").AppendLine(problem);
+        }
+    }
 }

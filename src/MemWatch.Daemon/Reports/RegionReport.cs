@@ -16,4 +16,10 @@ internal sealed record RegionReport
     public required ulong PrivateDirtyBytes { get; init; }
 
     public required ulong SwapBytes { get; init; }
+
+    /// <summary>Resident in transparent huge pages (smaps AnonHugePages).</summary>
+    public ulong AnonHugePagesBytes { get; init; }
+
+    /// <summary>Freed with MADV_FREE and still resident until the kernel needs it (smaps LazyFree).</summary>
+    public ulong LazyFreeBytes { get; init; }
 }

@@ -71,6 +71,8 @@ public sealed partial class Sampler
     private readonly DaemonHealth _health;
     private readonly TargetMatcher _matcher;
     private readonly TargetAnalyzer _analyzer;
+    private PressureStall? _hostPressure;
+    private long _hostPressureTick = -1;
     private readonly ISampleSink _sink;
     private readonly ILogger _log;
     private readonly FileBuffer _buffer = new(16 * 1024);
@@ -456,10 +458,29 @@ public sealed partial class Sampler
         {
             target.PssBytes = rollup.PssBytes;
             target.Cgroup = cgroup;
-            TargetAnalysis analysis = _analyzer.Analyze(target, host, unixMs);
+            TargetAnalysis analysis = _analyzer.Analyze(target, host, unixMs, HostPressure());
             target.Analysis = analysis;
             _sink.OnAnalysis(target, analysis);
         }
+    }
+
+    /// <summary>/proc/pressure/memory, read at the first rollup of a tick and kept for the tick; null without PSI.</summary>
+    private PressureStall? HostPressure()
+    {
+        if (_hostPressureTick != _tickNumber)
+        {
+            _hostPressureTick = _tickNumber;
+            try
+            {
+                _hostPressure = PressureStall.TryReadSystem(_fs, _buffer, out PressureStall? p) ? p : null;
+            }
+            catch (Exception e) when (IsReadFailure(e))
+            {
+                _hostPressure = null;
+            }
+        }
+
+        return _hostPressure;
     }
 
     private CgroupReading? ReadCgroup(TargetState target)
@@ -488,7 +509,7 @@ public sealed partial class Sampler
                 return null;
             }
 
-            return new CgroupReading(cg.Path, cg.EffectiveLimitBytes ?? cg.LimitBytes, cg.UsageBytes, cg.Stat?.InactiveFileBytes, cg.OomKills);
+            return new CgroupReading(cg.Path, cg.EffectiveLimitBytes ?? cg.LimitBytes, cg.UsageBytes, cg.Stat?.InactiveFileBytes, cg.OomKills) { Pressure = cg.Pressure };
         }
         catch (Exception e) when (IsReadFailure(e))
         {
@@ -518,10 +539,15 @@ public sealed partial class Sampler
 
         var reading = new LayoutReading(
             DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), regions, layout.ArenaCount + (layout.HasMainArena ? 1 : 0), layout.Allocator.Name, layout.Allocator.DotNetRuntime, seconds);
+        RuntimeSample? runtime = RuntimeReads.Read(_fs, _buffer, target, snapshot.Status);
         lock (target.Sync)
         {
-            target.RememberLayout(layout, reading.UnixMilliseconds);
+            target.RememberLayout(layout, reading.UnixMilliseconds, snapshot.Status.Threads);
             target.Layout = reading;
+            if (runtime is not null)
+            {
+                target.RememberRuntime(runtime);
+            }
         }
     }
 

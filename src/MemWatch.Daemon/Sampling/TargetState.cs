@@ -6,6 +6,7 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Verdicts;
 
 namespace MemWatch.Daemon.Sampling;
@@ -89,13 +90,41 @@ public sealed class TargetState
     /// <summary>The diagnostic socket, once found; cached here because a state is one (pid, start time).</summary>
     public MemWatch.Probes.DotNet.DiagnosticEndpoint? DotNetEndpoint { get; set; }
 
-    // What the classifier needs beyond the readings above (see ClassifierVerdictProvider).
+    // What the assessment needs beyond the readings above (see TargetAnalyzer).
 
     /// <summary>The region model at the last full smaps read (totals per region kind: small).</summary>
     public MemoryLayout? LayoutModel { get; set; }
 
     /// <summary>The region model at the start of the window (the oldest full smaps read still inside it).</summary>
     public MemoryLayout? EarliestLayoutModel { get; set; }
+
+    /// <summary>Threads when <see cref="LayoutModel"/> and <see cref="EarliestLayoutModel"/> were read.</summary>
+    public int LayoutThreads { get; private set; }
+
+    public int EarliestLayoutThreads { get; private set; }
+
+    /// <summary>The language runtime, recognised at the first full smaps pass (null until then); the sampler's alone.</summary>
+    public RuntimeKind? Runtime { get; set; }
+
+    /// <summary>The modules of a CPython or Go target, kept to find its heap statistics at each smaps pass.</summary>
+    public MemWatch.Probes.Symbols.TargetSymbols? RuntimeSymbols { get; set; }
+
+    /// <summary>The runtime's heap figures at the last smaps pass, and at the oldest still inside the window.</summary>
+    public RuntimeSample? RuntimeHeap { get; private set; }
+
+    public RuntimeSample? EarliestRuntimeHeap { get; private set; }
+
+    /// <summary>Keeps a runtime reading, and the oldest one inside the window. Call with <see cref="Sync"/> held.</summary>
+    public void RememberRuntime(RuntimeSample sample)
+    {
+        if (EarliestRuntimeHeap is null || sample.UnixMilliseconds - EarliestRuntimeHeap.UnixMilliseconds > Window.MaxAge.TotalMilliseconds)
+        {
+            bool previousInWindow = RuntimeHeap is { } previous && sample.UnixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
+            EarliestRuntimeHeap = previousInWindow ? RuntimeHeap : sample;
+        }
+
+        RuntimeHeap = sample;
+    }
 
     /// <summary>The allocator's figures at the last introspection.</summary>
     public AllocatorStatistics? LatestStatistics { get; set; }
@@ -108,13 +137,16 @@ public sealed class TargetState
     public long EarliestLayoutUnixMilliseconds { get; set; }
 
     /// <summary>The process's environment, read once per incarnation (it does not change); null until read, and dropped
-    /// once <see cref="AllocatorParameters"/> is resolved for a known allocator.</summary>
+    /// once <see cref="Parameters"/> is resolved for a known allocator.</summary>
     public ProcEnviron? Environment { get; set; }
 
-    /// <summary>The classifier's input holding only the allocator's effective parameters, for <see cref="AllocatorParametersFor"/>.</summary>
-    public ClassifierInput? AllocatorParameters { get; set; }
+    /// <summary>What the process declared at start (the allocator's effective parameters), for <see cref="ParametersFor"/>.</summary>
+    public MemWatch.Probes.Assessment.ProcessParameters? Parameters { get; set; }
 
-    public AllocatorKind AllocatorParametersFor { get; set; }
+    public AllocatorKind ParametersFor { get; set; }
+
+    /// <summary>The runtime <see cref="Parameters"/> were resolved for (its declared limit depends on it).</summary>
+    public RuntimeKind? ParametersRuntime { get; set; }
 
     /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
     public TrimEfficacyTracker? TrimTracker { get; set; }
@@ -166,6 +198,13 @@ public sealed class TargetState
     /// <summary>Unix milliseconds of the last trim attempt (API or policy); 0 for never.</summary>
     public long LastTrimUnixMilliseconds { get; set; }
 
+    /// <summary>
+    /// Why MemWatch stopped acting on this process through ptrace: a remote call outlived its timeout and could not be
+    /// rolled back, so a thread was left inside the callee, which may hold an allocator lock. No introspection or trim is
+    /// made on this incarnation again (a restart of the process is a new target). Null while none happened. Under <see cref="Sync"/>.
+    /// </summary>
+    public string? Quarantine { get; set; }
+
     public bool Exited { get; set; }
 
     /// <summary>
@@ -202,7 +241,7 @@ public sealed class TargetState
     }
 
     /// <summary>The same for the region model. Call with <see cref="Sync"/> held, before <see cref="Layout"/> is replaced.</summary>
-    public void RememberLayout(MemoryLayout layout, long unixMilliseconds)
+    public void RememberLayout(MemoryLayout layout, long unixMilliseconds, int threads = 0)
     {
         if (EarliestLayoutModel is null || unixMilliseconds - EarliestLayoutUnixMilliseconds > Window.MaxAge.TotalMilliseconds)
         {
@@ -210,9 +249,11 @@ public sealed class TargetState
                 && unixMilliseconds - previous.UnixMilliseconds <= Window.MaxAge.TotalMilliseconds;
             EarliestLayoutModel = previousInWindow ? LayoutModel : layout;
             EarliestLayoutUnixMilliseconds = previousInWindow ? Layout!.UnixMilliseconds : unixMilliseconds;
+            EarliestLayoutThreads = previousInWindow ? LayoutThreads : threads;
         }
 
         LayoutModel = layout;
+        LayoutThreads = threads;
     }
 
     /// <summary>Whether the daemon reads allocator statistics (Introspect, or a trim policy that needs them).</summary>

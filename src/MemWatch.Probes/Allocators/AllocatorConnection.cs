@@ -27,13 +27,23 @@ public sealed class AllocatorConnection : IDisposable
     public int Tid => _session?.Tid ?? 0;
 
     /// <summary>
-    /// Resolves <paramref name="pid"/>'s allocator and, when it is supported, opens a remote-call session on it.
+    /// Resolves <paramref name="pid"/>'s allocator and, when it is supported, opens a remote-call session on it. Set
+    /// <see cref="RemoteCallOptions.ExpectedStartTimeTicks"/> to the start time of the process meant: a process that
+    /// started at another time (its PID reused) is refused as gone before any call.
     /// </summary>
     /// <exception cref="RemoteCallException">ptrace was refused or the target is gone (<see cref="RemoteCallException.Reason"/>).</exception>
     public static AllocatorConnection Open(int pid, RemoteCallOptions? options = null)
     {
         options ??= new RemoteCallOptions();
-        if (!TargetSymbols.TryLoad(options.ProcFileSystem, pid, new FileBuffer(), out TargetSymbols? symbols))
+        var buffer = new FileBuffer();
+
+        // The identity is fixed before the symbols are read, so that they cannot come from a process that took the PID since.
+        if (options.ExpectedStartTimeTicks is null && ProcStat.TryRead(options.ProcFileSystem, pid, buffer, out ProcStat? stat))
+        {
+            options = options with { ExpectedStartTimeTicks = stat.StartTimeTicks };
+        }
+
+        if (!TargetSymbols.TryLoad(options.ProcFileSystem, pid, buffer, out TargetSymbols? symbols))
         {
             throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} is gone or its mappings cannot be read");
         }
@@ -41,10 +51,27 @@ public sealed class AllocatorConnection : IDisposable
         IAllocatorIntrospector introspector = AllocatorIntrospectors.ForTarget(symbols);
         if (!introspector.IsSupported)
         {
+            // An exiting process has no mappings left, and one that has just run exec has the loader but no libc yet: both look
+            // like "no glibc mapped". The process meant is gone either way.
+            if (TargetProcess.IsGone(options.ProcFileSystem, pid))
+            {
+                throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} no longer exists (or is exiting)");
+            }
+
+            if (symbols.FindModule("ld-linux") is not null && symbols.FindModule("libc.so") is null)
+            {
+                throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} is starting a new program (exec): its libc is not mapped yet");
+            }
+
             return new AllocatorConnection(introspector, null);
         }
 
-        IRemoteCallSession session = RemoteProcess.Open(pid, options with { ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges] });
+        IRemoteCallSession session = RemoteProcess.Open(pid, options with
+        {
+            ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges],
+            DeepForbiddenRanges = [.. options.DeepForbiddenRanges, .. LibcLockHolders.Ranges(symbols)],
+            LockStepCallees = [.. options.LockStepCallees, .. (introspector as GlibcIntrospector)?.LockStepCallees ?? []],
+        });
         return new AllocatorConnection(introspector, session);
     }
 

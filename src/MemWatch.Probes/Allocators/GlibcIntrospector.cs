@@ -52,6 +52,9 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
 
     public IReadOnlyList<(ulong Start, ulong End)> UnsafeCodeRanges { get; }
 
+    /// <summary>mallinfo2 and malloc_trim take the arena locks one at a time and block only while acquiring one.</summary>
+    internal IReadOnlyList<ulong> LockStepCallees => [_mallinfo2, _mallocTrim];
+
     /// <summary>Binds to the target's libc.so.6 when it exports everything needed; otherwise false with the reason.</summary>
     public static bool TryCreate(TargetSymbols symbols, [NotNullWhen(true)] out GlibcIntrospector? introspector, [NotNullWhen(false)] out string? reason)
     {
@@ -141,6 +144,10 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
     /// (instruction pointer and return addresses), so it holds no arena lock and is not halfway through a tcache update;
     /// malloc_info releases each arena lock before it prints; other threads keep running, so a lock they hold is
     /// released soon; and every allocation is paired (fclose frees the FILE, free the buffer and the pointers).
+    /// <para>Every failure rolls back: once open_memstream may have linked a FILE into <c>_IO_list_all</c>, fclose is
+    /// always called, even when malloc_info failed; and <c>loc</c>, which that FILE writes through at fclose and at exit,
+    /// is freed only after an fclose that completed. A FILE that cannot be closed (its call was left running, or the
+    /// process is gone) keeps its 16 bytes: a leak, never a FILE pointing at freed memory.</para>
     /// </remarks>
     private byte[] ReadMallocInfo(RemoteCallLedger ledger)
     {
@@ -151,20 +158,31 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
             throw new RemoteCallException(RemoteCallFailure.CalleeFault, "malloc(16) returned NULL in the target");
         }
 
+        bool fileMayBeOpen = true;
         ulong buffer = 0;
         try
         {
-            RemoteCallResult open = ledger.Call(_openMemstream, [RemoteArg.Int(locations), RemoteArg.Int(locations + 8)], []);
-            ulong fp = open.ReturnValue;
+            ulong fp = ledger.Call(_openMemstream, [RemoteArg.Int(locations), RemoteArg.Int(locations + 8)], []).ReturnValue;
             if (fp == 0)
             {
+                fileMayBeOpen = false;
                 throw new RemoteCallException(RemoteCallFailure.CalleeFault, "open_memstream returned NULL in the target (out of memory?)");
             }
 
-            RemoteCallResult info = ledger.Call(_mallocInfo, [RemoteArg.Int(0UL), RemoteArg.Int(fp)], []);
-            RemoteCallResult close = ledger.Call(_fclose, [RemoteArg.Int(fp)], []);
-            ledger.Session.ReadMemory(locations, scratch[..16]);
-            buffer = BinaryPrimitives.ReadUInt64LittleEndian(scratch);
+            RemoteCallResult info;
+            try
+            {
+                info = ledger.Call(_mallocInfo, [RemoteArg.Int(0UL), RemoteArg.Int(fp)], []);
+            }
+            catch (RemoteCallException e) when (!e.LeftInCallee && e.Reason != RemoteCallFailure.ProcessExited)
+            {
+                CloseStream(ledger, fp, locations, scratch, ref buffer);
+                fileMayBeOpen = false;
+                throw;
+            }
+
+            RemoteCallResult close = CloseStream(ledger, fp, locations, scratch, ref buffer);
+            fileMayBeOpen = false;
             ulong size = BinaryPrimitives.ReadUInt64LittleEndian(scratch[8..]);
             if ((int)info.ReturnValue != 0 || (int)close.ReturnValue != 0)
             {
@@ -189,8 +207,20 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
                 ledger.Call(_free, [RemoteArg.Int(buffer)], []);
             }
 
-            ledger.Call(_free, [RemoteArg.Int(locations)], []);
+            if (!fileMayBeOpen)
+            {
+                ledger.Call(_free, [RemoteArg.Int(locations)], []);
+            }
         }
+    }
+
+    /// <summary>fclose(fp), then reads the buffer address and size it stored at <paramref name="locations"/> into <paramref name="scratch"/>.</summary>
+    private RemoteCallResult CloseStream(RemoteCallLedger ledger, ulong fp, ulong locations, Span<byte> scratch, ref ulong buffer)
+    {
+        RemoteCallResult close = ledger.Call(_fclose, [RemoteArg.Int(fp)], []);
+        ledger.Session.ReadMemory(locations, scratch[..16]);
+        buffer = BinaryPrimitives.ReadUInt64LittleEndian(scratch);
+        return close;
     }
 
     /// <summary>
@@ -199,7 +229,7 @@ internal sealed class GlibcIntrospector : IAllocatorIntrospector
     /// are known; the static helpers sit between them in the same translation unit, so the range is the hull of the
     /// exported allocator functions widened to the nearest exported non-allocator functions on each side.
     /// </summary>
-    private static IReadOnlyList<(ulong Start, ulong End)> MallocCodeRanges(TargetModule libc)
+    internal static IReadOnlyList<(ulong Start, ulong End)> MallocCodeRanges(TargetModule libc)
     {
         if (libc.DebugFile is not null)
         {

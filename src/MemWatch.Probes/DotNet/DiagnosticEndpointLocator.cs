@@ -1,7 +1,9 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using MemWatch.Probes.Files;
 using MemWatch.Probes.ProcFs;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.DotNet;
 
@@ -44,8 +46,9 @@ public sealed class DiagnosticEndpointLocator
 
         int nsPid = status.InnermostNSpid ?? pid;
         string tempDir = TempDirectory(pid);
-        string directory = _fs.ProcessPath(pid, "root") + tempDir;
-        if (!TryPickCandidate(directory, nsPid, stat.StartTimeTicks, out string? name, out ulong key))
+        string rootPath = _fs.ProcessPath(pid, "root");
+        string directory = rootPath + tempDir;
+        if (!TryPickCandidate(rootPath, tempDir, nsPid, stat.StartTimeTicks, out string? name, out ulong key))
         {
             return false;
         }
@@ -56,7 +59,12 @@ public sealed class DiagnosticEndpointLocator
             return false;
         }
 
-        endpoint = new DiagnosticEndpoint(pid, nsPid, Path.Combine(directory, name), key, bound == true);
+        endpoint = new DiagnosticEndpoint(pid, nsPid, Path.Combine(directory, name), key, bound == true)
+        {
+            RootPath = rootPath,
+            PathInRoot = tempDir + "/" + name,
+            OwnerUids = (status.RealUid, status.EffectiveUid),
+        };
         return true;
     }
 
@@ -78,14 +86,18 @@ public sealed class DiagnosticEndpointLocator
             && pid > 0;
     }
 
-    private static bool TryPickCandidate(string directory, int nsPid, ulong startTime, [NotNullWhen(true)] out string? name, out ulong key)
+    /// <remarks>The directory is opened beneath the process's root without following links (<see cref="ProcessRoot"/>) and
+    /// listed through the open descriptor: a TMPDIR that is a link planted towards another directory is not listed.</remarks>
+    private static bool TryPickCandidate(string rootPath, string tempDir, int nsPid, ulong startTime, [NotNullWhen(true)] out string? name, out ulong key)
     {
         name = null;
         key = 0;
-        IEnumerable<string> files;
         try
         {
-            files = Directory.EnumerateFiles(directory, $"{Prefix}{nsPid.ToString(CultureInfo.InvariantCulture)}-*{Suffix}");
+            using ProcessRoot root = ProcessRoot.Open(rootPath);
+            using SafeFileHandle directory = root.OpenDirectory(tempDir);
+            IEnumerable<string> files = Directory.EnumerateFileSystemEntries(
+                CheckedFile.DescriptorPath(directory), $"{Prefix}{nsPid.ToString(CultureInfo.InvariantCulture)}-*{Suffix}");
             foreach (string path in files)
             {
                 string file = Path.GetFileName(path);
@@ -110,6 +122,11 @@ public sealed class DiagnosticEndpointLocator
         }
         catch (DirectoryNotFoundException)
         {
+            return false;
+        }
+        catch (UnsafeFileException)
+        {
+            // TMPDIR through a symbolic link, or not a directory: nothing there is connected to.
             return false;
         }
         catch (IOException)

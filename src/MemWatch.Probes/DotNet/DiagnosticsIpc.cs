@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
+using MemWatch.Probes.Files;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.DotNet;
 
@@ -28,8 +30,41 @@ internal static class DiagnosticsIpc
 
     private static ReadOnlySpan<byte> Magic => "DOTNET_IPC_V1\0"u8;
 
-    /// <summary>Connects to the socket; failures become <see cref="DotNetDiagnosticsException"/>.</summary>
-    public static Socket Connect(string path, TimeSpan timeout)
+    /// <summary>
+    /// Connects to the endpoint's socket. A located endpoint is opened beneath the process's root without following
+    /// links and must be a socket owned by the process's user (<see cref="ProcessRoot.OpenSocket"/>); the connection
+    /// goes to that very inode through <c>/proc/self/fd</c>, so nothing can be swapped in between. Failures become
+    /// <see cref="DotNetDiagnosticsException"/>.
+    /// </summary>
+    public static Socket Connect(DiagnosticEndpoint endpoint, TimeSpan timeout)
+    {
+        if (endpoint.RootPath is not { } rootPath || endpoint.PathInRoot is not { } inRoot || endpoint.OwnerUids is not { } uids)
+        {
+            return Connect(endpoint.SocketPath, timeout);
+        }
+
+        try
+        {
+            using ProcessRoot root = ProcessRoot.Open(rootPath);
+            using SafeFileHandle socket = root.OpenSocket(inRoot, uids.Real, uids.Effective);
+            return Connect(CheckedFile.DescriptorPath(socket), timeout, shownAs: endpoint.SocketPath);
+        }
+        catch (UnsafeFileException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unsafe, e.Message, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.PermissionDenied, e.Message, e);
+        }
+        catch (IOException e)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, e.Message, e);
+        }
+    }
+
+    /// <summary>Connects to the socket at a plain path; failures become <see cref="DotNetDiagnosticsException"/>.</summary>
+    public static Socket Connect(string path, TimeSpan timeout, string? shownAs = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -43,7 +78,7 @@ internal static class DiagnosticsIpc
             socket.Dispose();
             throw new DotNetDiagnosticsException(
                 e.SocketErrorCode == SocketError.AccessDenied ? DotNetDiagnosticsFailure.PermissionDenied : DotNetDiagnosticsFailure.Unreachable,
-                $"cannot connect to {path}: {e.Message}",
+                $"cannot connect to {shownAs ?? path}: {e.Message}",
                 e);
         }
     }
@@ -63,33 +98,7 @@ internal static class DiagnosticsIpc
         try
         {
             socket.Send(message);
-            Span<byte> header = stackalloc byte[HeaderSize];
-            ReadExactly(socket, header);
-            if (!header[..Magic.Length].SequenceEqual(Magic))
-            {
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, "the diagnostic server's answer has no DOTNET_IPC_V1 header");
-            }
-
-            int size = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
-            if (size < HeaderSize)
-            {
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"diagnostic IPC answer of impossible size {size}");
-            }
-
-            byte[] answer = new byte[size - HeaderSize];
-            ReadExactly(socket, answer);
-            if (header[16] == ServerCommandSet && header[17] == ServerOk)
-            {
-                return answer;
-            }
-
-            if (header[16] == ServerCommandSet && header[17] == ServerError && answer.Length >= 4)
-            {
-                uint hresult = BinaryPrimitives.ReadUInt32LittleEndian(answer);
-                throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Refused, $"the runtime refused command 0x{commandSet:x2}{commandId:x2}: HRESULT 0x{hresult:x8}");
-            }
-
-            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"unexpected diagnostic IPC answer 0x{header[16]:x2}{header[17]:x2}");
+            return ReadAnswer(socket.Receive, commandSet, commandId);
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
         {
@@ -99,6 +108,46 @@ internal static class DiagnosticsIpc
         {
             throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, $"diagnostic connection failed: {e.Message}", e);
         }
+    }
+
+    /// <summary>Reads into the buffer; returns 0 at the end of the stream.</summary>
+    internal delegate int Receiver(Span<byte> buffer);
+
+    /// <summary>
+    /// Reads and checks one answer from the runtime (bytes the target controls): header, then the payload of the size
+    /// it states (at most 64 KiB: the size is 16 bits).
+    /// </summary>
+    /// <returns>The payload of a Server OK answer.</returns>
+    /// <exception cref="DotNetDiagnosticsException">Anything else: Protocol, Refused, or Unreachable when the stream ends.</exception>
+    internal static byte[] ReadAnswer(Receiver receive, byte commandSet, byte commandId)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        ReadExactly(receive, header);
+        if (!header[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, "the diagnostic server's answer has no DOTNET_IPC_V1 header");
+        }
+
+        int size = BinaryPrimitives.ReadUInt16LittleEndian(header[14..]);
+        if (size < HeaderSize)
+        {
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"diagnostic IPC answer of impossible size {size}");
+        }
+
+        byte[] answer = new byte[size - HeaderSize];
+        ReadExactly(receive, answer);
+        if (header[16] == ServerCommandSet && header[17] == ServerOk)
+        {
+            return answer;
+        }
+
+        if (header[16] == ServerCommandSet && header[17] == ServerError && answer.Length >= 4)
+        {
+            uint hresult = BinaryPrimitives.ReadUInt32LittleEndian(answer);
+            throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Refused, $"the runtime refused command 0x{commandSet:x2}{commandId:x2}: HRESULT 0x{hresult:x8}");
+        }
+
+        throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Protocol, $"unexpected diagnostic IPC answer 0x{header[16]:x2}{header[17]:x2}");
     }
 
     /// <summary>The CollectTracing2 payload: buffer size, nettrace format, rundown flag, providers.</summary>
@@ -142,11 +191,11 @@ internal static class DiagnosticsIpc
         BinaryPrimitives.WriteUInt16LittleEndian(destination[18..], 0);
     }
 
-    private static void ReadExactly(Socket socket, Span<byte> destination)
+    private static void ReadExactly(Receiver receive, Span<byte> destination)
     {
         while (!destination.IsEmpty)
         {
-            int n = socket.Receive(destination);
+            int n = receive(destination);
             if (n == 0)
             {
                 throw new DotNetDiagnosticsException(DotNetDiagnosticsFailure.Unreachable, "the runtime closed the diagnostic connection");

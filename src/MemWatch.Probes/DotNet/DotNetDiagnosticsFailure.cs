@@ -17,4 +17,8 @@ public enum DotNetDiagnosticsFailure
 
     /// <summary>The answer did not follow the diagnostic IPC protocol.</summary>
     Protocol,
+
+    /// <summary>The socket's path was refused before connecting: a symbolic link, not a socket, or not owned by the
+    /// process's user (a file the process planted to make a privileged caller connect elsewhere).</summary>
+    Unsafe,
 }

@@ -44,18 +44,11 @@ internal static class EventPipeCapture
         {
             try
             {
-                using var source = new EventPipeEventSource(session.Stream);
-                subscribe(source, Complete);
-                source.Process();
-            }
-            catch (Exception e) when (!Volatile.Read(ref stopping))
-            {
-                // TraceEvent throws a variety of exceptions on a truncated or garbled stream; report, do not crash.
-                parseError = e;
-            }
-            catch (Exception)
-            {
-                // The stream was cut on purpose.
+                Exception? e = Parse(session.Stream, subscribe, Complete);
+                if (e is not null && !Volatile.Read(ref stopping))
+                {
+                    parseError = e;
+                }
             }
             finally
             {
@@ -99,5 +92,27 @@ internal static class EventPipeCapture
         }
 
         return Volatile.Read(ref completed);
+    }
+
+    /// <summary>
+    /// Parses a nettrace stream with TraceEvent, handlers attached by <paramref name="subscribe"/>: everything MemWatch
+    /// runs on the bytes a target sends. Returns the exception that ended parsing early, or null.
+    /// </summary>
+    /// <remarks>The stream is the target's to write: TraceEvent throws a variety of exceptions on a truncated or garbled
+    /// one, and so may a handler on a garbled payload. They are returned to be reported, never let through
+    /// (<c>DotNetParserFuzzTests</c> runs this on mutated captures).</remarks>
+    internal static Exception? Parse(Stream stream, Action<EventPipeEventSource, Action> subscribe, Action complete)
+    {
+        try
+        {
+            using var source = new EventPipeEventSource(stream);
+            subscribe(source, complete);
+            source.Process();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 }

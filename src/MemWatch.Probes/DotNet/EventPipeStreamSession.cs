@@ -43,7 +43,7 @@ public sealed class EventPipeStreamSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentOutOfRangeException.ThrowIfZero(providers.Count);
-        Socket socket = DiagnosticsIpc.Connect(endpoint.SocketPath, timeout);
+        Socket socket = DiagnosticsIpc.Connect(endpoint, timeout);
         try
         {
             byte[] answer = DiagnosticsIpc.Request(
@@ -70,7 +70,7 @@ public sealed class EventPipeStreamSession : IDisposable
             return;
         }
 
-        using Socket control = DiagnosticsIpc.Connect(_endpoint.SocketPath, _timeout);
+        using Socket control = DiagnosticsIpc.Connect(_endpoint, _timeout);
         DiagnosticsIpc.Request(control, DiagnosticsIpc.EventPipeCommandSet, DiagnosticsIpc.StopTracing, DiagnosticsIpc.SessionIdPayload(SessionId));
     }
 

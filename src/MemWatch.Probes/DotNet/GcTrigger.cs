@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
@@ -37,48 +38,65 @@ public sealed class GcTrigger
         var clock = Stopwatch.StartNew();
         ManagedHeapFigures before = _reader.Read(endpoint, timeout);
 
-        var gate = new object();
-        double? startMs = null;
-        double? endMs = null;
-        int depth = -1;
-        EventPipeCapture.Run(endpoint, s_providers, timeout, (source, done) =>
+        var watch = new InducedGcWatch();
+        EventPipeCapture.Run(endpoint, s_providers, timeout, watch.Subscribe);
+
+        ManagedHeapFigures after = _reader.Read(endpoint, timeout);
+        (double? startMs, double? endMs) = watch.Window;
+        bool observed = startMs is not null && endMs is not null;
+        return new GcTriggerResult(
+            before.GcHeapBytes,
+            after.GcHeapBytes,
+            before.GcCommittedBytes,
+            after.GcCommittedBytes,
+            observed,
+            observed ? TimeSpan.FromMilliseconds(endMs!.Value - startMs!.Value) : null,
+            clock.Elapsed);
+    }
+
+    /// <summary>The induced full GC's start and end in a session's events (GCStart depth 2, reason Induced, then its GCEnd).</summary>
+    internal sealed class InducedGcWatch
+    {
+        private readonly Lock _gate = new();
+        private double? _startMs;
+        private double? _endMs;
+        private int _depth = -1;
+
+        public (double? StartMs, double? EndMs) Window
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return (_startMs, _endMs);
+                }
+            }
+        }
+
+        public void Subscribe(EventPipeEventSource source, Action done)
         {
             source.Clr.GCStart += (GCStartTraceData e) =>
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    if (startMs is null && e.Depth == 2 && (int)e.Reason == ReasonInduced)
+                    if (_startMs is null && e.Depth == 2 && (int)e.Reason == ReasonInduced)
                     {
-                        startMs = e.TimeStampRelativeMSec;
-                        depth = e.Depth;
+                        _startMs = e.TimeStampRelativeMSec;
+                        _depth = e.Depth;
                     }
                 }
             };
             source.Clr.GCStop += (GCEndTraceData e) =>
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    if (startMs is not null && endMs is null && e.Depth == depth)
+                    if (_startMs is not null && _endMs is null && e.Depth == _depth)
                     {
-                        endMs = e.TimeStampRelativeMSec;
+                        _endMs = e.TimeStampRelativeMSec;
                         done();
                     }
                 }
             };
-        });
-
-        ManagedHeapFigures after = _reader.Read(endpoint, timeout);
-        lock (gate)
-        {
-            bool observed = startMs is not null && endMs is not null;
-            return new GcTriggerResult(
-                before.GcHeapBytes,
-                after.GcHeapBytes,
-                before.GcCommittedBytes,
-                after.GcCommittedBytes,
-                observed,
-                observed ? TimeSpan.FromMilliseconds(endMs!.Value - startMs!.Value) : null,
-                clock.Elapsed);
         }
     }
 }

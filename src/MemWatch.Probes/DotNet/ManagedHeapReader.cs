@@ -37,10 +37,23 @@ public sealed class ManagedHeapReader
     /// <exception cref="DotNetDiagnosticsException">The runtime could not be reached, refused, or sent no GC heap size in time.</exception>
     public ManagedHeapFigures Read(DiagnosticEndpoint endpoint, TimeSpan? maxDuration = null)
     {
-        var gate = new object();
-        var current = new Dictionary<string, CounterValue>(StringComparer.Ordinal);
-        Dictionary<string, CounterValue>? previous = null;
-        bool complete = EventPipeCapture.Run(endpoint, s_providers, maxDuration ?? DefaultMaxDuration, (source, done) =>
+        var batches = new CounterBatches();
+        bool complete = EventPipeCapture.Run(endpoint, s_providers, maxDuration ?? DefaultMaxDuration, batches.Subscribe);
+        return batches.Figures(complete)
+            ?? throw new DotNetDiagnosticsException(
+                DotNetDiagnosticsFailure.Timeout,
+                $"no System.Runtime GC counters from pid {endpoint.Pid} within {(maxDuration ?? DefaultMaxDuration).TotalSeconds:0.#} s");
+    }
+
+    /// <summary>The counters of the current and the previous interval, filled from a session's events.</summary>
+    internal sealed class CounterBatches
+    {
+        private readonly Lock _gate = new();
+        private Dictionary<string, CounterValue> _current = new(StringComparer.Ordinal);
+        private Dictionary<string, CounterValue>? _previous;
+
+        /// <summary>Attaches to <paramref name="source"/>; calls <paramref name="done"/> once an interval brought every counter.</summary>
+        public void Subscribe(EventPipeEventSource source, Action done)
         {
             source.Dynamic.All += e =>
             {
@@ -49,35 +62,32 @@ public sealed class ManagedHeapReader
                     return;
                 }
 
-                lock (gate)
+                lock (_gate)
                 {
-                    if (current.ContainsKey(name))
+                    if (_current.ContainsKey(name))
                     {
                         // A name seen twice starts the next interval.
-                        previous = current;
-                        current = new Dictionary<string, CounterValue>(StringComparer.Ordinal);
+                        _previous = _current;
+                        _current = new Dictionary<string, CounterValue>(StringComparer.Ordinal);
                     }
 
-                    current[name] = value;
-                    if (CounterNames.All(current.ContainsKey))
+                    _current[name] = value;
+                    if (CounterNames.All(_current.ContainsKey))
                     {
                         done();
                     }
                 }
             };
-        });
+        }
 
-        lock (gate)
+        /// <summary>The figures of the complete (or latest) interval with a GC heap size; null when none came.</summary>
+        public ManagedHeapFigures? Figures(bool complete)
         {
-            Dictionary<string, CounterValue>? batch = complete || current.ContainsKey("gc-heap-size") ? current : previous;
-            if (batch is null || !batch.ContainsKey("gc-heap-size"))
+            lock (_gate)
             {
-                throw new DotNetDiagnosticsException(
-                    DotNetDiagnosticsFailure.Timeout,
-                    $"no System.Runtime GC counters from pid {endpoint.Pid} within {(maxDuration ?? DefaultMaxDuration).TotalSeconds:0.#} s");
+                Dictionary<string, CounterValue>? batch = complete || _current.ContainsKey("gc-heap-size") ? _current : _previous;
+                return batch is not null && batch.ContainsKey("gc-heap-size") ? ToFigures(batch) : null;
             }
-
-            return ToFigures(batch);
         }
     }
 

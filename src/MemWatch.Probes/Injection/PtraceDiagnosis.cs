@@ -21,7 +21,8 @@ internal static class PtraceDiagnosis
             // Diagnosis only: fall through to the generic message.
         }
 
-        if (errno == Errno.ESRCH || (target is null && errno != Errno.EPERM))
+        // An exiting process refuses PTRACE_SEIZE with EPERM (its mm is gone): that is a process gone, not a policy.
+        if (errno == Errno.ESRCH || (target is null && errno != Errno.EPERM) || TargetProcess.IsGone(fs, pid))
         {
             return new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {pid} (thread {tid}) no longer exists");
         }

@@ -8,10 +8,13 @@ namespace MemWatch.Probes.Injection;
 
 /// <summary>
 /// The x86_64 ptrace implementation of <see cref="IRemoteCallSession"/>. Each call seizes one thread
-/// (PTRACE_SEIZE + PTRACE_INTERRUPT), checks it is at a safe point, runs the callee with PTRACE_SYSCALL so the
-/// return is caught at the restorer's rt_sigreturn entry, restores the thread exactly and detaches it again:
-/// between calls no thread is traced. If MemWatch dies mid-call, the callee's return runs rt_sigreturn on the
-/// frame built by <see cref="X64CallAbi.BuildFrame"/> and the thread restores itself.
+/// (PTRACE_SEIZE + PTRACE_INTERRUPT), checks it is at a safe point, holds its signals back, runs the callee with
+/// PTRACE_SYSCALL so the return is caught at the restorer's rt_sigreturn entry, lets that rt_sigreturn run (no system
+/// call is ever rewritten: the kernel evaluates a seccomp filter only on calls the thread's own code makes), stops the
+/// thread again inside get_signal, puts back the registers of the first stop and detaches: the kernel then restarts or
+/// completes the interrupted system call itself. Between calls no thread is traced. If MemWatch dies mid-call, the
+/// callee's return runs rt_sigreturn on the frame built by <see cref="X64CallAbi.BuildFrame"/> and the thread restores
+/// itself and re-issues its system call.
 /// </summary>
 /// <remarks>
 /// Not a hardware breakpoint on the restorer: ptrace debug registers are perf events of the tracee that the kernel
@@ -22,15 +25,22 @@ namespace MemWatch.Probes.Injection;
 internal sealed class PtraceSession : IRemoteCallSession
 {
     private const int XstateBufferBytes = 16 * 1024;
+    private const long Enosys = -38;
 
-    // Syscalls that swap in a temporary signal mask and restore the real one on the way out.
-    private static readonly long[] s_maskSwappingSyscalls = [130, 270, 271, 281, 333, 441];
+    // Every signal but the synchronous faults: the kernel resets the handler of a fault signal that is blocked when it is
+    // forced (force_sig_info_to_task), so blocking SIGSEGV during a callee that faults would kill the target.
+    private const ulong HeldBackSignals = ~((1UL << (Libc.SIGILL - 1)) | (1UL << (Libc.SIGTRAP - 1)) | (1UL << (Libc.SIGBUS - 1))
+        | (1UL << (Libc.SIGFPE - 1)) | (1UL << (Libc.SIGSEGV - 1)) | (1UL << (SigSys - 1)));
+
+    private const int SigSys = 31;
 
     private readonly RemoteCallOptions _options;
     private readonly ProcFileSystem _fs;
     private readonly X64ReturnPath _path;
+    private readonly ulong _startTimeTicks;
+    private readonly ISafePointRule _rule;
+    private readonly ThreadCandidates _candidates;
     private readonly byte[] _xstate = new byte[XstateBufferBytes];
-    private readonly byte[] _stack;
     private readonly FileBuffer _buffer = new(8 * 1024);
     private readonly Lock _callLock = new();
     private readonly Dictionary<int, ulong> _abandonedFrameTops = [];
@@ -38,13 +48,15 @@ internal sealed class PtraceSession : IRemoteCallSession
     private int _tid;
     private bool _disposed;
 
-    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path)
+    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks)
     {
         Pid = pid;
         _options = options;
         _fs = options.ProcFileSystem;
         _path = path;
-        _stack = new byte[Math.Max(options.StackScanBytes, 8)];
+        _startTimeTicks = startTimeTicks;
+        _rule = options.SafePointRule ?? new CodeRangeSafePointRule(options);
+        _candidates = new ThreadCandidates(_fs, pid);
         _thread = new PtraceThread($"ptrace {pid}");
     }
 
@@ -75,32 +87,17 @@ internal sealed class PtraceSession : IRemoteCallSession
         try
         {
             var buffer = new FileBuffer(16 * 1024);
-            if (!ThreadStatus.TryRead(options.ProcFileSystem, pid, null, buffer, out ThreadStatus? status))
-            {
-                throw Exited(pid);
-            }
-
-            if (status.TracerPid != 0)
-            {
-                throw PtraceDiagnosis.AlreadyTraced(options.ProcFileSystem, pid, status.TracerPid);
-            }
-
-            if (status.ShadowStackEnabled)
-            {
-                throw new RemoteCallException(RemoteCallFailure.Unsupported, $"process {pid} runs with an x86 user shadow stack, which forbids returning into a frame MemWatch builds");
-            }
-
-            CheckExecutable(options.ProcFileSystem, pid);
+            ulong startTime = TargetProcess.CheckTraceable(options, pid, buffer);
             if (!TargetMaps.TryRead(options.ProcFileSystem, pid, buffer, out TargetMaps? maps))
             {
-                throw Exited(pid);
+                throw TargetProcess.Exited(pid);
             }
 
             X64ReturnPath path = X64ReturnPathFinder.Find(pid, maps)
-                ?? throw new RemoteCallException(
+                ?? throw (TargetProcess.IsGone(options.ProcFileSystem, pid) || TargetProcess.IsStartingProgram(maps) ? TargetProcess.Exited(pid) : new RemoteCallException(
                     RemoteCallFailure.Unsupported,
-                    $"process {pid}: no rt_sigreturn restorer (48 c7 c0 0f 00 00 00 0f 05) or no 'mov %rax,..; ret' capture sequence in its executable mappings, so a call could not restore the thread if MemWatch died");
-            session = new PtraceSession(pid, options, path);
+                    $"process {pid}: no rt_sigreturn restorer (48 c7 c0 0f 00 00 00 0f 05) or no 'mov %rax,..; ret' capture sequence in its executable mappings, so a call could not restore the thread if MemWatch died"));
+            session = new PtraceSession(pid, options, path, startTime);
             session._thread.Invoke(session.Probe);
             return session;
         }
@@ -188,7 +185,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         }
         catch (Exception e) when (FileBuffer.IsGone(e))
         {
-            throw Exited(Pid);
+            throw TargetProcess.Exited(Pid);
         }
         catch (IOException)
         {
@@ -213,7 +210,8 @@ internal sealed class PtraceSession : IRemoteCallSession
     /// <summary>Open's proof that ptrace works: seize, stop and release one thread.</summary>
     private int Probe()
     {
-        foreach (int tid in Candidates())
+        List<int> candidates = _candidates.Rank(0, out string? whyNone);
+        foreach (int tid in candidates)
         {
             if (TryAttach(tid))
             {
@@ -223,7 +221,9 @@ internal sealed class PtraceSession : IRemoteCallSession
             }
         }
 
-        throw Exited(Pid);
+        throw candidates.Count == 0 && ProcessAlive()
+            ? new RemoteCallException(RemoteCallFailure.NotSafe, $"process {Pid}: {whyNone}")
+            : TargetProcess.Exited(Pid);
     }
 
     private RemoteCallResult CallOnTracerThread(ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout)
@@ -239,13 +239,20 @@ internal sealed class PtraceSession : IRemoteCallSession
                 delayUs = Math.Min(delayUs * 2, 200_000);
             }
 
-            IReadOnlyList<int> candidates = Candidates();
+            List<int> candidates = Candidates(out string? whyNone);
+            if (candidates.Count == 0)
+            {
+                lastReason = whyNone!;
+                continue;
+            }
+
             int tid = candidates[attempt % candidates.Count];
             if (!TargetMaps.TryRead(_fs, Pid, _buffer, out TargetMaps? maps))
             {
-                throw Exited(Pid);
+                throw TargetProcess.Exited(Pid);
             }
 
+            CheckCode(maps, function);
             long stopRequested = Stopwatch.GetTimestamp();
             if (!TryAttach(tid))
             {
@@ -253,6 +260,7 @@ internal sealed class PtraceSession : IRemoteCallSession
                 continue;
             }
 
+            VerifyIdentity(tid);
             if (Libc.PtraceGetRegs(tid, out UserRegs saved) < 0)
             {
                 Detach(tid, 0);
@@ -260,7 +268,7 @@ internal sealed class PtraceSession : IRemoteCallSession
                 continue;
             }
 
-            string? unsafeReason = SafetyCheck(tid, saved, maps, scratch.Length);
+            string? unsafeReason = Refusal(tid, saved, maps, scratch.Length, out bool filtered);
             if (unsafeReason is not null)
             {
                 Detach(tid, 0);
@@ -269,7 +277,7 @@ internal sealed class PtraceSession : IRemoteCallSession
             }
 
             Volatile.Write(ref _tid, tid);
-            return RunCall(tid, saved, stopRequested, function, args, scratch, timeout);
+            return RunCall(tid, saved, stopRequested, function, args, scratch, timeout, filtered);
         }
 
         throw new RemoteCallException(
@@ -277,29 +285,64 @@ internal sealed class PtraceSession : IRemoteCallSession
             $"no thread of process {Pid} was at a safe point in {attempts} tries; last: {lastReason}");
     }
 
-    private RemoteCallResult RunCall(int tid, UserRegs saved, long stopRequested, ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout)
+    /// <summary>Null when the stopped thread may run a call; otherwise why not. The safe-point rule is asked here, and only here.</summary>
+    private string? Refusal(int tid, in UserRegs regs, TargetMaps maps, int scratchLength, out bool filtered)
+    {
+        filtered = false;
+        if (SyscallRestart.Refusal(regs) is string syscall)
+        {
+            return syscall;
+        }
+
+        if (_abandonedFrameTops.TryGetValue(tid, out ulong frameTop))
+        {
+            if (regs.Rsp < frameTop)
+            {
+                return $"still running a call abandoned after a timeout (rsp 0x{regs.Rsp:x} below its frame top 0x{frameTop:x})";
+            }
+
+            _abandonedFrameTops.Remove(tid);
+        }
+
+        ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
+        if (ThreadStackCheck.Check(maps, regs.Rsp, needed) is string stack)
+        {
+            return stack;
+        }
+
+        int seccomp;
+        try
+        {
+            seccomp = ProcStatus.TryReadThread(_fs, Pid, tid, _buffer, out ProcStatus? status) ? status.Seccomp ?? 0 : 0;
+        }
+        catch (ProcParseException e)
+        {
+            return $"its status is unreadable ({e.Message})";
+        }
+
+        filtered = seccomp != 0;
+        if (SeccompGate.Check(tid, seccomp) is string filter)
+        {
+            return filter;
+        }
+
+        SafePointVerdict verdict = _rule.Judge(new SafePointQuery(Pid, tid, regs, maps, SafePointPurpose.Start, 0));
+        return verdict.IsSafe ? null : verdict.Reason ?? "the safe-point rule refused it";
+    }
+
+    private RemoteCallResult RunCall(int tid, UserRegs saved, long stopRequested, ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout, bool filtered)
     {
         long xlen = Libc.PtraceGetRegSet(tid, Libc.NT_X86_XSTATE, _xstate);
-        if (xlen < X64CallAbi.MinXstateSize)
+        if (xlen < X64CallAbi.MinXstateSize || Libc.PtraceGetSigMask(tid, out ulong mask) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
             Detach(tid, 0);
-            throw new RemoteCallException(RemoteCallFailure.Unsupported, $"PTRACE_GETREGSET NT_X86_XSTATE on thread {tid} failed (result {xlen}, errno {e})");
+            throw new RemoteCallException(RemoteCallFailure.Unsupported, $"PTRACE_GETREGSET NT_X86_XSTATE or PTRACE_GETSIGMASK on thread {tid} failed (result {xlen}, errno {e})");
         }
 
         byte[] xstate = _xstate.AsSpan(0, (int)xlen).ToArray();
-        ulong blocked;
-        try
-        {
-            blocked = ThreadStatus.TryRead(_fs, Pid, tid, _buffer, out ThreadStatus? status) ? status.BlockedSignals : 0;
-        }
-        catch
-        {
-            Detach(tid, 0);
-            throw;
-        }
-
-        X64CallFrame frame = X64CallAbi.BuildFrame(saved, xstate, blocked, scratch.Length, _path);
+        var call = new CallState(tid, saved, xstate, mask, function, stopRequested, scratch);
+        X64CallFrame frame = X64CallAbi.BuildFrame(saved, xstate, mask, scratch.Length, _path);
         scratch.CopyTo(frame.Bytes.AsSpan(frame.ScratchOffset));
         Span<ulong> values = stackalloc ulong[args.Length];
         for (int i = 0; i < args.Length; i++)
@@ -319,30 +362,29 @@ internal sealed class PtraceSession : IRemoteCallSession
                 $"could not write the {frame.Bytes.Length}-byte call frame at 0x{frame.WriteAddress:x} on thread {tid}'s stack (errno {e})");
         }
 
-        if (Libc.PtraceSetRegs(tid, callRegs) < 0)
+        // Signals wait until the call is over: a handler must not run while the callee holds an allocator lock. They stay
+        // pending (a process-directed one goes to another thread) and rt_sigreturn puts the frame's mask back.
+        if (Libc.PtraceSetRegs(tid, callRegs) < 0 || Libc.PtraceSetSigMask(tid, HeldBackSignals | mask) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
+            Libc.PtraceSetRegs(tid, saved);
             Detach(tid, 0);
-            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"PTRACE_SETREGS on thread {tid} failed (errno {e})");
+            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"PTRACE_SETREGS or PTRACE_SETSIGMASK on thread {tid} failed (errno {e})");
         }
 
-        long resumed = Stopwatch.GetTimestamp();
+        call.Resumed = Stopwatch.GetTimestamp();
         Libc.Ptrace(Libc.PTRACE_SYSCALL, tid, 0, 0);
-        if (Array.IndexOf(s_maskSwappingSyscalls, unchecked((long)saved.OrigRax)) >= 0)
-        {
-            PatchSignalMask(tid, frame, blocked);
-        }
-
-        long deadline = resumed + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        long deadline = call.Resumed + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        long uncovered = -1;
         while (true)
         {
             PtraceWait w = PtraceWait.Next(tid, deadline);
             switch (w.Kind)
             {
                 case PtraceWaitKind.Exited:
-                    throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {Pid} (thread {tid}) exited during the call to 0x{function:x}");
+                    throw ExitedDuringCall(tid, function);
                 case PtraceWaitKind.TimedOut:
-                    return OnTimeout(tid, saved, xstate, frame, stopRequested, resumed, function, scratch, timeout);
+                    return OnTimeout(call, frame, timeout);
             }
 
             if (w.IsSyscallStop)
@@ -354,7 +396,14 @@ internal sealed class PtraceSession : IRemoteCallSession
 
                 if (X64CallAbi.IsReturnStop(now, frame, _path))
                 {
-                    return Finish(tid, saved, xstate, now, frame, stopRequested, resumed, scratch);
+                    RemoteCallResult result = Finish(call, frame);
+                    return uncovered < 0 ? result : throw new RemoteCallException(RemoteCallFailure.CalleeFault,
+                        $"the callee 0x{function:x} made system call {uncovered}, which the seccomp proof did not cover; the thread was restored");
+                }
+
+                if (filtered && unchecked((long)now.Rax) == Enosys && !SeccompGate.IsCovered(unchecked((long)now.OrigRax)))
+                {
+                    uncovered = unchecked((long)now.OrigRax);
                 }
 
                 Libc.Ptrace(Libc.PTRACE_SYSCALL, tid, 0, 0);
@@ -371,9 +420,10 @@ internal sealed class PtraceSession : IRemoteCallSession
                 Libc.PtraceGetSigInfo(tid, out _, out int code, out ulong faultAddress);
                 if (IsSynchronousFault(signal, code))
                 {
-                    // Put the thread back where it was and let it take the signal there: its own handler decides.
-                    Libc.PtraceSetRegSet(tid, Libc.NT_X86_XSTATE, xstate);
-                    Libc.PtraceSetRegs(tid, saved);
+                    // Put the thread back where it was and let it take the signal there: its own handler decides. The
+                    // system call is re-issued after the handler, as after the frame's rt_sigreturn: the fault was ours,
+                    // so the call it interrupted must not fail with EINTR.
+                    Restore(call, X64CallAbi.WithRestartApplied(call.Saved));
                     Libc.Ptrace(Libc.PTRACE_DETACH, tid, 0, signal);
                     throw new RemoteCallException(
                         RemoteCallFailure.CalleeFault,
@@ -385,77 +435,192 @@ internal sealed class PtraceSession : IRemoteCallSession
         }
     }
 
-    private RemoteCallResult Finish(int tid, in UserRegs saved, byte[] xstate, in UserRegs atReturn, X64CallFrame frame, long stopRequested, long resumed, byte[] scratch)
+    /// <summary>
+    /// At the restorer's rt_sigreturn entry: reads the result, lets rt_sigreturn run with a PTRACE_INTERRUPT pending so the
+    /// thread stops again inside get_signal, and there restores the first stop's registers and releases it.
+    /// </summary>
+    private RemoteCallResult Finish(CallState call, X64CallFrame frame)
     {
         long returned = Stopwatch.GetTimestamp();
-        int readLength = checked((int)(frame.ScratchAddress + (ulong)scratch.Length - frame.ResultSlotAddress));
+        int tid = call.Tid;
+        int readLength = checked((int)(frame.ScratchAddress + (ulong)call.Scratch.Length - frame.ResultSlotAddress));
         byte[] back = new byte[readLength];
         bool readOk = Libc.ReadProcessMemory(Pid, frame.ResultSlotAddress, back) == readLength;
+        Libc.PtraceGetRegs(tid, out UserRegs atReturn);
 
-        // xstate first: if restoring the registers failed after it, detaching still lets rt_sigreturn restore all.
-        if (Libc.PtraceSetRegSet(tid, Libc.NT_X86_XSTATE, xstate) < 0 || Libc.PtraceSetRegs(tid, X64CallAbi.WithRestartApplied(saved)) < 0)
+        Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
+        Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, 0);
+        long deadline = Stopwatch.GetTimestamp() + (long)(_options.StopTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
         {
-            Detach(tid, 0);
-            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"thread {tid} of process {Pid} could not be restored by ptrace after the call; it restores itself through rt_sigreturn");
+            PtraceWait w = PtraceWait.Next(tid, deadline);
+            if (w.Kind == PtraceWaitKind.Exited)
+            {
+                throw ExitedDuringCall(tid, call.Function);
+            }
+
+            if (w.Kind == PtraceWaitKind.TimedOut)
+            {
+                // rt_sigreturn has run: the thread is whole. The kernel detaches it when the tracer thread ends.
+                _thread.ExitRequested = true;
+                throw new RemoteCallException(RemoteCallFailure.Timeout,
+                    $"thread {tid} of process {Pid} did not stop after the call returned; it was restored by rt_sigreturn and is released");
+            }
+
+            if (w.IsEventStop || (w.IsSignalStop && w.Signal == Libc.SIGSEGV))
+            {
+                // An event stop inside get_signal; or rt_sigreturn refused the frame, which no handler must see.
+                break;
+            }
+
+            Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, w.IsSignalStop ? w.Signal : 0);
         }
 
+        bool restored = Restore(call);
         Detach(tid, 0);
         long released = Stopwatch.GetTimestamp();
+        if (!restored)
+        {
+            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"thread {tid} of process {Pid} could not be restored by ptrace after the call");
+        }
+
         if (!readOk)
         {
             throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"the result of the call could not be read back from process {Pid}");
         }
 
-        back.AsSpan((int)(frame.ScratchAddress - frame.ResultSlotAddress), scratch.Length).CopyTo(scratch);
+        back.AsSpan((int)(frame.ScratchAddress - frame.ResultSlotAddress), call.Scratch.Length).CopyTo(call.Scratch);
         ulong value = X64CallAbi.ReturnValue(atReturn, _path, back.AsSpan(0, 8));
-        return new RemoteCallResult(value, Microseconds(released - stopRequested), Microseconds(returned - resumed));
+        return new RemoteCallResult(value, Microseconds(released - call.StopRequested), Microseconds(returned - call.Resumed));
     }
 
-    private RemoteCallResult OnTimeout(int tid, in UserRegs saved, byte[] xstate, X64CallFrame frame, long stopRequested, long resumed, ulong function, byte[] scratch, TimeSpan timeout)
+    /// <summary>Puts back the xstate, the signal mask and the registers of the first stop (see <see cref="SyscallRestart.ForRelease"/>).</summary>
+    private static bool Restore(CallState call) => Restore(call, SyscallRestart.ForRelease(call.Saved));
+
+    private static bool Restore(CallState call, in UserRegs regs) =>
+        Libc.PtraceSetRegSet(call.Tid, Libc.NT_X86_XSTATE, call.Xstate) >= 0
+        & Libc.PtraceSetSigMask(call.Tid, call.Mask) >= 0
+        & Libc.PtraceSetRegs(call.Tid, regs) >= 0;
+
+    /// <summary>
+    /// The callee outlived its timeout. Stop it; if it returned meanwhile, finish normally. If the safe-point rule proves it
+    /// holds no lock where it stopped, roll the thread back (registers, mask, xstate: the frame is dead stack) and release
+    /// it. Otherwise release it inside the callee, which restores the thread through rt_sigreturn when it returns, and say so.
+    /// </summary>
+    private RemoteCallResult OnTimeout(CallState call, X64CallFrame frame, TimeSpan timeout)
     {
+        int tid = call.Tid;
         Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
         PtraceWait w = PtraceWait.Next(tid, Stopwatch.GetTimestamp() + (long)(_options.StopTimeout.TotalSeconds * Stopwatch.Frequency));
         if (w.Kind == PtraceWaitKind.Exited)
         {
-            throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"process {Pid} (thread {tid}) exited during the call to 0x{function:x}");
+            throw ExitedDuringCall(tid, call.Function);
         }
 
+        // A syscall stop of the callee came first, and any ptrace trap clears a pending PTRACE_INTERRUPT (ptrace_stop):
+        // interrupt again and move on to the stop inside get_signal.
+        while (w.IsSyscallStop && !(Libc.PtraceGetRegs(tid, out UserRegs at) >= 0 && X64CallAbi.IsReturnStop(at, frame, _path)))
+        {
+            Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
+            Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, 0);
+            w = PtraceWait.Next(tid, Stopwatch.GetTimestamp() + (long)(_options.StopTimeout.TotalSeconds * Stopwatch.Frequency));
+        }
+
+        if (w.Kind == PtraceWaitKind.Exited)
+        {
+            throw ExitedDuringCall(tid, call.Function);
+        }
+
+        string why;
         if (w.Kind == PtraceWaitKind.TimedOut)
         {
             // The kernel detaches every tracee of a tracer thread that exits.
             _thread.ExitRequested = true;
+            why = "it did not stop within the stop timeout";
         }
-        else if (w.IsSyscallStop && Libc.PtraceGetRegs(tid, out UserRegs now) >= 0 && X64CallAbi.IsReturnStop(now, frame, _path))
+        else if (Libc.PtraceGetRegs(tid, out UserRegs now) < 0)
         {
-            return Finish(tid, saved, xstate, now, frame, stopRequested, resumed, scratch);
+            why = "its registers could not be read";
+            Detach(tid, 0);
+        }
+        else if (w.IsSyscallStop && X64CallAbi.IsReturnStop(now, frame, _path))
+        {
+            return Finish(call, frame);
+        }
+        else if (now.Rsp == call.Saved.Rsp && now.Rip == X64CallAbi.WithRestartApplied(call.Saved).Rip)
+        {
+            // The callee returned and the frame's rt_sigreturn already restored the thread: release it as after a call.
+            Restore(call);
+            Detach(tid, 0);
+            throw new RemoteCallException(RemoteCallFailure.Timeout,
+                $"the callee 0x{call.Function:x} returned after its {timeout.TotalMilliseconds:0} ms timeout; thread {tid} of process {Pid} was restored and released, the result is lost");
         }
         else
         {
+            SafePointVerdict verdict = w.IsEventStop && TargetMaps.TryRead(_fs, Pid, _buffer, out TargetMaps? maps)
+                ? _rule.Judge(new SafePointQuery(Pid, tid, now, maps, SafePointPurpose.Rollback, call.Function))
+                : SafePointVerdict.Unsafe("it stopped outside get_signal");
+            if (verdict.IsSafe && Restore(call))
+            {
+                Detach(tid, 0);
+                throw new RemoteCallException(
+                    RemoteCallFailure.Timeout,
+                    $"the callee 0x{call.Function:x} did not return within {timeout.TotalMilliseconds:0} ms; it was waiting for a lock and held none, " +
+                    $"so thread {tid} of process {Pid} was restored and released (rolled back); the result is lost");
+            }
+
+            why = verdict.Reason ?? "the rollback could not be written";
             Detach(tid, w.IsSignalStop ? w.Signal : 0);
         }
 
-        _abandonedFrameTops[tid] = frame.ScratchAddress + (ulong)scratch.Length;
+        _abandonedFrameTops[tid] = frame.ScratchAddress + (ulong)call.Scratch.Length;
         throw new RemoteCallException(
             RemoteCallFailure.Timeout,
-            $"the callee 0x{function:x} did not return within {timeout.TotalMilliseconds:0} ms; thread {tid} of process {Pid} was released " +
-            "and restores its registers, signal mask and FPU state itself (rt_sigreturn) when the callee returns; the result is lost");
+            $"the callee 0x{call.Function:x} did not return within {timeout.TotalMilliseconds:0} ms and could not be rolled back ({why}); thread {tid} of process {Pid} " +
+            "was released inside it and restores its registers, signal mask and FPU state itself (rt_sigreturn) when it returns; the result is lost")
+        {
+            LeftInCallee = true,
+        };
     }
 
-    private void PatchSignalMask(int tid, X64CallFrame frame, ulong written)
+    /// <summary>
+    /// After PTRACE_SEIZE the thread cannot change hands: check it belongs to the process and that the process is the one
+    /// this session was opened on (same start time), so a reused PID is never called into.
+    /// </summary>
+    private void VerifyIdentity(int tid)
     {
-        // Read while the callee runs: by then the kernel has put back the mask the syscall had swapped out.
-        try
+        bool inGroup = Directory.Exists(_fs.ThreadPath(Pid, tid, ""));
+        ulong? start = TargetProcess.StartTime(_fs, Pid, _buffer);
+        if (inGroup && start == _startTimeTicks)
         {
-            if (ThreadStatus.TryRead(_fs, Pid, tid, _buffer, out ThreadStatus? status) && status.BlockedSignals != written)
-            {
-                Span<byte> mask = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(mask, status.BlockedSignals);
-                Libc.WriteProcessMemory(Pid, frame.SigmaskAddress, mask);
-            }
+            return;
         }
-        catch (ProcParseException)
+
+        Detach(tid, 0);
+        throw start is ulong other && inGroup ? TargetProcess.Reused(Pid, other, _startTimeTicks) : TargetProcess.Exited(Pid);
+    }
+
+    /// <summary>
+    /// The function and the return path must still be code of this process image, and the return path's bytes still the
+    /// ones found (the finder's cache is shared by processes mapping the same file): an exec or a remap is caught here.
+    /// </summary>
+    private void CheckCode(TargetMaps maps, ulong function)
+    {
+        Span<byte> code = stackalloc byte[32];
+        bool ok = maps.Find(function) is { Executable: true } && maps.Find(_path.Restorer) is { Executable: true } && maps.Find(_path.Capture) is { Executable: true }
+            && Libc.ReadProcessMemory(Pid, _path.Restorer, code[..X64CallAbi.RestorerLength]) == X64CallAbi.RestorerLength
+            && X64ReturnPathScanner.FindRestorer(code[..X64CallAbi.RestorerLength]) == 0;
+        if (ok)
         {
-            // Keep the mask read at the stop.
+            long n = Libc.ReadProcessMemory(Pid, _path.Capture, code);
+            ok = n > 0 && X64ReturnPathScanner.FindCapture(code[..(int)n], out int stack, out int register, out bool toMemory, out int displacement) == 0
+                && stack == _path.CaptureStackBytes && register == _path.Register && toMemory == _path.StoresToMemory && displacement == _path.Displacement;
+        }
+
+        if (!ok)
+        {
+            throw TargetProcess.IsGone(_fs, Pid) ? TargetProcess.Exited(Pid) : new RemoteCallException(RemoteCallFailure.ProcessExited,
+                $"process {Pid} no longer has the code this session resolved (it ran exec or unmapped its libc): open a new session");
         }
     }
 
@@ -465,7 +630,9 @@ internal sealed class PtraceSession : IRemoteCallSession
         if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
-            if (e == Errno.ESRCH && ProcessAlive())
+
+            // An exiting thread refuses PTRACE_SEIZE with EPERM (PF_EXITING), as when another thread runs exec.
+            if ((e == Errno.ESRCH || ThreadStat.TryReadState(_fs, Pid, tid, _buffer) is null or 'Z' or 'X') && ProcessAlive())
             {
                 return false;
             }
@@ -497,6 +664,12 @@ internal sealed class PtraceSession : IRemoteCallSession
 
             if (w.IsEventStop)
             {
+                // First thing at the stop, so that every release from here restarts what the stop interrupted.
+                if (Libc.PtraceGetRegs(tid, out UserRegs regs) >= 0 && SyscallRestart.TryNormalizeAtStop(ref regs))
+                {
+                    Libc.PtraceSetRegs(tid, regs);
+                }
+
                 return true;
             }
 
@@ -507,63 +680,7 @@ internal sealed class PtraceSession : IRemoteCallSession
 
     private static void Detach(int tid, int signal) => Libc.Ptrace(Libc.PTRACE_DETACH, tid, 0, signal);
 
-    /// <summary>Null when the thread may be used; otherwise why not.</summary>
-    private string? SafetyCheck(int tid, in UserRegs regs, TargetMaps maps, int scratchLength)
-    {
-        IReadOnlyList<(ulong Start, ulong End)> forbidden = _options.ForbiddenRanges;
-        foreach ((ulong start, ulong end) in forbidden)
-        {
-            if (regs.Rip >= start && regs.Rip < end)
-            {
-                return $"rip 0x{regs.Rip:x} is inside forbidden range [0x{start:x}, 0x{end:x})";
-            }
-        }
-
-        if (_abandonedFrameTops.TryGetValue(tid, out ulong frameTop))
-        {
-            if (regs.Rsp < frameTop)
-            {
-                return $"still running a call abandoned after a timeout (rsp 0x{regs.Rsp:x} below its frame top 0x{frameTop:x})";
-            }
-
-            _abandonedFrameTops.Remove(tid);
-        }
-
-        if (maps.Find(regs.Rsp) is not TargetMapping stack || !stack.Writable)
-        {
-            return $"rsp 0x{regs.Rsp:x} is not in a writable mapping";
-        }
-
-        ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
-        if (!stack.IsMainStack && regs.Rsp - stack.Start < needed)
-        {
-            return $"only {regs.Rsp - stack.Start} bytes of stack below rsp, {needed} needed";
-        }
-
-        if (forbidden.Count == 0)
-        {
-            return null;
-        }
-
-        int length = (int)Math.Min((ulong)_stack.Length, stack.End - regs.Rsp);
-        long read = Libc.ReadProcessMemory(Pid, regs.Rsp, _stack.AsSpan(0, length));
-        for (int i = 0; i + 8 <= read; i += 8)
-        {
-            ulong word = BinaryPrimitives.ReadUInt64LittleEndian(_stack.AsSpan(i));
-            foreach ((ulong start, ulong end) in forbidden)
-            {
-                if (word >= start && word < end)
-                {
-                    return $"stack word at rsp+{i} (0x{word:x}) points into forbidden range [0x{start:x}, 0x{end:x})";
-                }
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Threads to try, best first: the last one used, then sleeping (S) threads, then running ones.</summary>
-    private List<int> Candidates()
+    private List<int> Candidates(out string? whyNone)
     {
         if (_options.ThreadId is int only)
         {
@@ -572,88 +689,31 @@ internal sealed class PtraceSession : IRemoteCallSession
             {
                 throw ProcessAlive()
                     ? new RemoteCallException(RemoteCallFailure.ProcessExited, $"thread {only} of process {Pid} no longer exists")
-                    : Exited(Pid);
+                    : TargetProcess.Exited(Pid);
             }
 
+            whyNone = null;
             return [only];
         }
 
-        var ranked = new List<(int Rank, int Tid)>();
-        try
+        List<int> ranked = _candidates.Rank(_tid, out whyNone);
+        if (ranked.Count == 0 && TargetProcess.IsGone(_fs, Pid))
         {
-            foreach (string dir in Directory.EnumerateDirectories(_fs.ProcessPath(Pid, "task")))
-            {
-                if (!int.TryParse(Path.GetFileName(dir), out int tid))
-                {
-                    continue;
-                }
-
-                char? state = ThreadStat.TryReadState(_fs, Pid, tid, _buffer);
-                int rank = state switch
-                {
-                    'S' => tid == _tid ? 0 : 1,
-                    'R' => 2,
-                    _ => -1, // D (cannot stop), T/t (stopped), Z/X (exiting)
-                };
-                if (rank >= 0)
-                {
-                    ranked.Add((rank, tid));
-                }
-            }
-        }
-        catch (Exception e) when (FileBuffer.IsGone(e))
-        {
-            throw Exited(Pid);
+            throw TargetProcess.Exited(Pid);
         }
 
-        if (ranked.Count == 0)
-        {
-            throw ProcessAlive()
-                ? new RemoteCallException(RemoteCallFailure.NotSafe, $"no thread of process {Pid} is sleeping or running (all stopped, in uninterruptible sleep or exiting)")
-                : Exited(Pid);
-        }
-
-        ranked.Sort();
-        return ranked.ConvertAll(r => r.Tid);
+        return ranked;
     }
+
+    private RemoteCallException ExitedDuringCall(int tid, ulong function) =>
+        new(RemoteCallFailure.ProcessExited, $"process {Pid} (thread {tid}) exited or ran exec during the call to 0x{function:x}");
 
     private static bool IsSynchronousFault(int signal, int code) =>
         code > 0 && signal is Libc.SIGSEGV or Libc.SIGBUS or Libc.SIGILL or Libc.SIGFPE or Libc.SIGTRAP;
 
-    private bool ProcessAlive() => Directory.Exists(_fs.ProcessDirectory(Pid));
+    private bool ProcessAlive() => !TargetProcess.IsGone(_fs, Pid);
 
-    private bool ProcessAliveOrThrow() => ProcessAlive() ? true : throw Exited(Pid);
-
-    private static RemoteCallException Exited(int pid) =>
-        new(RemoteCallFailure.ProcessExited, $"process {pid} no longer exists");
+    private bool ProcessAliveOrThrow() => ProcessAlive() ? true : throw TargetProcess.Exited(Pid);
 
     private static long Microseconds(long ticks) => ticks * 1_000_000 / Stopwatch.Frequency;
-
-    private static void CheckExecutable(ProcFileSystem fs, int pid)
-    {
-        Span<byte> header = stackalloc byte[20];
-        int n;
-        try
-        {
-            using var exe = File.OpenHandle(fs.ProcessPath(pid, "exe"), FileMode.Open, FileAccess.Read);
-            n = RandomAccess.Read(exe, header, 0);
-        }
-        catch (Exception e) when (FileBuffer.IsGone(e))
-        {
-            throw Directory.Exists(fs.ProcessDirectory(pid))
-                ? new RemoteCallException(RemoteCallFailure.Unsupported, $"process {pid} has no executable (a kernel thread?)")
-                : Exited(pid);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new RemoteCallException(RemoteCallFailure.PermissionDenied, $"cannot open /proc/{pid}/exe: {e.Message}", e);
-        }
-
-        const ushort EmX8664 = 62;
-        if (n < 20 || !header[..4].SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']) || header[4] != 2
-            || BinaryPrimitives.ReadUInt16LittleEndian(header[18..]) != EmX8664)
-        {
-            throw new RemoteCallException(RemoteCallFailure.Unsupported, $"process {pid} is not a 64-bit x86_64 ELF program");
-        }
-    }
 }

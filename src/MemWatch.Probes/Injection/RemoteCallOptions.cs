@@ -11,8 +11,29 @@ public sealed record RemoteCallOptions
     /// </summary>
     public IReadOnlyList<(ulong Start, ulong End)> ForbiddenRanges { get; init; } = [];
 
-    /// <summary>How many bytes above the stack pointer are scanned for return addresses into a forbidden range.</summary>
+    /// <summary>How many bytes above the stack pointer are scanned for return addresses into <see cref="ForbiddenRanges"/>.</summary>
     public int StackScanBytes { get; init; } = 8 * 1024;
+
+    /// <summary>
+    /// Code ranges [Start, End) looked for over the whole live stack (rsp to the top of its mapping, at most 1 MiB), not only
+    /// the first <see cref="StackScanBytes"/>: code that can block holding an allocator lock far up the stack (fork,
+    /// malloc_stats printing to a full pipe). Kept small: a stale word that points into one refuses the thread.
+    /// </summary>
+    public IReadOnlyList<(ulong Start, ulong End)> DeepForbiddenRanges { get; init; } = [];
+
+    /// <summary>
+    /// Functions (addresses in the target) that hold at most one lock at a time and block only while acquiring it
+    /// (glibc's mallinfo2 and malloc_trim): a call to one that outlives its timeout can be rolled back when it is found
+    /// waiting for a lock. Any other callee that times out is left to finish, and the failure says so.
+    /// </summary>
+    public IReadOnlyList<ulong> LockStepCallees { get; init; } = [];
+
+    /// <summary>
+    /// The start time (field 22 of /proc/PID/stat, clock ticks after boot) of the process the caller means. When set,
+    /// every call checks it after seizing a thread, when the PID can no longer change hands, and refuses a process that
+    /// started at another time (the PID was reused) as <see cref="RemoteCallFailure.ProcessExited"/>.
+    /// </summary>
+    public ulong? ExpectedStartTimeTicks { get; init; }
 
     /// <summary>How many times a thread is stopped and checked before the call is refused as NotSafe.</summary>
     public int MaxSafetyAttempts { get; init; } = 8;
@@ -31,6 +52,9 @@ public sealed record RemoteCallOptions
 
     /// <summary>Largest scratch block accepted by <see cref="IRemoteCallSession.Call"/>.</summary>
     public int MaxScratchBytes { get; init; } = 64 * 1024;
+
+    /// <summary>The rule that decides whether a stopped thread holds no lock; null for <see cref="CodeRangeSafePointRule"/>.</summary>
+    internal ISafePointRule? SafePointRule { get; init; }
 
     /// <summary>The proc filesystem the target is seen through.</summary>
     public ProcFileSystem ProcFileSystem { get; init; } = ProcFileSystem.Default;

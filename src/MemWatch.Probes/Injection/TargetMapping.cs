@@ -9,7 +9,7 @@ namespace MemWatch.Probes.Injection;
 /// <param name="Offset">File offset of Start.</param>
 /// <param name="Inode">Inode of the file; 0 when anonymous.</param>
 /// <param name="Device">major:minor of the file; only kept for executable mappings.</param>
-/// <param name="Path">The file or pseudo-name (<c>[stack]</c>); null when anonymous. Only kept for executable mappings and [stack].</param>
+/// <param name="Path">The file or pseudo-name (<c>[stack]</c>, <c>[heap]</c>); null when anonymous. Only kept for executable mappings and pseudo-names.</param>
 internal readonly record struct TargetMapping(
     ulong Start,
     ulong End,
@@ -24,4 +24,7 @@ internal readonly record struct TargetMapping(
     public bool Contains(ulong address) => address >= Start && address < End;
 
     public bool IsMainStack => Path == "[stack]";
+
+    /// <summary>No access at all: a guard page (glibc puts one below every thread stack it maps).</summary>
+    public bool IsGuard => !Readable && !Writable && !Executable;
 }

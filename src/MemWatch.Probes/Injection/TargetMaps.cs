@@ -42,13 +42,20 @@ internal sealed class TargetMaps
         return null;
     }
 
+    /// <summary>The mapping that ends exactly where <paramref name="mapping"/> starts, if any.</summary>
+    public TargetMapping? Below(TargetMapping mapping)
+    {
+        TargetMapping? below = mapping.Start == 0 ? null : Find(mapping.Start - 1);
+        return below is { } b && b.End == mapping.Start ? b : null;
+    }
+
     public static TargetMaps Parse(ReadOnlySpan<byte> text, string source)
     {
         var list = new List<TargetMapping>();
         foreach (MappingHeader m in ProcMaps.Parse(text, source))
         {
             bool exec = (m.Permissions & MappingPermissions.Execute) != 0;
-            bool keepPath = !m.Path.IsEmpty && (exec || m.Path.SequenceEqual("[stack]"u8));
+            bool keepPath = !m.Path.IsEmpty && (exec || m.Path[0] == (byte)'[');
             list.Add(new TargetMapping(
                 m.StartAddress,
                 m.EndAddress,

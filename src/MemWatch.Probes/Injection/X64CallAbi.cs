@@ -12,7 +12,6 @@ internal static class X64CallAbi
     public const int RedZoneBytes = 128;
     public const int MaxArguments = 6;
     public const long SysRtSigreturn = 15;
-    public const long SysRestartSyscall = 219;
     public const int RestorerLength = 9;
 
     // Syscall restart codes (include/linux/errno.h).
@@ -66,27 +65,18 @@ internal static class X64CallAbi
     public const uint FpXstateMagic2 = 0x46505845;
 
     /// <summary>
-    /// The registers that resume the interrupted code with its system call restarted by hand, as the kernel would
-    /// on a resume without a signal: rip back over the 2-byte syscall, rax = the syscall number (or restart_syscall),
-    /// and orig_rax = -1 so the kernel applies nothing more (rt_sigreturn and a skipped syscall entry both need this).
+    /// The registers that resume the interrupted code with its system call re-issued, as the kernel would on a resume
+    /// without a handler: rip back over the 2-byte syscall, rax = the syscall number, orig_rax = -1 (rt_sigreturn sets it
+    /// so anyway). -ERESTART_RESTARTBLOCK re-issues the original call too, not restart_syscall: rt_sigreturn resets the
+    /// restart block (see <see cref="SyscallRestart"/>). The frame holds these, for a MemWatch that dies mid-call.
     /// </summary>
     public static UserRegs WithRestartApplied(in UserRegs saved)
     {
         UserRegs r = saved;
-        long orig = unchecked((long)saved.OrigRax);
-        long rax = unchecked((long)saved.Rax);
-        if (orig >= 0)
+        if (SyscallRestart.IsInterruptedSyscall(saved))
         {
-            if (rax is ERestartSys or ERestartNoIntr or ERestartNoHand)
-            {
-                r.Rip -= 2;
-                r.Rax = saved.OrigRax;
-            }
-            else if (rax == ERestartRestartBlock)
-            {
-                r.Rip -= 2;
-                r.Rax = SysRestartSyscall;
-            }
+            r.Rip -= 2;
+            r.Rax = saved.OrigRax;
         }
 
         r.OrigRax = ulong.MaxValue;

@@ -17,6 +17,9 @@ internal static partial class Interop
         internal const int PTRACE_SETREGSET = 0x4205;
         internal const int PTRACE_SEIZE = 0x4206;
         internal const int PTRACE_INTERRUPT = 0x4207;
+        internal const int PTRACE_GETSIGMASK = 0x420a;
+        internal const int PTRACE_SETSIGMASK = 0x420b;
+        internal const int PTRACE_SECCOMP_GET_FILTER = 0x420c;
         internal const int PTRACE_O_TRACESYSGOOD = 1;
         internal const int PTRACE_EVENT_STOP = 128;
 
@@ -62,6 +65,30 @@ internal static partial class Interop
             {
                 var iov = new IoVec { Base = b, Length = (nuint)buffer.Length };
                 return PtraceRaw(PTRACE_SETREGSET, tid, noteType, (nint)(&iov));
+            }
+        }
+
+        /// <summary>PTRACE_GETSIGMASK: the thread's blocked set (the kernel's 8-byte sigset_t).</summary>
+        internal static unsafe long PtraceGetSigMask(int tid, out ulong mask)
+        {
+            ulong m = 0;
+            long r = PtraceRaw(PTRACE_GETSIGMASK, tid, sizeof(ulong), (nint)(&m));
+            mask = m;
+            return r;
+        }
+
+        /// <summary>PTRACE_SETSIGMASK: replaces the blocked set (the kernel keeps SIGKILL and SIGSTOP unblocked).</summary>
+        internal static unsafe long PtraceSetSigMask(int tid, ulong mask) => PtraceRaw(PTRACE_SETSIGMASK, tid, sizeof(ulong), (nint)(&mask));
+
+        /// <summary>
+        /// PTRACE_SECCOMP_GET_FILTER: copies the <paramref name="index"/>-th filter of a stopped tracee (0 = the newest)
+        /// as 8-byte sock_filter instructions and returns their count; with an empty buffer only counts. Needs CAP_SYS_ADMIN.
+        /// </summary>
+        internal static unsafe long PtraceSeccompGetFilter(int tid, int index, Span<byte> instructions)
+        {
+            fixed (byte* b = instructions)
+            {
+                return PtraceRaw(PTRACE_SECCOMP_GET_FILTER, tid, index, instructions.IsEmpty ? 0 : (nint)b);
             }
         }
 

@@ -110,6 +110,27 @@ public sealed record ProcStatus
     /// <summary><c>SigCgt</c>: caught signals.</summary>
     public required ulong SigCgt { get; init; }
 
+    /// <summary><c>Seccomp</c>: 0 none, 1 strict, 2 filter; null on kernels built without CONFIG_SECCOMP.</summary>
+    public int? Seccomp { get; init; }
+
+    /// <summary><c>Seccomp_filters</c>: how many filters are attached (kernel 5.9+); null where the line is absent.</summary>
+    public int? SeccompFilters { get; init; }
+
+    /// <summary>Reads <c>/proc/[pid]/task/[tid]/status</c>, the status of one thread (seccomp and masks are per thread); false when gone.</summary>
+    /// <exception cref="ProcParseException">The file is malformed.</exception>
+    public static bool TryReadThread(ProcFileSystem fs, int pid, int tid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? value)
+    {
+        string path = fs.ThreadPath(pid, tid, "status");
+        if (!buffer.TryLoadSingleShow(path))
+        {
+            value = null;
+            return false;
+        }
+
+        value = Parse(buffer.Span, path);
+        return true;
+    }
+
     /// <summary>Reads <c>/proc/[pid]/status</c>; false when the process is gone.</summary>
     /// <exception cref="ProcParseException">The file is malformed.</exception>
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? value)
@@ -136,6 +157,7 @@ public sealed record ProcStatus
         uint ruid = 0, euid = 0, rgid = 0, egid = 0;
         bool haveUid = false, haveGid = false;
         ulong? sigBlk = null, sigIgn = null, sigCgt = null;
+        int? seccomp = null, seccompFilters = null;
         int[] nspids = [];
         ulong? vmPeak = null, vmSize = null, vmLck = null, vmPin = null, vmHwm = null, vmRss = null, rssAnon = null,
             rssFile = null, rssShmem = null, vmData = null, vmStk = null, vmExe = null, vmLib = null, vmPte = null,
@@ -180,6 +202,8 @@ public sealed record ProcStatus
                 case var k when k.SequenceEqual("SigBlk"u8): sigBlk = Hex(value, source, n, "SigBlk"); break;
                 case var k when k.SequenceEqual("SigIgn"u8): sigIgn = Hex(value, source, n, "SigIgn"); break;
                 case var k when k.SequenceEqual("SigCgt"u8): sigCgt = Hex(value, source, n, "SigCgt"); break;
+                case var k when k.SequenceEqual("Seccomp"u8): seccomp = SeccompMode(value, source, n); break;
+                case var k when k.SequenceEqual("Seccomp_filters"u8): seccompFilters = Int(value, source, n, "Seccomp_filters"); break;
                 default: break;
             }
         }
@@ -216,6 +240,8 @@ public sealed record ProcStatus
             SigBlk = sigBlk ?? throw Missing(source, "SigBlk"),
             SigIgn = sigIgn ?? throw Missing(source, "SigIgn"),
             SigCgt = sigCgt ?? throw Missing(source, "SigCgt"),
+            Seccomp = seccomp,
+            SeccompFilters = seccompFilters,
         };
     }
 
@@ -270,6 +296,9 @@ public sealed record ProcStatus
 
     private static int Int(ReadOnlySpan<byte> value, string source, int line, string key)
         => ProcText.TryParseInt32(ByteParsing.TrimSpaces(value), out int v) ? v : throw Bad(source, line, key, value);
+
+    private static int SeccompMode(ReadOnlySpan<byte> value, string source, int line)
+        => Int(value, source, line, "Seccomp") is int mode and >= 0 and <= 2 ? mode : throw Bad(source, line, "Seccomp", value);
 
     private static ulong Hex(ReadOnlySpan<byte> value, string source, int line, string key)
         => ByteParsing.TryParseHex(ByteParsing.TrimSpaces(value), out ulong v) ? v : throw Bad(source, line, key, value);

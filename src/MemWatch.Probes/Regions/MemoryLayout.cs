@@ -38,4 +38,19 @@ public sealed record MemoryLayout
     public required int ThreadStacksFound { get; init; }
 
     public RegionTotals this[RegionKind kind] => Regions[(int)kind];
+
+    /// <summary>AnonHugePages over every region.</summary>
+    public ulong AnonHugePagesBytes
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (RegionTotals r in Regions)
+            {
+                sum += r.AnonHugePagesBytes;
+            }
+
+            return sum;
+        }
+    }
 }

@@ -26,6 +26,12 @@ public struct RegionTotals
 
     public ulong SwapBytes { readonly get; internal set; }
 
+    /// <summary>Resident bytes in transparent huge pages (smaps AnonHugePages): a huge page stays whole while any of it is used.</summary>
+    public ulong AnonHugePagesBytes { readonly get; internal set; }
+
+    /// <summary>Pages given back with MADV_FREE and not yet reclaimed (smaps LazyFree): still counted in RSS.</summary>
+    public ulong LazyFreeBytes { readonly get; internal set; }
+
     /// <summary>Stable name of <see cref="Kind"/>.</summary>
     public readonly string Name => Kind.ToName();
 
@@ -37,6 +43,8 @@ public struct RegionTotals
         PssBytes += fields.PssBytes;
         PrivateDirtyBytes += fields.PrivateDirtyBytes;
         SwapBytes += fields.SwapBytes;
+        AnonHugePagesBytes += fields.AnonHugePagesBytes;
+        LazyFreeBytes += fields.LazyFreeBytes;
     }
 
     internal void Add(in RegionTotals other)
@@ -47,5 +55,7 @@ public struct RegionTotals
         PssBytes += other.PssBytes;
         PrivateDirtyBytes += other.PrivateDirtyBytes;
         SwapBytes += other.SwapBytes;
+        AnonHugePagesBytes += other.AnonHugePagesBytes;
+        LazyFreeBytes += other.LazyFreeBytes;
     }
 }

@@ -53,6 +53,10 @@ public sealed class DebugFileLocator
         return null;
     }
 
+    /// <summary><c>.build-id/xx/yyyy….debug</c> for <paramref name="buildId"/>, or null when it is not lower-case hex.</summary>
+    public static string? RelativePath(string buildId) =>
+        buildId.Length >= 4 && IsLowerHex(buildId) ? $".build-id/{buildId[..2]}/{buildId[2..]}.debug" : null;
+
     private static bool IsLowerHex(string s)
     {
         foreach (char c in s)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.Symbols;
 
@@ -97,12 +98,23 @@ public sealed class ElfFile
         return TryParseImage(image, out file, out notElfReason);
     }
 
+    /// <summary>Parses the file open at <paramref name="handle"/> (checked by its opener), then closes it; same contract as <see cref="TryOpen"/>.</summary>
+    public static bool TryParseOpenFile(SafeFileHandle handle, string source, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
+    {
+        using ElfImage image = ElfImage.FromHandle(handle, source);
+        return TryParseImage(image, out file, out notElfReason);
+    }
+
     /// <summary>Parses an in-memory ELF image; same contract as <see cref="TryOpen"/>.</summary>
     public static bool TryParse(byte[] image, string source, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
     {
         using ElfImage img = ElfImage.FromBytes(image, source);
         return TryParseImage(img, out file, out notElfReason);
     }
+
+    /// <summary>Parses an already open image; same contract as <see cref="TryOpen"/>.</summary>
+    internal static bool TryParse(ElfImage image, [NotNullWhen(true)] out ElfFile? file, [NotNullWhen(false)] out string? notElfReason)
+        => TryParseImage(image, out file, out notElfReason);
 
     /// <summary>
     /// Looks a symbol up by name, first in <c>.dynsym</c>, then in <c>.symtab</c>. When a name has several versions

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.Symbols;
 
@@ -25,6 +26,25 @@ internal static class ElfFileCache
         }
 
         ElfFile? parsed = ElfFile.TryOpen(openPath, out ElfFile? file, out _) ? file : null;
+        if (s_files.Count >= MaxEntries)
+        {
+            s_files.Clear();
+        }
+
+        return s_files.GetOrAdd(key, parsed);
+    }
+
+    /// <summary>Returns the parsed file for <paramref name="key"/>, parsing the open <paramref name="handle"/> on a miss;
+    /// the handle is closed either way.</summary>
+    public static ElfFile? GetOrParse(string key, SafeFileHandle handle, string source)
+    {
+        if (s_files.TryGetValue(key, out ElfFile? cached))
+        {
+            handle.Dispose();
+            return cached;
+        }
+
+        ElfFile? parsed = ElfFile.TryParseOpenFile(handle, source, out ElfFile? file, out _) ? file : null;
         if (s_files.Count >= MaxEntries)
         {
             s_files.Clear();

@@ -26,6 +26,9 @@ internal sealed class ElfImage : IDisposable
 
     public string Source { get; }
 
+    /// <summary>The open file, or null for an in-memory image (for fstat: the identity of exactly what was read).</summary>
+    public SafeFileHandle? Handle => _handle;
+
     public static ElfImage FromBytes(byte[] bytes, string source) => new(bytes, null, bytes.Length, source);
 
     public static ElfImage OpenFile(string path)
@@ -34,6 +37,20 @@ internal sealed class ElfImage : IDisposable
         try
         {
             return new ElfImage(null, handle, RandomAccess.GetLength(handle), path);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>An image over a descriptor already opened and checked (<see cref="Files.ProcessRoot"/>); takes ownership.</summary>
+    public static ElfImage FromHandle(SafeFileHandle handle, string source)
+    {
+        try
+        {
+            return new ElfImage(null, handle, RandomAccess.GetLength(handle), source);
         }
         catch
         {

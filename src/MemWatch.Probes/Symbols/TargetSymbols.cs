@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using MemWatch.Probes.Files;
 using MemWatch.Probes.ProcFs;
+using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.Symbols;
 
@@ -11,6 +13,9 @@ namespace MemWatch.Probes.Symbols;
 /// </summary>
 public sealed class TargetSymbols
 {
+    // Larger than any real library or debug file; ElfImage bounds each read as well.
+    private const long MaxObjectBytes = 2L * 1024 * 1024 * 1024;
+
     private readonly List<TargetModule> _modules;
 
     private TargetSymbols(int pid, List<TargetModule> modules, List<string> problems)
@@ -44,7 +49,7 @@ public sealed class TargetSymbols
         List<MappedFile> maps = MappedFile.ParseMaps(buffer.Span, mapsPath);
         string? exePath = ReadExeLink(fs, pid);
         DebugFileLocator locator = debugFiles ?? DebugFileLocator.Default;
-        string targetDebugRoot = fs.ProcessPath(pid, "root") + DebugFileLocator.DefaultRoot;
+        string targetRoot = fs.ProcessPath(pid, "root");
 
         var modules = new List<TargetModule>();
         var problems = new List<string>();
@@ -105,7 +110,7 @@ public sealed class TargetSymbols
                 continue;
             }
 
-            var module = new TargetModule(b.Path, baseAddress, executable, elf, file => LoadDebugFile(file, locator, targetDebugRoot));
+            var module = new TargetModule(b.Path, baseAddress, executable, elf, file => LoadDebugFile(file, locator, targetRoot));
             if (exePath is not null && b.Path == exePath)
             {
                 modules.Insert(0, module);
@@ -231,55 +236,62 @@ public sealed class TargetSymbols
 
     private static ElfFile? OpenMapped(ProcFileSystem fs, int pid, MappedFile mapping)
     {
-        // map_files reaches the very inode that is mapped, even when deleted or in another mount namespace;
-        // it needs CAP_SYS_ADMIN, so /proc/PID/root/<path> is the fallback.
+        // map_files reaches the very inode that is mapped, even when deleted or in another mount namespace; it needs
+        // CAP_SYS_ADMIN, so the path beneath /proc/PID/root (never leaving it, never through a link) is the fallback.
+        // Both are checked on the open descriptor: a FIFO, a device or a sparse giant is refused, not read.
         string mapFiles = fs.ProcessPath(pid, $"map_files/{mapping.Start:x}-{mapping.End:x}");
-        string viaRoot = fs.ProcessPath(pid, "root") + mapping.Path;
-        string openPath = mapFiles;
-        FileInfo info = new(mapFiles);
+        SafeFileHandle handle;
+        string source;
         try
         {
-            if (!info.Exists)
-            {
-                info = new FileInfo(viaRoot);
-                openPath = viaRoot;
-            }
+            handle = CheckedFile.OpenRegular(mapFiles, MaxObjectBytes);
+            source = mapFiles;
         }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is UnauthorizedAccessException or FileNotFoundException)
         {
-            info = new FileInfo(viaRoot);
-            openPath = viaRoot;
+            using ProcessRoot root = ProcessRoot.Open(fs.ProcessPath(pid, "root"));
+            handle = root.OpenRegularFile(mapping.Path, MaxObjectBytes);
+            source = root.Path + mapping.Path;
         }
 
-        string key = info.Exists
-            ? $"{mapping.Device}:{mapping.Inode}:{info.Length}:{info.LastWriteTimeUtc.Ticks}"
-            : $"{mapping.Device}:{mapping.Inode}:{mapping.Path}";
+        FileStatus status;
         try
         {
-            return ElfFileCache.GetOrOpen(key, openPath);
+            status = CheckedFile.Stat(handle, source);
         }
-        catch (UnauthorizedAccessException) when (openPath == mapFiles)
+        catch
         {
-            return ElfFileCache.GetOrOpen(key, viaRoot);
+            handle.Dispose();
+            throw;
         }
+
+        string key = $"{mapping.Device}:{mapping.Inode}:{status.Device}:{status.Inode}:{status.SizeBytes}";
+        return ElfFileCache.GetOrParse(key, handle, source);
     }
 
-    private static ElfFile? LoadDebugFile(ElfFile file, DebugFileLocator locator, string targetDebugRoot)
+    private static ElfFile? LoadDebugFile(ElfFile file, DebugFileLocator locator, string targetRoot)
     {
-        if (file.BuildId is not { } buildId)
-        {
-            return null;
-        }
-
-        string? path = locator.Locate(buildId, targetDebugRoot);
-        if (path is null)
+        if (file.BuildId is not { } buildId || DebugFileLocator.RelativePath(buildId) is not { } relative)
         {
             return null;
         }
 
         try
         {
-            ElfFile? debug = ElfFileCache.GetOrOpen("build-id:" + buildId, path);
+            // MemWatch's own debug files first; the target's are opened beneath its root and keyed by their inode, so a
+            // file one container planted serves no other.
+            ElfFile? debug;
+            if (locator.Locate(buildId) is { } path)
+            {
+                debug = ElfFileCache.GetOrOpen("build-id:" + buildId, path);
+            }
+            else
+            {
+                using ProcessRoot root = ProcessRoot.Open(targetRoot);
+                SafeFileHandle handle = root.OpenRegularFile($"{DebugFileLocator.DefaultRoot}/{relative}", MaxObjectBytes);
+                FileStatus status = CheckedFile.Stat(handle, root.Path);
+                debug = ElfFileCache.GetOrParse($"build-id:{buildId}:{status.Device}:{status.Inode}", handle, root.Path + DebugFileLocator.DefaultRoot + "/" + relative);
+            }
 
             // A debug file for another build would give wrong addresses: trust it only when the ids agree.
             return debug?.BuildId == buildId ? debug : null;

@@ -2,6 +2,7 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 using static MemWatch.Probes.Verdicts.VerdictText;
 
 using MemWatch.Probes.DotNet;
@@ -27,7 +28,8 @@ public static class Classifier
         ArgumentNullException.ThrowIfNull(input);
         options ??= ClassifierOptions.Default;
         var f = new WindowFigures(input, options);
-        Verdict verdict = f.Ongoing ? ClassifyGrowth(input, options, f) : ClassifyPlateau(input, options, f);
+        Verdict verdict = ShapeRules.ThreadLeak(input, options, f.Span)
+            ?? (f.Ongoing ? ClassifyGrowth(input, options, f) : ClassifyPlateau(input, options, f));
         return input.LastTrim is { } trim ? WithTrimEfficacy(verdict, trim, options) : verdict;
     }
 
@@ -38,6 +40,16 @@ public static class Classifier
         double fileGrowth = Slope(g.File) * f.Span;
         double anonGrowth = Slope(g.Anon) * f.Span;
         string rssLine = Invariant($"RSS grew {Bytes(f.RssGrowth)} over {Duration(f.Span)} ({Rate(f.RssSlope)}, {Percent(g.Rss.SignAgreement)} of pairwise slopes agree), still growing in the newest half ({Rate(Slope(g.RecentRss))})");
+
+        if (ShapeRules.SharedMemory(input, o, f.RssGrowth, rssLine) is { } shared)
+        {
+            return shared;
+        }
+
+        if (ShapeRules.BoundedCache(input, o, f.RssGrowth, f.RssLatest, rssLine) is { } cache)
+        {
+            return cache;
+        }
 
         if (fileGrowth >= o.ExplainingShare * f.RssGrowth)
         {
@@ -93,6 +105,12 @@ public static class Classifier
             }
         }
 
+        (double inUseSoFar, _) = input.LatestStatistics is null ? (double.NaN, double.NaN) : InUseAndFreeGrowth(input, f);
+        if (RuntimeRules.Growth(input, o, f.Span, f.RssGrowth, rssLine, inUseSoFar) is { } runtime)
+        {
+            return runtime;
+        }
+
         if (input.LatestStatistics is { } stats && InUseAndFreeGrowth(input, f) is var (inUseGrowth, freeGrowth) && !double.IsNaN(inUseGrowth))
         {
             string allocatorLine = Invariant($"{stats.Allocator} in-use {Signed(inUseGrowth)}, free {Signed(freeGrowth)} over the window; in use now {Bytes(stats.InUseBytes ?? 0)}, free {Bytes(stats.FreeBytes ?? 0)}");
@@ -110,6 +128,11 @@ public static class Classifier
                 return Retention(input, o, stats, o.IntrospectedRetentionConfidence,
                     Invariant($"The allocator's free bytes grow with RSS while in-use stays flat: freed memory is kept ({Bytes(freeGrowth)} of {Bytes(f.RssGrowth)})."),
                     [rssLine, allocatorLine]);
+            }
+
+            if (input.Runtime == RuntimeKind.CPython && anonGrowth >= o.ExplainingShare * f.RssGrowth)
+            {
+                return RuntimeRules.PymallocGrowthUnmeasured(o, rssLine, allocatorLine, anonGrowth);
             }
 
             return new Verdict(VerdictKind.UnexplainedGrowth, null, o.SeriesGrowthConfidence,
@@ -146,6 +169,11 @@ public static class Classifier
         string quietLine = g.RecentFaults is { } rf
             ? Invariant($"{rf.MinorPerSecond:0.#} minor faults/s in the newest {Duration(rf.Seconds)}: freed pages are being reused, not returned and re-faulted")
             : "no fault rates (fewer than two samples)";
+
+        if (RuntimeRules.Plateau(input, o, anon, levelLine) is { } runtime)
+        {
+            return runtime;
+        }
 
         if (input.LatestStatistics is { } stats && stats.FreeBytes is { } free)
         {
@@ -208,6 +236,12 @@ public static class Classifier
             {
                 evidence.Add(line);
             }
+        }
+
+        if (ShapeRules.HugePageLine(input, o, input.Window.Count > 0 ? input.Window.Newest.AnonBytes : 0) is { } hugePages)
+        {
+            evidence.Add(hugePages);
+            mechanism ??= RetentionMechanismKind.TransparentHugePages;
         }
 
         IReadOnlyList<RetentionMechanism> model = Mechanisms(input);

@@ -4,6 +4,7 @@ using MemWatch.Probes.Analysis;
 using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;
+using MemWatch.Probes.Runtimes;
 using MemWatch.Probes.Snapshots;
 
 namespace MemWatch.Probes.Verdicts;
@@ -47,6 +48,20 @@ public sealed record ClassifierInput
 
     /// <summary>.NET GC figures at the start of the window.</summary>
     public ManagedHeapFigures? EarliestManaged { get; init; }
+
+    /// <summary>Threads at the start of the window; 0 when unknown.</summary>
+    public int EarliestThreads { get; init; }
+
+    /// <summary>The language runtime recognised in the process.</summary>
+    public RuntimeKind Runtime { get; init; }
+
+    /// <summary>The runtime's own heap figures at the end and the start of the window; null when it publishes none.</summary>
+    public RuntimeHeapFigures? RuntimeHeap { get; init; }
+
+    public RuntimeHeapFigures? EarliestRuntimeHeap { get; init; }
+
+    /// <summary>The memory limit the process declares (-Xmx, GOMEMLIMIT, memcached -m...); null when none.</summary>
+    public DeclaredLimit? DeclaredLimit { get; init; }
 
     /// <summary>What became of the last release (trim) of this process, when one was followed.</summary>
     public TrimEfficacy? LastTrim { get; init; }

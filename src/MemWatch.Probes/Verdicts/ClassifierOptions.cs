@@ -79,4 +79,19 @@ public sealed record ClassifierOptions
 
     /// <summary>Confidence of stable confirmed by the allocator's figures.</summary>
     public double IntrospectedStableConfidence { get; init; } = 0.9;
+
+    /// <summary>Threads added over the window, at least, for a thread leak (a pool warming up adds a few once).</summary>
+    public int MinThreadGrowth { get; init; } = 8;
+
+    /// <summary>And at least this fraction of the threads at the window's start.</summary>
+    public double MinThreadGrowthFraction { get; init; } = 0.25;
+
+    /// <summary>Confidence of verdicts the runtime's own heap figures (or RssShmem, or a declared limit) measure directly.</summary>
+    public double RuntimeConfidence { get; init; } = 0.85;
+
+    /// <summary>A cache process may exceed its declared item memory by this fraction plus <see cref="MinRetainedBytes"/> (hash table, connections) and still be filling it.</summary>
+    public double CacheOverheadFraction { get; init; } = 0.5;
+
+    /// <summary>Share of anonymous RSS in transparent huge pages above which retention names them.</summary>
+    public double HugePageShareOfAnon { get; init; } = 0.5;
 }

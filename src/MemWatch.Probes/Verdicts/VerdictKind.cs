@@ -20,4 +20,10 @@ public enum VerdictKind
 
     /// <summary><c>unexplained-growth</c>: RSS grows but neither anonymous, file, managed nor allocator figures account for it.</summary>
     UnexplainedGrowth,
+
+    /// <summary><c>shared-memory-growth</c>: RssShmem grows (shared buffers, /dev/shm, memfd): pages shared with others and charged once, never a leak of this process.</summary>
+    SharedMemoryGrowth,
+
+    /// <summary><c>bounded-cache-growth</c>: a cache fills toward a limit the process declares (memcached -m, Redis maxmemory).</summary>
+    BoundedCacheGrowth,
 }

@@ -4,7 +4,10 @@ namespace MemWatch.Probes.Verdicts;
 public static class VerdictKindNames
 {
     /// <summary>Number of verdict kinds.</summary>
-    public const int Count = (int)VerdictKind.UnexplainedGrowth + 1;
+    public const int Count = (int)VerdictKind.BoundedCacheGrowth + 1;
+
+    /// <summary>Every report name, in enum order: the states of <c>memwatch_verdict</c>.</summary>
+    public static readonly string[] All = Enumerable.Range(0, Count).Select(i => ((VerdictKind)i).ToName()).ToArray();
 
     public static string ToName(this VerdictKind kind) => kind switch
     {
@@ -14,6 +17,8 @@ public static class VerdictKindNames
         VerdictKind.FileBackedGrowth => "file-backed-growth",
         VerdictKind.ManagedHeapGrowth => "managed-heap-growth",
         VerdictKind.UnexplainedGrowth => "unexplained-growth",
+        VerdictKind.SharedMemoryGrowth => "shared-memory-growth",
+        VerdictKind.BoundedCacheGrowth => "bounded-cache-growth",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

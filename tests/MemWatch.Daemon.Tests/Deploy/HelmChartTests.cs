@@ -172,6 +172,20 @@ public sealed class HelmChartTests
         }
     }
 
+    [Theory]
+    [InlineData(true, "SYS_PTRACE,DAC_READ_SEARCH,PERFMON")]
+    [InlineData(false, "PERFMON")]
+    public void AttributionAddsPerfmonOnlyWhenEnabled(bool readOtherProcesses, string expected)
+    {
+        List<Dictionary<object, object>> on = Render("memwatch", $"readOtherProcesses={Bool(readOtherProcesses)},attribution.enabled=true");
+        Dictionary<object, object> caps = Yaml.Map(Single(on, "DaemonSet"), "spec", "template", "spec", "containers", 0, "securityContext", "capabilities");
+        Assert.Equal(expected.Split(','), Yaml.List(caps, "add").Cast<string>());
+
+        List<Dictionary<object, object>> off = Render("memwatch", $"readOtherProcesses={Bool(readOtherProcesses)}");
+        Dictionary<object, object> offCaps = Yaml.Map(Single(off, "DaemonSet"), "spec", "template", "spec", "containers", 0, "securityContext", "capabilities");
+        Assert.False(offCaps.ContainsKey("add") && Yaml.List(offCaps, "add").Cast<string>().Contains("PERFMON"));
+    }
+
     [Fact]
     public void SidecarModeSchedulesNothingAndSelectsTheAppPods()
     {

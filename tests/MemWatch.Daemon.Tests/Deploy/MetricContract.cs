@@ -16,6 +16,7 @@ public static partial class MetricContract
         "memwatch_process_glibc_arenas", "memwatch_process_minor_faults_total", "memwatch_process_major_faults_total",
         "memwatch_process_cgroup_limit_bytes", "memwatch_process_cgroup_usage_bytes", "memwatch_process_cgroup_oom_kills_total",
         "memwatch_allocator_in_use_bytes", "memwatch_allocator_free_bytes", "memwatch_allocator_releasable_bytes",
+        "memwatch_process_injection_quarantined",
         "memwatch_process_growth_bytes_per_second", "memwatch_process_seconds_to_limit", "memwatch_process_forecast_limit_bytes",
         "memwatch_verdict", "memwatch_verdict_confidence", "memwatch_dotnet_gc_heap_bytes", "memwatch_dotnet_gc_committed_bytes",
         "memwatch_remediations_total", "memwatch_sample_errors_total", "memwatch_targets",

@@ -21,6 +21,7 @@ public sealed partial class SystemdUnitTests
     [InlineData(null)]
     [InlineData("memwatch-introspect.conf")]
     [InlineData("memwatch-remote-scrape.conf")]
+    [InlineData("memwatch-attribution.conf")]
     public void VerifyIsSilent(string? dropIn)
     {
         using var dir = StageUnit(dropIn);

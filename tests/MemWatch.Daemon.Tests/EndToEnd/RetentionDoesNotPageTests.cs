@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using MemWatch.Daemon.Analysis;
+using MemWatch.Probes.Verdicts;
 using MemWatch.Daemon.Tests.Support;
 using MemWatch.IntegrationTests.Cgroups;
 using MemWatch.IntegrationTests.Support;
@@ -78,7 +78,7 @@ public sealed class RetentionDoesNotPageTests
         double? releasable = stack.Instant($"max_over_time(memwatch:process_releasable_ratio{{pid=\"{pid}\"}}{window})");
         string metrics = stack.Daemon.Metrics();
         double? leakVerdict = MetricsText.Value(metrics, "memwatch_verdict", $"pid=\"{pid}\"", "kind=\"leak\"");
-        string verdict = VerdictKinds.All.FirstOrDefault(k => MetricsText.Value(metrics, "memwatch_verdict", $"pid=\"{pid}\"", $"kind=\"{k}\"") == 1)
+        string verdict = VerdictKindNames.All.FirstOrDefault(k => MetricsText.Value(metrics, "memwatch_verdict", $"pid=\"{pid}\"", $"kind=\"{k}\"") == 1)
             ?? "none";
 
         _output.WriteLine(alerts.ToString());

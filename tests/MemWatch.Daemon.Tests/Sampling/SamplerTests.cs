@@ -28,7 +28,7 @@ public sealed class SamplerTests : IDisposable
         AddProcess(PidB);
         DaemonSettings settings = DaemonConfigurationLoader.Validate(new DaemonOptions { Targets = [new TargetOptions { Name = "all" }] }, null);
         _sampler = new Sampler(new ProcFileSystem(_root), settings, _registry, _health,
-            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public sealed class SamplerTests : IDisposable
             new DaemonOptions { Targets = [new TargetOptions { Name = "big", MinRssMiB = 1 }] }, null);
         var registry = new TargetRegistry();
         var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
-            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
 
         // B's statm claims 4 KiB resident (its status still says otherwise): it is not even read further.
         File.WriteAllText(Path.Combine(_root, PidB.ToString(), "statm"), "100 1 0 1 0 50 0\n");
@@ -267,7 +267,7 @@ public sealed class SamplerTests : IDisposable
             new DaemonOptions { Targets = [new TargetOptions { Name = "named", Comm = "^target$" }] }, null);
         var registry = new TargetRegistry();
         var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
-            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance)
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance)
         {
             RejectedRecheck = TimeSpan.FromMilliseconds(500),
         };
@@ -295,7 +295,7 @@ public sealed class SamplerTests : IDisposable
         DaemonSettings settings = DaemonConfigurationLoader.Validate(
             new DaemonOptions { Targets = [new TargetOptions { Name = "sleeper", Pid = pid }] }, null);
         return new Sampler(ProcFileSystem.Default, settings, registry, health,
-            new TargetAnalyzer(new NoVerdictProvider(), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
     }
 
     private void Rename(int pid, string comm)

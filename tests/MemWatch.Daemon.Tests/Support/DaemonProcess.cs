@@ -16,15 +16,20 @@ public sealed class DaemonProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private DaemonProcess(Process process, string directory, int port)
+    private DaemonProcess(Process process, string directory, int port, string? token)
     {
         _process = process;
         Directory = directory;
         Port = port;
+        Token = token;
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public string Directory { get; }
+
+    /// <summary>The bearer token the daemon was given, sent with every GET; null when it has none (then the test
+    /// configuration opens the /api reads with Auth.AnonymousReads unless the test set Auth itself).</summary>
+    public string? Token { get; }
 
     public int Port { get; }
 
@@ -103,6 +108,10 @@ public sealed class DaemonProcess : IDisposable
 
             config["Auth"] = new Dictionary<string, object?> { ["TokenFile"] = tokenFile };
         }
+        else
+        {
+            config["Auth"] = new Dictionary<string, object?> { ["AnonymousReads"] = true, ["AnonymousCommandLines"] = true };
+        }
 
         configure(config);
         ownListen = Equals(config["Listen"], $"127.0.0.1:{port}");
@@ -134,7 +143,7 @@ public sealed class DaemonProcess : IDisposable
         }
 
         Process process = Process.Start(psi)!;
-        var daemon = new DaemonProcess(process, dir, port);
+        var daemon = new DaemonProcess(process, dir, port, tokenFileContent);
         process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
         process.BeginOutputReadLine();
@@ -166,6 +175,11 @@ public sealed class DaemonProcess : IDisposable
     public string Get(string path, out HttpStatusCode status, string? accept = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (Token is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + Token);
+        }
+
         if (accept is not null)
         {
             request.Headers.TryAddWithoutValidation("Accept", accept);

@@ -41,7 +41,7 @@ public sealed class DotNetCliTests
     {
         // A managed leak grows the GC heap (which survives GCs); a native leak (AllocHGlobal) grows RSS with the GC heap flat.
         using DotNetTarget target = DotNetTarget.Start();
-        System.Diagnostics.Process cli = MemwatchCli.Start(["inspect", target.Pid.ToString(), "--json", "--watch", "8"]);
+        System.Diagnostics.Process cli = MemwatchCli.Start(["inspect", target.Pid.ToString(), "--json", "--watch", "8", "--dotnet"]);
         long until = Environment.TickCount64 + 90_000;
         while (!cli.HasExited && Environment.TickCount64 < until)
         {
@@ -111,7 +111,7 @@ public sealed class DotNetCliTests
         using DotNetTarget target = DotNetTarget.Start();
         Dictionary<string, long> before = target.Send("leak 64");
 
-        MemwatchCli.Result r = MemwatchCli.Run(["inspect", target.Pid.ToString(), "--json"]);
+        MemwatchCli.Result r = MemwatchCli.Run(["inspect", target.Pid.ToString(), "--json", "--dotnet"]);
 
         Dictionary<string, long> after = target.Send("stats");
         Assert.True(r.ExitCode == 0, r.StandardError);
@@ -140,7 +140,7 @@ public sealed class DotNetCliTests
         using DotNetTarget target = DotNetTarget.Start();
         using Workload native = Workload.Start("cgroup_alloc.c");
 
-        MemwatchCli.Result dn = MemwatchCli.Run(["inspect", target.Pid.ToString()]);
+        MemwatchCli.Result dn = MemwatchCli.Run(["inspect", target.Pid.ToString(), "--dotnet"]);
         MemwatchCli.Result c = MemwatchCli.Run(["inspect", native.Pid.ToString(), "--json"]);
 
         Assert.True(dn.ExitCode == 0, dn.StandardError);
@@ -156,7 +156,7 @@ public sealed class DotNetCliTests
     {
         using DotNetTarget target = DotNetTarget.Start(environment: new Dictionary<string, string> { ["DOTNET_EnableDiagnostics"] = "0" });
 
-        MemwatchCli.Result r = MemwatchCli.Run(["inspect", target.Pid.ToString(), "--json"]);
+        MemwatchCli.Result r = MemwatchCli.Run(["inspect", target.Pid.ToString(), "--json", "--dotnet"]);
 
         Assert.True(r.ExitCode == 0, r.StandardError);
         using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);

@@ -43,7 +43,8 @@ public sealed class DiagnosticEndpointLocatorTests : IDisposable
 
         Assert.True(new DiagnosticEndpointLocator(Fs).TryLocate(_pid, out DiagnosticEndpoint? e));
 
-        Assert.Equal(new DiagnosticEndpoint(_pid, _pid, live, _startTime, Listening: true), e);
+        Assert.Equal(new DiagnosticEndpoint(_pid, _pid, live, _startTime, Listening: true), e with { RootPath = null, PathInRoot = null, OwnerUids = null });
+        Assert.Equal($"/tmp/dotnet-diagnostic-{_pid}-{_startTime}-socket", e.PathInRoot);
     }
 
     [Fact]

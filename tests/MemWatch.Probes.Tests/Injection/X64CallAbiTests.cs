@@ -12,7 +12,7 @@ public sealed class X64CallAbiTests
     [InlineData(202, -512, 202)] // futex, ERESTARTSYS
     [InlineData(202, -513, 202)] // ERESTARTNOINTR
     [InlineData(34, -514, 34)] // pause, ERESTARTNOHAND
-    [InlineData(230, -516, 219)] // clock_nanosleep, ERESTART_RESTARTBLOCK -> restart_syscall
+    [InlineData(230, -516, 230)] // clock_nanosleep, ERESTART_RESTARTBLOCK: re-issued, since rt_sigreturn resets the restart block
     public void WithRestartApplied_InterruptedSyscall_RewindsToSyscallInstruction(long orig, long rax, long expectedRax)
     {
         UserRegs saved = default;

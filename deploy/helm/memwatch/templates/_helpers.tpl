@@ -48,7 +48,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{/* SYS_PTRACE reads other users' smaps and is what ptrace needs; DAC_READ_SEARCH reads environ and mem. */}}
 {{- define "memwatch.capabilities" -}}
 drop: ["ALL"]
+{{- $add := list }}
 {{- if or .Values.readOtherProcesses .Values.introspection.enabled }}
-add: ["SYS_PTRACE", "DAC_READ_SEARCH"]
+{{- $add = concat $add (list "SYS_PTRACE" "DAC_READ_SEARCH") }}
+{{- end }}
+{{- if (.Values.attribution).enabled }}
+{{- $add = append $add "PERFMON" }}
+{{- end }}
+{{- if $add }}
+add: {{ toJson $add }}
 {{- end }}
 {{- end }}

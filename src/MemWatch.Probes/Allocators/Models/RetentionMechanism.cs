@@ -25,6 +25,10 @@ public sealed record RetentionMechanism(
         RetentionMechanismKind.ThreadCache => "thread-cache",
         RetentionMechanismKind.DirtyPages => "dirty-pages",
         RetentionMechanismKind.Fragmentation => "fragmentation",
+        RetentionMechanismKind.PymallocArenaPinned => "pymalloc-arena-pinned",
+        RetentionMechanismKind.GoHeapIdle => "go-heap-idle",
+        RetentionMechanismKind.TransparentHugePages => "transparent-huge-pages",
+        RetentionMechanismKind.ThreadLeak => "thread-leak",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

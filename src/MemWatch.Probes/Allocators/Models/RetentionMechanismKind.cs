@@ -23,4 +23,16 @@ public enum RetentionMechanismKind
 
     /// <summary><c>fragmentation</c>: free space split into pieces later requests cannot use.</summary>
     Fragmentation,
+
+    /// <summary><c>pymalloc-arena-pinned</c>: CPython's 1 MiB arenas are returned only when every pool in them is empty; a few survivors per arena keep them all.</summary>
+    PymallocArenaPinned,
+
+    /// <summary><c>go-heap-idle</c>: Go keeps idle spans until its background scavenger returns them (or GOMEMLIMIT presses).</summary>
+    GoHeapIdle,
+
+    /// <summary><c>transparent-huge-pages</c>: a 2 MiB huge page stays resident while any 4 KiB of it is in use.</summary>
+    TransparentHugePages,
+
+    /// <summary><c>thread-leak</c> (a leak's mechanism): threads created and never joined, each with its stack and, under glibc, a share of an arena.</summary>
+    ThreadLeak,
 }

@@ -1,0 +1,130 @@
+using System.Net;
+using System.Security.Cryptography;
+
+namespace MemWatch.Daemon.Http;
+
+/// <summary>
+/// Token buckets per client network: an IPv4 /24 or an IPv6 /64 (what one party holds and can rotate within), in a
+/// fixed table of <see cref="Slots"/> buckets indexed by a keyed hash of the prefix. Memory is fixed and nothing is
+/// ever forgotten to make room, so rotating addresses cannot flush the limiter: networks that hash to one slot share
+/// its budget, which only ever errs towards refusing. The hash key is random per process, so which networks share a
+/// slot cannot be chosen from outside.
+/// </summary>
+public sealed class ClientLimiter
+{
+    public const int Slots = 4096;
+
+    private readonly Bucket[] _buckets = new Bucket[Slots];
+    private readonly byte[] _hashKey = RandomNumberGenerator.GetBytes(16);
+
+    public ClientLimiter(double perSecond, double burst)
+    {
+        PerSecond = perSecond;
+        Burst = burst;
+        for (int i = 0; i < Slots; i++)
+        {
+            _buckets[i] = new Bucket(burst);
+        }
+    }
+
+    public double PerSecond { get; }
+
+    public double Burst { get; }
+
+    /// <summary>Takes one token for <paramref name="client"/>'s network; false (with seconds until the next) when empty.</summary>
+    public bool TryAcquire(IPAddress? client, out double retryAfterSeconds) =>
+        _buckets[Slot(client)].TryTake(PerSecond, Burst, Environment.TickCount64, out retryAfterSeconds);
+
+    /// <summary>True when <paramref name="client"/>'s network has no token left, without taking one.</summary>
+    public bool IsExhausted(IPAddress? client) => _buckets[Slot(client)].Peek(PerSecond, Burst, Environment.TickCount64) < 1;
+
+    /// <summary>The slot of the client's network: also used to key other per-network state of the same size.</summary>
+    public int Slot(IPAddress? client)
+    {
+        Span<byte> prefix = stackalloc byte[9];
+        int length = NetworkPrefix(client, prefix);
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(_hashKey, prefix[..length], hash);
+        return (int)(BitConverter.ToUInt32(hash) % Slots);
+    }
+
+    /// <summary>The /24 of an IPv4 address (IPv4-mapped IPv6 included), the /64 of an IPv6 address.</summary>
+    public static int NetworkPrefix(IPAddress? client, Span<byte> destination)
+    {
+        if (client is null)
+        {
+            destination[0] = 0;
+            return 1;
+        }
+
+        if (client.IsIPv4MappedToIPv6)
+        {
+            client = client.MapToIPv4();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        client.TryWriteBytes(bytes, out int written);
+        destination[0] = (byte)written;
+        int keep = written == 4 ? 3 : 8;
+        bytes[..keep].CopyTo(destination[1..]);
+        return keep + 1;
+    }
+
+    /// <summary>The client's network as text for logs: <c>192.0.2.0/24</c>, <c>2001:db8::/64</c>.</summary>
+    public static string NetworkText(IPAddress? client)
+    {
+        if (client is null)
+        {
+            return "unknown";
+        }
+
+        if (client.IsIPv4MappedToIPv6)
+        {
+            client = client.MapToIPv4();
+        }
+
+        byte[] bytes = client.GetAddressBytes();
+        int keep = bytes.Length == 4 ? 3 : 8;
+        Array.Clear(bytes, keep, bytes.Length - keep);
+        return $"{new IPAddress(bytes)}/{(bytes.Length == 4 ? 24 : 64)}";
+    }
+
+    private sealed class Bucket
+    {
+        private readonly Lock _lock = new();
+        private double _tokens;
+        private long _lastMs;
+
+        public Bucket(double burst)
+        {
+            _tokens = burst;
+            _lastMs = Environment.TickCount64;
+        }
+
+        public bool TryTake(double perSecond, double burst, long nowMs, out double retryAfterSeconds)
+        {
+            lock (_lock)
+            {
+                _tokens = Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
+                _lastMs = nowMs;
+                if (_tokens >= 1)
+                {
+                    _tokens -= 1;
+                    retryAfterSeconds = 0;
+                    return true;
+                }
+
+                retryAfterSeconds = (1 - _tokens) / perSecond;
+                return false;
+            }
+        }
+
+        public double Peek(double perSecond, double burst, long nowMs)
+        {
+            lock (_lock)
+            {
+                return Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
+            }
+        }
+    }
+}

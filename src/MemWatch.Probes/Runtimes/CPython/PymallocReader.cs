@@ -1,0 +1,170 @@
+using System.Buffers.Binary;
+using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Symbols;
+
+namespace MemWatch.Probes.Runtimes.CPython;
+
+/// <summary>
+/// CPython 3.11's pymalloc state read through <c>/proc/PID/mem</c>, without running code in the interpreter: the
+/// arena table (<c>arenas</c>, <c>maxarenas</c>, file-local statics of Objects/obmalloc.c, found in the interpreter's
+/// .symtab or its debug file, e.g. Debian's python3.11-dbg) and the header of every pool carved from a live arena.
+/// Nothing is written and the process is not stopped, so the figures race with the interpreter (off by the blocks
+/// allocated during the read); every pointer and count read is bounds-checked before use.
+/// </summary>
+/// <remarks>
+/// 3.11 on 64-bit: 1 MiB arenas of 16 KiB pools; struct arena_object is 48 bytes (address, pool_address, nfreepools,
+/// ntotalpools, freepools, nextarena, prevarena); struct pool_header starts with the count of blocks in use and holds
+/// szidx at 36 (block size (szidx + 1) × 16). Other versions lay this out differently (3.12 moved it into
+/// _PyRuntime) and are refused.
+/// </remarks>
+internal static class PymallocReader
+{
+    public const ulong ArenaSize = 1UL << 20;
+    public const ulong PoolSize = 16UL << 10;
+    private const int ArenaObjectSize = 48;
+    private const int PoolHeaderSize = 48;
+    // The arena table's size and the pools walked come from the target: bounded so that a corrupt or hostile table
+    // costs at most a 3 MiB buffer and 2^18 reads (4 GiB of pools) per reading.
+    private const uint MaxArenas = 1 << 16;
+    private const long MaxPoolReads = 1 << 18;
+
+    public static RuntimeReading Read(TargetSymbols symbols, IProcessMemory memory)
+    {
+        if (Interpreter(symbols) is not { } module)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, "cpython: no interpreter module found");
+        }
+
+        if (!TargetSymbols.TryResolve(module, "Py_Version", out TargetSymbolAddress versionSymbol) || ReadU64(memory, versionSymbol.Address) is not { } hex)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, "cpython: no Py_Version (before 3.11): its pymalloc layout is not known to memwatch");
+        }
+
+        int major = (int)(hex >> 24 & 0xff), minor = (int)(hex >> 16 & 0xff);
+        string version = $"{major}.{minor}.{hex >> 8 & 0xff}";
+        if (major != 3 || minor != 11)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: only 3.11's pymalloc layout is known to memwatch");
+        }
+
+        if (!Resolve(module, "arenas", out TargetSymbolAddress arenasSymbol) || !Resolve(module, "maxarenas", out TargetSymbolAddress maxSymbol))
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null,
+                $"cpython {version}: pymalloc's arena table is a file-local symbol: install the interpreter's debug symbols (Debian: python{major}.{minor}-dbg)");
+        }
+
+        if (ReadU64(memory, arenasSymbol.Address) is not { } arenas || ReadU32(memory, maxSymbol.Address) is not { } maxArenas)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
+        }
+
+        if (maxArenas > MaxArenas)
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table claims {maxArenas} entries, more than the {MaxArenas} memwatch reads");
+        }
+
+        byte[] table = new byte[maxArenas * ArenaObjectSize];
+        if (maxArenas > 0 && !memory.TryRead(arenas, table))
+        {
+            return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
+        }
+
+        long arenaCount = 0, poolsInUse = 0, poolsFree = 0, poolReads = 0;
+        ulong blockBytes = 0;
+        bool walked = true;
+        Span<byte> header = stackalloc byte[PoolHeaderSize];
+        for (int i = 0; i < maxArenas; i++)
+        {
+            ReadOnlySpan<byte> a = table.AsSpan(i * ArenaObjectSize, ArenaObjectSize);
+            ulong address = BinaryPrimitives.ReadUInt64LittleEndian(a);
+            if (address == 0)
+            {
+                continue;
+            }
+
+            arenaCount++;
+            ulong poolAddress = BinaryPrimitives.ReadUInt64LittleEndian(a[8..]);
+            ulong first = (address + PoolSize - 1) & ~(PoolSize - 1);
+            ulong carvedEnd = Math.Min(poolAddress, address + ArenaSize);
+            uint nfree = BinaryPrimitives.ReadUInt32LittleEndian(a[16..]);
+            uint ntotal = BinaryPrimitives.ReadUInt32LittleEndian(a[20..]);
+            if (ntotal > ArenaSize / PoolSize || nfree > ntotal || carvedEnd < first)
+            {
+                continue;
+            }
+
+            poolsFree += nfree;
+            for (ulong pool = first; walked && pool + PoolSize <= carvedEnd; pool += PoolSize)
+            {
+                if (++poolReads > MaxPoolReads)
+                {
+                    walked = false;
+                    break;
+                }
+
+                if (!memory.TryRead(pool, header))
+                {
+                    continue;
+                }
+
+                uint count = BinaryPrimitives.ReadUInt32LittleEndian(header);
+                uint szidx = BinaryPrimitives.ReadUInt32LittleEndian(header[36..]);
+                if (count == 0 || szidx >= 32)
+                {
+                    continue;
+                }
+
+                poolsInUse++;
+                blockBytes += Math.Min(count, (uint)(PoolSize / 16)) * (ulong)(szidx + 1) * 16;
+            }
+        }
+
+        return new RuntimeReading(RuntimeKind.CPython, new RuntimeHeapFigures
+        {
+            Runtime = RuntimeKind.CPython,
+            Source = "pymalloc arenas (/proc/PID/mem)",
+            Version = version,
+            UsedBytes = walked ? blockBytes : null,
+            CommittedBytes = (ulong)arenaCount * ArenaSize,
+            Arenas = arenaCount,
+            PoolsInUse = walked ? poolsInUse : null,
+            PoolsFree = poolsFree,
+            PoolsInUseBytes = walked ? (ulong)poolsInUse * PoolSize : null,
+        }, walked ? null : $"cpython {version}: more than {MaxPoolReads} pools; blocks in use not counted");
+    }
+
+    /// <summary>The module defining the interpreter: libpython3.x, else the executable when it exports Py_Version.</summary>
+    private static TargetModule? Interpreter(TargetSymbols symbols)
+    {
+        if (symbols.FindModule("libpython3") is { } lib)
+        {
+            return lib;
+        }
+
+        foreach (TargetModule m in symbols.Modules)
+        {
+            if (m.Elf.TryFindDynamicSymbol("Py_Version", out _) || m.Elf.TryFindDynamicSymbol("_PyRuntime", out _))
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A file-local symbol, under its own name or the one link-time optimisation gives it.</summary>
+    private static bool Resolve(TargetModule module, string name, out TargetSymbolAddress address) =>
+        TargetSymbols.TryResolve(module, name, out address) || TargetSymbols.TryResolve(module, name + ".lto_priv.0", out address);
+
+    private static ulong? ReadU64(IProcessMemory memory, ulong address)
+    {
+        Span<byte> b = stackalloc byte[8];
+        return memory.TryRead(address, b) ? BinaryPrimitives.ReadUInt64LittleEndian(b) : null;
+    }
+
+    private static uint? ReadU32(IProcessMemory memory, ulong address)
+    {
+        Span<byte> b = stackalloc byte[4];
+        return memory.TryRead(address, b) ? BinaryPrimitives.ReadUInt32LittleEndian(b) : null;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using MemWatch.IntegrationTests.Support;
+using Xunit.Abstractions;
+
+namespace MemWatch.IntegrationTests.Injection;
+
+/// <summary>
+/// tests/workloads/lock_holders.c: a thread that holds allocator locks outside the allocator's code (fork, malloc_stats
+/// blocked on a full pipe, lazy and -z now builds) or runs on a stack malloc'd from the heap. Such a thread must never run
+/// a call (refused: its stack holds a return address into fork or malloc_stats; its stack is not a recognised one), calls
+/// on other threads that wait for the held lock are rolled back, and nothing else is disturbed.
+/// </summary>
+/// <remarks>
+/// Today the refusals come from the whole-stack scan of <c>CodeRangeSafePointRule</c> and from <c>ThreadStackCheck</c>;
+/// a stack unwinder's rule plugged in as <c>RemoteCallOptions.SafePointRule</c> must keep these tests green.
+/// </remarks>
+public sealed class LockHolderTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void ForkLoop_CallsNeverDeadlockAndForksGoOn()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "fork");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["main"], 0, tids["sleeper"]], 50, TimeSpan.FromSeconds(3));
+        run.KillInjector(target.Pid, [tids["main"], 0], 50, seed: 5);
+        AssertUnharmed(target, run);
+        long forks = Stats(target)["forks"];
+        Thread.Sleep(200);
+        Assert.True(Stats(target)["forks"] > forks, "the fork loop stopped");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("-Wl,-z,now")]
+    public void MallocStatsOnFullPipe_HolderNeverUsedWaitersRolledBack(string flags)
+    {
+        using Workload target = Workload.Start("lock_holders.c", "malloc-stats", extraFlags: flags);
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+
+        // Pinned to the holder: refused before any call. Elsewhere: the callee waits for main_arena's lock, which the
+        // holder keeps for good; mallinfo2 and malloc_trim hold no lock while they wait, so the call is rolled back.
+        run.Calls(target.Pid, [tids["holder"]], 10, TimeSpan.FromSeconds(1));
+        Assert.Equal(10, run.Refused);
+        run.Calls(target.Pid, [tids["sleeper"]], 4, TimeSpan.FromMilliseconds(500));
+        run.KillInjector(target.Pid, [tids["holder"]], 50, seed: 7);
+        output.WriteLine(run.ToString());
+        Assert.Equal(0, run.Completed);
+        Assert.True(run.RolledBack >= 2, run.ToString());
+        AssertUnharmed(target, run);
+        Assert.Equal(1, Stats(target)["holder_in"]);
+    }
+
+    [Fact]
+    public void MallocdThreadStack_NeverUsedCanaryIntact()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "malloc-stack");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["coroutine"]], 10, TimeSpan.FromSeconds(3));
+        Assert.Equal(10, run.Refused);
+        run.Calls(target.Pid, [0, tids["sleeper"]], 40, TimeSpan.FromSeconds(3));
+        run.KillInjector(target.Pid, [tids["coroutine"], 0], 50, seed: 9);
+        AssertUnharmed(target, run);
+        Assert.Equal(0, Stats(target)["canary_bad"]);
+    }
+
+    [Fact]
+    public void SignalStorm_HandlersNeverRunDuringCallsNothingLost()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "signal-storm");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["main"], 0, tids["sleeper"], tids["churn"]], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [tids["main"], 0], 50, seed: 11);
+        AssertUnharmed(target, run);
+        Dictionary<string, long> stats = Stats(target);
+        Assert.Equal(0, stats["ring_bad"]);
+        Thread.Sleep(100);
+        Assert.True(Stats(target)["alarms"] > stats["alarms"], "SIGALRM is no longer handled");
+    }
+
+    [Fact]
+    public void ExecLoop_CallsMeetingAnExecAreGoneOrDoneNeverHarmful()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "exec");
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [0], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [0], 50, seed: 17);
+        output.WriteLine(run.ToString());
+        Assert.Empty(run.Failures);
+        Assert.False(target.HasExited);
+        Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        Assert.Equal(50, run.Completed + run.Refused + run.Gone);
+    }
+
+    private void AssertUnharmed(Workload target, AdversarialRun run)
+    {
+        Thread.Sleep(100);
+        Dictionary<string, long> stats = Stats(target);
+        output.WriteLine($"{run}; {string.Join(' ', stats.Select(s => $"{s.Key}={s.Value}"))}");
+        Assert.Empty(run.Failures);
+        Assert.False(target.HasExited);
+        Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        Assert.Equal(0, stats["sleeper_s"]);
+        Assert.Equal(0, stats["sleeper_e"]);
+        Assert.Equal(0, stats["churn_bad"]);
+    }
+
+    private static Dictionary<string, long> Stats(Workload target) =>
+        target.Send("stats").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('='))
+            .ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
+}
