@@ -13,10 +13,14 @@ namespace MemWatch.IntegrationTests.Injection;
 /// </summary>
 public sealed class LockHolderTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void ForkLoop_CallsNeverDeadlockAndForksGoOn()
+    [Theory]
+    [InlineData("")]
+    [InlineData("-ljemalloc")]
+    [InlineData("-ltcmalloc")]
+    public void ForkLoop_CallsNeverDeadlockAndForksGoOn(string allocator)
     {
-        using Workload target = Workload.Start("lock_holders.c", "fork");
+        // jemalloc and tcmalloc take their own mutexes in pthread_atfork handlers around glibc's fork.
+        using Workload target = Workload.Start("lock_holders.c", "fork", extraFlags: allocator);
         Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
         var run = new AdversarialRun();
         run.Calls(target.Pid, [tids["main"], 0, tids["sleeper"]], 50, TimeSpan.FromSeconds(3));
@@ -65,6 +69,24 @@ public sealed class LockHolderTests(ITestOutputHelper output)
         run.KillInjector(target.Pid, [tids["coroutine"], 0], 50, seed: 9);
         AssertUnharmed(target, run);
         Assert.Equal(0, Stats(target)["canary_bad"]);
+    }
+
+    /// <summary>
+    /// Every thread but the sleeper and the command reader churns checksummed heap blocks (the main thread included):
+    /// calls pinned to churning threads run only where no frame is in the allocator; no block is ever corrupted.
+    /// </summary>
+    [Fact]
+    public void ChurnOnEveryThread_CallsOnlyOutsideTheAllocatorNoBlockCorrupted()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "churn-all");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["main"], tids["churn"], 0], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [tids["main"], tids["churn"]], 50, seed: 13);
+        AssertUnharmed(target, run);
+        long churned = Stats(target)["churn_r"];
+        Thread.Sleep(100);
+        Assert.True(Stats(target)["churn_r"] > churned, "the churn stopped");
     }
 
     [Fact]
