@@ -702,6 +702,15 @@ internal sealed class PtraceSession : IRemoteCallSession
                     : TargetProcess.Exited(Pid);
             }
 
+            // A thread that would be refused at its stop is not stopped at all: the stop turns epoll_pwait's wait into
+            // -EINTR until it is rewritten, and a MemWatch killed in that moment would let it through.
+            long nr = state == 'S' ? _candidates.BlockedSyscall(only) : -1;
+            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr))
+            {
+                whyNone = $"thread {only} waits in system call {nr} with a temporary signal mask or in restart_syscall";
+                return [];
+            }
+
             whyNone = null;
             return [only];
         }

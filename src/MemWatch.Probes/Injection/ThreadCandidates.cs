@@ -81,7 +81,8 @@ internal sealed class ThreadCandidates(ProcFileSystem fs, int pid)
         }
     }
 
-    private long BlockedSyscall(int tid)
+    /// <summary>The system call thread <paramref name="tid"/> is blocked in (<c>/proc/PID/task/TID/syscall</c>); -1 when unknown.</summary>
+    public long BlockedSyscall(int tid)
     {
         try
         {

@@ -11,6 +11,7 @@ namespace MemWatch.Daemon.Tests.Daemon;
 /// sampler has looked again (30 s interval). The trim is meant for the process the daemon watched: it is refused as
 /// process-exited, naming that process, and the newcomer, whose freed heap a trim would release, is left alone.
 /// </summary>
+[Collection(PidReuseCollection.Name)]
 public sealed class ApiTrimPidReuseTests
 {
     private const string Token = "pid-reuse-token-0123456789abcdef";
