@@ -30,11 +30,14 @@
 #define SET_XMM(x, n) "movabs $" CANARY(n) ", %rcx\n\tmovq %rcx, %xmm" #x "\n\t"
 #define CHK_XMM(x, n) "movq %xmm" #x ", %r11\n\tmovabs $" CANARY(n) ", %rax\n\tcmp %rax, %r11\n\tsetne %al\n\tmovzbq %al, %rax\n\tadd %rax, %rcx\n\t"
 
-/* long checked_syscall(long nr, const long args[6], long *bad) */
+/* long checked_syscall(long nr, const long args[6], long *bad). With CFI, as a compiler would emit it: MemWatch's
+ * safe-point rule unwinds the whole stack and refuses a thread stopped in code it cannot unwind. */
 long checked_syscall(long nr, const long *args, long *bad);
-__asm__(".text\n\t.globl checked_syscall\n\t.type checked_syscall,@function\nchecked_syscall:\n\t"
-        "push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
-        "push %rdx\n\tpush %rsi\n\t"
+#define PUSH(reg, off) "push %" reg "\n\t.cfi_adjust_cfa_offset 8\n\t.cfi_offset %" reg ", " #off "\n\t"
+#define POP(reg) "pop %" reg "\n\t.cfi_adjust_cfa_offset -8\n\t.cfi_restore %" reg "\n\t"
+__asm__(".text\n\t.globl checked_syscall\n\t.type checked_syscall,@function\nchecked_syscall:\n\t.cfi_startproc\n\t"
+        PUSH("rbx", -16) PUSH("rbp", -24) PUSH("r12", -32) PUSH("r13", -40) PUSH("r14", -48) PUSH("r15", -56)
+        "push %rdx\n\t.cfi_adjust_cfa_offset 8\n\tpush %rsi\n\t.cfi_adjust_cfa_offset 8\n\t"
         "mov %rdi, %rax\n\tmov %rsi, %r11\n\t"
         "mov 0(%r11), %rdi\n\tmov 8(%r11), %rsi\n\tmov 16(%r11), %rdx\n\t"
         "mov 24(%r11), %r10\n\tmov 32(%r11), %r8\n\tmov 40(%r11), %r9\n\t"
@@ -42,14 +45,14 @@ __asm__(".text\n\t.globl checked_syscall\n\t.type checked_syscall,@function\nche
         SET_XMM(0, 20) SET_XMM(1, 21) SET_XMM(2, 22) SET_XMM(3, 23) SET_XMM(4, 24) SET_XMM(5, 25) SET_XMM(6, 26) SET_XMM(7, 27)
         SET_XMM(8, 28) SET_XMM(9, 29) SET_XMM(10, 30) SET_XMM(11, 31) SET_XMM(12, 32) SET_XMM(13, 33) SET_XMM(14, 34) SET_XMM(15, 35)
         "syscall\n\t"
-        "push %rax\n\txor %ecx, %ecx\n\tmov 8(%rsp), %r11\n\t"
+        "push %rax\n\t.cfi_adjust_cfa_offset 8\n\txor %ecx, %ecx\n\tmov 8(%rsp), %r11\n\t"
         CHK_ARG(0, "rdi") CHK_ARG(8, "rsi") CHK_ARG(16, "rdx") CHK_ARG(24, "r10") CHK_ARG(32, "r8") CHK_ARG(40, "r9")
         CHK_GPR("rbx", 11) CHK_GPR("rbp", 12) CHK_GPR("r12", 13) CHK_GPR("r13", 14) CHK_GPR("r14", 15) CHK_GPR("r15", 16)
         CHK_XMM(0, 20) CHK_XMM(1, 21) CHK_XMM(2, 22) CHK_XMM(3, 23) CHK_XMM(4, 24) CHK_XMM(5, 25) CHK_XMM(6, 26) CHK_XMM(7, 27)
         CHK_XMM(8, 28) CHK_XMM(9, 29) CHK_XMM(10, 30) CHK_XMM(11, 31) CHK_XMM(12, 32) CHK_XMM(13, 33) CHK_XMM(14, 34) CHK_XMM(15, 35)
         "mov 16(%rsp), %r11\n\tadd %rcx, (%r11)\n\t"
-        "pop %rax\n\tadd $16, %rsp\n\t"
-        "pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\tret\n\t"
+        "pop %rax\n\t.cfi_adjust_cfa_offset -8\n\tadd $16, %rsp\n\t.cfi_adjust_cfa_offset -16\n\t"
+        POP("r15") POP("r14") POP("r13") POP("r12") POP("rbp") POP("rbx") "ret\n\t.cfi_endproc\n\t"
         ".size checked_syscall, .-checked_syscall\n");
 
 #define TIMED_MS 100

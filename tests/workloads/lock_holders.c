@@ -8,6 +8,8 @@
  *   signal-storm  SIGALRM every millisecond (setitimer), its handler touching memory (a checked ring); only the main
  *                 thread takes it (the others block it)
  *   exec N        the main thread re-executes the program every 20 ms (generation N+1), so calls meet an exec
+ *   churn-all     the main thread and three more threads churn too (commands answered by a reader thread): a call
+ *                 pinned to any of them meets a thread inside malloc or free most of the time
  * Always: "sleeper" in 10 ms nanosleeps counting failures and early returns; "churn" doing checksummed malloc/free.
  * "stats" answers forks= sleeper_r= sleeper_s= sleeper_e= churn_r= churn_bad= canary_bad= holder_in=. */
 #define _GNU_SOURCE
@@ -194,6 +196,14 @@ int main(int argc, char **argv)
         usleep(20000);
         execl("/proc/self/exe", argv[0], "exec", "1", (char *)NULL);
         return 1;
+    }
+    if (strcmp(mode, "churn-all") == 0) {
+        for (int i = 0; i < 3; i++)
+            pthread_create(&t, NULL, churn, NULL);
+        pthread_t reader;
+        extern void *command_loop(void *);
+        pthread_create(&reader, NULL, command_loop, NULL);
+        churn(NULL);
     }
     if (strcmp(mode, "fork") == 0) {
         /* Commands are answered by a thread, since main forks. */

@@ -13,7 +13,16 @@ internal static class GcCommand
 
     public static int Run(int pid, bool json, TextWriter stdout)
     {
+        // The runtime names its socket with its own start time: a socket whose key is the start time read here can only
+        // reach this process, never one that takes the PID later. Otherwise (another time namespace) the start time is
+        // checked again after the GC.
+        ulong startTime = StartTime(pid) ?? throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
         DiagnosticEndpoint endpoint = Locate(pid);
+        if (StartTime(pid) != startTime)
+        {
+            throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited; the PID now names another process)");
+        }
+
         ulong? rssBefore = Rss(pid);
         GcTriggerResult result;
         try
@@ -23,6 +32,11 @@ internal static class GcCommand
         catch (DotNetDiagnosticsException e)
         {
             throw ToCliException(pid, e);
+        }
+
+        if (endpoint.DisambiguationKey != startTime && StartTime(pid) != startTime)
+        {
+            throw new CliException(ExitCodes.NoSuchProcess, $"process {pid} exited during the GC request and its PID now names another process; which one the GC reached is unknown");
         }
 
         var report = new GcReport
@@ -77,6 +91,9 @@ internal static class GcCommand
             => new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited)"),
         _ => new CliException(ExitCodes.Failure, $".NET diagnostics of {pid} failed: {e.Message}"),
     };
+
+    private static ulong? StartTime(int pid) =>
+        ProcStat.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStat? stat) ? stat.StartTimeTicks : null;
 
     private static ulong? Rss(int pid) => Remediation.ResidentSize.Read(ProcFileSystem.Default, pid);
 

@@ -19,9 +19,12 @@ internal static class TrimCommand
         TimeSpan timeout = TimeSpan.FromSeconds(timeoutSeconds);
         var fs = ProcFileSystem.Default;
         var buffer = new FileBuffer();
-        string command = ReadStatus(fs, pid, buffer)?.Name ?? throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+        // The name and the start time come from one read of /proc/PID/stat; the session then acts only on the process
+        // with that start time (checked after each PTRACE_SEIZE), so the report names the process acted on.
+        ProcStat identity = ReadStat(fs, pid, buffer) ?? throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+        string command = identity.Comm;
 
-        using AllocatorConnection connection = Open(pid);
+        using AllocatorConnection connection = Open(pid, identity.StartTimeTicks);
         IAllocatorIntrospector allocator = connection.Introspector;
         if (!allocator.IsSupported)
         {
@@ -105,15 +108,15 @@ internal static class TrimCommand
         return ExitCodes.Ok;
     }
 
-    private static AllocatorConnection Open(int pid)
+    private static AllocatorConnection Open(int pid, ulong startTimeTicks)
     {
         try
         {
-            return AllocatorConnection.Open(pid);
+            return AllocatorConnection.Open(pid, new RemoteCallOptions { ExpectedStartTimeTicks = startTimeTicks });
         }
         catch (RemoteCallException e) when (e.Reason == RemoteCallFailure.ProcessExited)
         {
-            throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+            throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} ({e.Message})");
         }
         catch (RemoteCallException e)
         {
@@ -150,6 +153,18 @@ internal static class TrimCommand
         PauseMicroseconds = s.PauseMicrosecondsMax,
         PauseMicrosecondsTotal = s.PauseMicrosecondsTotal,
     };
+
+    private static ProcStat? ReadStat(ProcFileSystem fs, int pid, FileBuffer buffer)
+    {
+        try
+        {
+            return ProcStat.TryRead(fs, pid, buffer, out ProcStat? stat) ? stat : null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.PermissionDenied, $"permission denied reading /proc/{pid}/stat");
+        }
+    }
 
     private static ProcStatus? ReadStatus(ProcFileSystem fs, int pid, FileBuffer buffer)
     {

@@ -81,6 +81,14 @@ public sealed partial class DotNetActions
                 return Finish(Refused(target, who, at, "permission-denied", e.Message));
             }
 
+            // The socket is named with its runtime's start time: one named with this target's start time reaches only this
+            // process. Otherwise (another time namespace) the PID must still hold a process with that start time.
+            if (endpoint.DisambiguationKey != target.StartTimeTicks
+                && !(ProcStat.TryRead(ProcFileSystem.Default, target.Pid, new FileBuffer(4096), out ProcStat? stat) && stat.StartTimeTicks == target.StartTimeTicks))
+            {
+                return Finish(Refused(target, who, at, "process-exited", $"process {target.Pid} that MemWatch watched exited; its PID now names another process or none"));
+            }
+
             ulong? before = Rss(target.Pid);
             try
             {

@@ -69,7 +69,7 @@ public sealed class AllocatorConnection : IDisposable
         IRemoteCallSession session = RemoteProcess.Open(pid, options with
         {
             ForbiddenRanges = [.. options.ForbiddenRanges, .. introspector.UnsafeCodeRanges],
-            DeepForbiddenRanges = [.. options.DeepForbiddenRanges, .. LibcLockHolders.Ranges(symbols)],
+            Symbols = symbols,
             LockStepCallees = [.. options.LockStepCallees, .. (introspector as GlibcIntrospector)?.LockStepCallees ?? []],
         });
         return new AllocatorConnection(introspector, session);

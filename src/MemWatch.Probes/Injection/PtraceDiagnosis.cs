@@ -97,12 +97,15 @@ internal static class PtraceDiagnosis
         }
     }
 
-    private static bool HasCapSysPtrace()
+    private static bool HasCapSysPtrace() => HasCapability(CapSysPtrace);
+
+    /// <summary>True when this process holds capability number <paramref name="cap"/> in its effective set (/proc/self/status CapEff).</summary>
+    internal static bool HasCapability(int cap)
     {
         string? status = ReadTrimmed(ProcFileSystem.Default.SystemPath("self/status"));
         string? line = status?.Split('\n').FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
         return line is not null
             && ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong caps)
-            && (caps & (1UL << CapSysPtrace)) != 0;
+            && (caps & (1UL << cap)) != 0;
     }
 }

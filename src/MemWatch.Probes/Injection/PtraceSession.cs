@@ -2,6 +2,9 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.SafePoints;
+using MemWatch.Probes.Symbols;
+using MemWatch.Probes.Unwinding;
 using Libc = MemWatch.Probes.Interop.Libc;
 
 namespace MemWatch.Probes.Injection;
@@ -38,7 +41,8 @@ internal sealed class PtraceSession : IRemoteCallSession
     private readonly ProcFileSystem _fs;
     private readonly X64ReturnPath _path;
     private readonly ulong _startTimeTicks;
-    private readonly ISafePointRule _rule;
+    private readonly SafePointRule _rule;
+    private readonly LiveProcessMemory _memory;
     private readonly ThreadCandidates _candidates;
     private readonly byte[] _xstate = new byte[XstateBufferBytes];
     private readonly FileBuffer _buffer = new(8 * 1024);
@@ -48,14 +52,15 @@ internal sealed class PtraceSession : IRemoteCallSession
     private int _tid;
     private bool _disposed;
 
-    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks)
+    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory)
     {
         Pid = pid;
         _options = options;
         _fs = options.ProcFileSystem;
         _path = path;
         _startTimeTicks = startTimeTicks;
-        _rule = options.SafePointRule ?? new CodeRangeSafePointRule(options);
+        _rule = rule;
+        _memory = memory;
         _candidates = new ThreadCandidates(_fs, pid);
         _thread = new PtraceThread($"ptrace {pid}");
     }
@@ -97,7 +102,14 @@ internal sealed class PtraceSession : IRemoteCallSession
                 ?? throw (TargetProcess.IsGone(options.ProcFileSystem, pid) || TargetProcess.IsStartingProgram(maps) ? TargetProcess.Exited(pid) : new RemoteCallException(
                     RemoteCallFailure.Unsupported,
                     $"process {pid}: no rt_sigreturn restorer (48 c7 c0 0f 00 00 00 0f 05) or no 'mov %rax,..; ret' capture sequence in its executable mappings, so a call could not restore the thread if MemWatch died"));
-            session = new PtraceSession(pid, options, path, startTime);
+            // The safe-point rule's tables (CFI, critical regions, lock words) come from the symbols read after the start
+            // time was fixed; CFI tables are cached process-wide by file identity, so only the first session pays to parse them.
+            TargetSymbols symbols = options.Symbols is { } known && known.Pid == pid ? known
+                : TargetSymbols.TryLoad(options.ProcFileSystem, pid, buffer, out TargetSymbols? read) ? read
+                : throw TargetProcess.Exited(pid);
+            var memory = new LiveProcessMemory(pid);
+            SafePointRule rule = SafePointRule.Create(options.ProcFileSystem, symbols, memory, options.ForbiddenRanges);
+            session = new PtraceSession(pid, options, path, startTime, rule, memory);
             session._thread.Invoke(session.Probe);
             return session;
         }
@@ -304,12 +316,6 @@ internal sealed class PtraceSession : IRemoteCallSession
             _abandonedFrameTops.Remove(tid);
         }
 
-        ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
-        if (ThreadStackCheck.Check(maps, regs.Rsp, needed) is string stack)
-        {
-            return stack;
-        }
-
         int seccomp;
         try
         {
@@ -326,8 +332,11 @@ internal sealed class PtraceSession : IRemoteCallSession
             return filter;
         }
 
-        SafePointVerdict verdict = _rule.Judge(new SafePointQuery(Pid, tid, regs, maps, SafePointPurpose.Start, 0));
-        return verdict.IsSafe ? null : verdict.Reason ?? "the safe-point rule refused it";
+        // The stack the frame goes on, every frame of the unwound stack, and the lock words, read while the thread is stopped.
+        ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
+        _memory.Reset();
+        SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, _candidates.CountThreads());
+        return verdict.IsSafe ? null : verdict.Reason;
     }
 
     private RemoteCallResult RunCall(int tid, UserRegs saved, long stopRequested, ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout, bool filtered)
@@ -557,8 +566,9 @@ internal sealed class PtraceSession : IRemoteCallSession
         }
         else
         {
-            SafePointVerdict verdict = w.IsEventStop && TargetMaps.TryRead(_fs, Pid, _buffer, out TargetMaps? maps)
-                ? _rule.Judge(new SafePointQuery(Pid, tid, now, maps, SafePointPurpose.Rollback, call.Function))
+            _memory.Reset();
+            SafePointVerdict verdict = w.IsEventStop
+                ? _rule.CheckRollback(tid, now, _memory, call.Function, _options.LockStepCallees, _path.Capture, frame.EntryRsp + 8)
                 : SafePointVerdict.Unsafe("it stopped outside get_signal");
             if (verdict.IsSafe && Restore(call))
             {
@@ -569,7 +579,7 @@ internal sealed class PtraceSession : IRemoteCallSession
                     $"so thread {tid} of process {Pid} was restored and released (rolled back); the result is lost");
             }
 
-            why = verdict.Reason ?? "the rollback could not be written";
+            why = verdict.IsSafe ? "the rollback could not be written" : verdict.Reason;
             Detach(tid, w.IsSignalStop ? w.Signal : 0);
         }
 
@@ -690,6 +700,15 @@ internal sealed class PtraceSession : IRemoteCallSession
                 throw ProcessAlive()
                     ? new RemoteCallException(RemoteCallFailure.ProcessExited, $"thread {only} of process {Pid} no longer exists")
                     : TargetProcess.Exited(Pid);
+            }
+
+            // A thread that would be refused at its stop is not stopped at all: the stop turns epoll_pwait's wait into
+            // -EINTR until it is rewritten, and a MemWatch killed in that moment would let it through.
+            long nr = state == 'S' ? _candidates.BlockedSyscall(only) : -1;
+            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr))
+            {
+                whyNone = $"thread {only} waits in system call {nr} with a temporary signal mask or in restart_syscall";
+                return [];
             }
 
             whyNone = null;

@@ -1,4 +1,5 @@
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Symbols;
 
 namespace MemWatch.Probes.Injection;
 
@@ -6,25 +7,17 @@ namespace MemWatch.Probes.Injection;
 public sealed record RemoteCallOptions
 {
     /// <summary>
-    /// Code ranges [Start, End) the thread must not be inside when a call starts (e.g. the allocator's
-    /// functions): checked against its instruction pointer and every word near the top of its stack.
+    /// Code ranges [Start, End) no frame of the thread's unwound stack may lie in when a call starts, in addition to the
+    /// critical regions <see cref="SafePoints.CriticalRegions"/> finds in the target's modules (e.g. an introspector's
+    /// own unsafe code, or a test's blocking function).
     /// </summary>
     public IReadOnlyList<(ulong Start, ulong End)> ForbiddenRanges { get; init; } = [];
 
-    /// <summary>How many bytes above the stack pointer are scanned for return addresses into <see cref="ForbiddenRanges"/>.</summary>
-    public int StackScanBytes { get; init; } = 8 * 1024;
-
-    /// <summary>
-    /// Code ranges [Start, End) looked for over the whole live stack (rsp to the top of its mapping, at most 1 MiB), not only
-    /// the first <see cref="StackScanBytes"/>: code that can block holding an allocator lock far up the stack (fork,
-    /// malloc_stats printing to a full pipe). Kept small: a stale word that points into one refuses the thread.
-    /// </summary>
-    public IReadOnlyList<(ulong Start, ulong End)> DeepForbiddenRanges { get; init; } = [];
-
     /// <summary>
     /// Functions (addresses in the target) that hold at most one lock at a time and block only while acquiring it
-    /// (glibc's mallinfo2 and malloc_trim): a call to one that outlives its timeout can be rolled back when it is found
-    /// waiting for a lock. Any other callee that times out is left to finish, and the failure says so.
+    /// (glibc's mallinfo2 and malloc_trim): a call to one that outlives its timeout can be rolled back when the unwound
+    /// stack shows it waiting for a lock directly (<see cref="SafePoints.SafePointRule.CheckRollback"/>). Any other callee
+    /// that times out is left to finish, and the failure says so.
     /// </summary>
     public IReadOnlyList<ulong> LockStepCallees { get; init; } = [];
 
@@ -53,8 +46,11 @@ public sealed record RemoteCallOptions
     /// <summary>Largest scratch block accepted by <see cref="IRemoteCallSession.Call"/>.</summary>
     public int MaxScratchBytes { get; init; } = 64 * 1024;
 
-    /// <summary>The rule that decides whether a stopped thread holds no lock; null for <see cref="CodeRangeSafePointRule"/>.</summary>
-    internal ISafePointRule? SafePointRule { get; init; }
+    /// <summary>
+    /// The target's symbols when the caller has them already (read after the start time was fixed); otherwise the session
+    /// reads them to build its <see cref="SafePoints.SafePointRule"/>.
+    /// </summary>
+    internal TargetSymbols? Symbols { get; init; }
 
     /// <summary>The proc filesystem the target is seen through.</summary>
     public ProcFileSystem ProcFileSystem { get; init; } = ProcFileSystem.Default;

@@ -19,6 +19,8 @@ internal static class SeccompGate
 
     private const int Enoent = 2;
 
+    private const int CapSysAdmin = 21;
+
     public static bool IsCovered(long nr) => Array.IndexOf(PathSyscalls, (int)nr) >= 0;
 
     /// <summary>Null when the thread may run a call; otherwise why not.</summary>
@@ -48,7 +50,7 @@ internal static class SeccompGate
                     return null;
                 }
 
-                return $"its seccomp filters cannot be read to prove the call's system calls allowed (PTRACE_SECCOMP_GET_FILTER errno {e}; it needs CAP_SYS_ADMIN and an unfiltered MemWatch)";
+                return $"its seccomp filters cannot be read to prove the call's system calls allowed (PTRACE_SECCOMP_GET_FILTER errno {e}): {WhyFiltersUnreadable()}";
             }
 
             if (count == 0 || count > 4096 || Interop.Libc.PtraceSeccompGetFilter(tid, index, buffer.AsSpan(0, (int)count * 8)) != count)
@@ -71,5 +73,29 @@ internal static class SeccompGate
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The kernel hands a filter only to a tracer with CAP_SYS_ADMIN that runs under no seccomp filter itself
+    /// (seccomp_get_filter). A MemWatch started by systemd with SystemCallFilter= (or MemoryDenyWriteExecute=,
+    /// RestrictNamespaces=, LockPersonality=, SystemCallArchitectures=, which install filters too) never has one.
+    /// </summary>
+    private static string WhyFiltersUnreadable()
+    {
+        var buffer = new ProcFs.FileBuffer(4096);
+        if (!ProcFs.ProcStatus.TryRead(ProcFs.ProcFileSystem.Default, Environment.ProcessId, buffer, out ProcFs.ProcStatus? self))
+        {
+            return "the kernel gives a target's filters only to a tracer with CAP_SYS_ADMIN that runs under no seccomp filter itself";
+        }
+
+        if (self.Seccomp is not (null or 0))
+        {
+            return "MemWatch itself runs under a seccomp filter (a systemd unit's SystemCallFilter=, MemoryDenyWriteExecute= and similar settings install one), " +
+                "and the kernel gives a target's filters only to an unfiltered tracer; filtered targets are refused";
+        }
+
+        return !PtraceDiagnosis.HasCapability(CapSysAdmin)
+            ? "MemWatch lacks CAP_SYS_ADMIN, which the kernel requires to give a target's filters to a tracer; filtered targets are refused"
+            : "the kernel gives a target's filters only to a tracer with CAP_SYS_ADMIN that runs under no seccomp filter itself";
     }
 }

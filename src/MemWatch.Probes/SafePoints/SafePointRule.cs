@@ -24,9 +24,14 @@ namespace MemWatch.Probes.SafePoints;
 /// </list>
 /// Costs per call: one unwind (a few process_vm_readv of the thread's stack pages, no allocation in the unwinder),
 /// one 3 KiB read of the struct pthread, and with debug symbols one read per arena. Build one rule per target and reuse it.
+/// <para>The remote-call engine asks this rule, and only this rule, before every call (<see cref="Check"/>) and before it
+/// rolls back a callee that outlived its timeout (<see cref="CheckRollback"/>).</para>
 /// </remarks>
 public sealed class SafePointRule
 {
+    // Between a rolled-back thread's futex wait and the callee's frame: at most the lock-wait function (__lll_lock_wait_private).
+    private const int MaxFramesBelowCallee = 1;
+
     private readonly int _pid;
     private readonly UnwindAddressSpace _space;
     private readonly CriticalRegions _regions;
@@ -127,6 +132,73 @@ public sealed class SafePointRule
             ? "no libc debug symbols: lock words not read"
             : $"{locks.Count(w => w.IsFree)} of {locks.Count} lock words free";
         return new SafePointVerdict(true, $"{count} frames unwound to the outermost, none in a critical region; {free} bytes free in {stack.Description}; {evidence}", null, null, -1, stack, unwind, locks);
+    }
+
+    /// <summary>
+    /// May thread <paramref name="tid"/>, stopped inside a call to <paramref name="callee"/> that outlived its timeout, be
+    /// put back where the call started? Only when it provably holds no lock: the callee is one of
+    /// <paramref name="lockStepCallees"/> (it holds at most one lock at a time and blocks only while acquiring one), the
+    /// thread is waiting in futex(FUTEX_WAIT), and the unwound stack shows that wait called from the callee's own frame
+    /// (at most one lock-wait function between; the callee's frame is the one that returns to
+    /// <paramref name="returnAddress"/> with rsp <paramref name="returnSp"/>), so the lock it waits for is the one it was
+    /// acquiring, not one taken further in. A thread owning <c>list_all_lock</c> is never rolled back.
+    /// </summary>
+    internal SafePointVerdict CheckRollback(int tid, in UserRegs regs, IUnwindMemory memory, ulong callee, IReadOnlyList<ulong> lockStepCallees, ulong returnAddress, ulong returnSp)
+    {
+        const long SysFutex = 202;
+        const ulong FutexCommandMask = 0x7f; // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+        if (!lockStepCallees.Contains(callee))
+        {
+            return SafePointVerdict.Unsafe($"the callee 0x{callee:x} is not known to hold at most one lock at a time, so where it stopped proves nothing");
+        }
+
+        if (!(unchecked((long)regs.OrigRax) == SysFutex && SyscallRestart.IsInterruptedSyscall(regs) && (regs.Rsi & FutexCommandMask) == 0))
+        {
+            return SafePointVerdict.Unsafe($"thread {tid} stopped at rip 0x{regs.Rip:x} (system call {unchecked((long)regs.OrigRax)}), not waiting for a lock, so it may hold one");
+        }
+
+        UnwindEndReason end = _unwinder.Unwind(_space, UnwindRegisters.FromUserRegs(regs), memory, _frames, out int count, out string? detail);
+        var unwind = new UnwindResult(_frames.AsSpan(0, count).ToArray(), end, detail);
+        var stack = ThreadStack.Unrecognised("not located (rollback)");
+        var locks = new List<LockWord>();
+        int callerFrame = -1;
+        for (int i = 1; i < count && i <= MaxFramesBelowCallee + 1; i++)
+        {
+            if (_frames[i].Pc == returnAddress && _frames[i].Sp == returnSp)
+            {
+                callerFrame = i;
+                break;
+            }
+        }
+
+        if (callerFrame < 0)
+        {
+            return Unsafe($"its futex wait is not called from the callee's own frame (unwound: {unwind})", stack, unwind, locks);
+        }
+
+        for (int i = 0; i < callerFrame - 1; i++)
+        {
+            if (_regions.TryFind(_frames[i].LookupPc, out CriticalRegion region) && region.Kind != CriticalRegionKind.GlibcMalloc)
+            {
+                return new SafePointVerdict(false, $"frame #{i} (0x{_frames[i].Pc:x}) inside the callee is in {region.Name} [{region.Kind}]", region, _frames[i], i, stack, unwind, locks);
+            }
+        }
+
+        if (_locks is not null && _locks.TryRead(memory, locks, out _)
+            && locks.Find(w => w.Name == "list_all_lock") is { IsFree: false } listAll && listAll.Owner == regs.FsBase)
+        {
+            return Unsafe($"the thread owns list_all_lock (owner 0x{listAll.Owner:x})", stack, unwind, locks);
+        }
+
+        return new SafePointVerdict(
+            true,
+            $"the lock-step callee's frame #{callerFrame - 1} waits in futex to acquire a lock, so it holds none",
+            null,
+            null,
+            -1,
+            stack,
+            unwind,
+            locks);
     }
 
     private static SafePointVerdict Unsafe(string reason, ThreadStack stack, UnwindResult? unwind, List<LockWord> locks)

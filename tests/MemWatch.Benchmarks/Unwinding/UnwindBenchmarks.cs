@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using MemWatch.Probes;
 using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.SafePoints;
 using MemWatch.Probes.Symbols;
 using MemWatch.Probes.Unwinding;
 using Libc = MemWatch.Probes.Interop.Libc;
@@ -14,7 +15,10 @@ namespace MemWatch.Benchmarks.Unwinding;
 /// nanosleep, 15 recursive frames, the thread function, start_thread, clone3): (a) from a copy of its stack, as a perf
 /// sample would give it; (b) from the live process through process_vm_readv (its page cache reset each time, as for a
 /// new stop); (c) a cold parse of libc's table (open, fstat, ELF headers, .eh_frame and .eh_frame_hdr read) and one lookup.
-/// Caches are warm in (a) and (b): the address space is built once in the setup.
+/// Caches are warm in (a) and (b): the address space is built once in the setup. (d) The safe-point rule's check of that
+/// thread, as the remote-call engine makes it for each candidate thread it stops (stack bounds from its struct pthread,
+/// the whole unwind, critical regions, lock words; page cache reset); (e) the rule's per-session setup with warm caches
+/// (symbols given, CFI tables cached by file identity): critical regions and lock words built from the symbols.
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(256)]
@@ -30,6 +34,11 @@ public class UnwindBenchmarks
     private LiveProcessMemory? _live;
     private string _libcPath = "";
     private string? _libcBuildId;
+    private TargetSymbols? _symbols;
+    private SafePointRule? _rule;
+    private TargetMaps? _maps;
+    private UserRegs _userRegs;
+    private int _tid;
 
     [GlobalSetup]
     public void Setup()
@@ -90,6 +99,12 @@ public class UnwindBenchmarks
         Assert(Libc.PtraceGetRegs(tid, out UserRegs regs) == 0, "PTRACE_GETREGS");
         Libc.Ptrace(Libc.PTRACE_DETACH, tid, 0, 0);
         _regs = UnwindRegisters.FromUserRegs(regs);
+        _userRegs = regs;
+        _tid = tid;
+        _symbols = symbols;
+        _rule = SafePointRule.Create(ProcFileSystem.Default, symbols, _live);
+        Assert(TargetMaps.TryRead(ProcFileSystem.Default, pid, new FileBuffer(), out _maps), "maps");
+        Assert(_rule.Check(tid, regs, _maps!, _live, 16 * 1024, 2).IsSafe, "the deep thread is a safe point");
         byte[] stack = new byte[16 * 1024];
         Assert(_live.TryRead(regs.Rsp, stack), "stack copy");
         _copy = new StackCopyMemory(regs.Rsp, stack);
@@ -124,6 +139,16 @@ public class UnwindBenchmarks
         _unwinder.Unwind(_space!, _regs, _live, _frames, out int count, out _);
         return count;
     }
+
+    [Benchmark]
+    public bool SafePointCheck()
+    {
+        _live!.Reset();
+        return _rule!.Check(_tid, _userRegs, _maps!, _live, 16 * 1024, 2).IsSafe;
+    }
+
+    [Benchmark]
+    public int SafePointRuleSetup() => SafePointRule.Create(ProcFileSystem.Default, _symbols!, _live!).Regions.Regions.Count;
 
     [Benchmark]
     public bool ColdParseLibc()

@@ -6,20 +6,21 @@ namespace MemWatch.IntegrationTests.Injection;
 
 /// <summary>
 /// tests/workloads/lock_holders.c: a thread that holds allocator locks outside the allocator's code (fork, malloc_stats
-/// blocked on a full pipe, lazy and -z now builds) or runs on a stack malloc'd from the heap. Such a thread must never run
-/// a call (refused: its stack holds a return address into fork or malloc_stats; its stack is not a recognised one), calls
-/// on other threads that wait for the held lock are rolled back, and nothing else is disturbed.
+/// blocked on a full pipe, lazy and -z now builds) or runs on a stack malloc'd from the heap. A lock holder must never
+/// run a call (refused by <c>SafePointRule</c>: a frame of its unwound stack is in fork or malloc_stats), calls on other
+/// threads that wait for the held lock are rolled back, a call on the malloc'd stack stays inside that block (its
+/// bounds come from its <c>struct pthread</c>), and nothing else is disturbed.
 /// </summary>
-/// <remarks>
-/// Today the refusals come from the whole-stack scan of <c>CodeRangeSafePointRule</c> and from <c>ThreadStackCheck</c>;
-/// a stack unwinder's rule plugged in as <c>RemoteCallOptions.SafePointRule</c> must keep these tests green.
-/// </remarks>
 public sealed class LockHolderTests(ITestOutputHelper output)
 {
-    [Fact]
-    public void ForkLoop_CallsNeverDeadlockAndForksGoOn()
+    [Theory]
+    [InlineData("")]
+    [InlineData("-ljemalloc")]
+    [InlineData("-ltcmalloc")]
+    public void ForkLoop_CallsNeverDeadlockAndForksGoOn(string allocator)
     {
-        using Workload target = Workload.Start("lock_holders.c", "fork");
+        // jemalloc and tcmalloc take their own mutexes in pthread_atfork handlers around glibc's fork.
+        using Workload target = Workload.Start("lock_holders.c", "fork", extraFlags: allocator);
         Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
         var run = new AdversarialRun();
         run.Calls(target.Pid, [tids["main"], 0, tids["sleeper"]], 50, TimeSpan.FromSeconds(3));
@@ -53,17 +54,39 @@ public sealed class LockHolderTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void MallocdThreadStack_NeverUsedCanaryIntact()
+    public void MallocdThreadStack_CallsStayInItsBlockCanaryIntact()
     {
         using Workload target = Workload.Start("lock_holders.c", "malloc-stack");
         Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
         var run = new AdversarialRun();
+
+        // Its 96 KiB block is its real stack: a call runs on it only when the frame and the callee's headroom fit inside.
         run.Calls(target.Pid, [tids["coroutine"]], 10, TimeSpan.FromSeconds(3));
-        Assert.Equal(10, run.Refused);
+        output.WriteLine(run.ToString());
+        Assert.Equal(10, run.Refused + run.Completed);
+        Assert.Equal(0, Stats(target)["canary_bad"]);
         run.Calls(target.Pid, [0, tids["sleeper"]], 40, TimeSpan.FromSeconds(3));
         run.KillInjector(target.Pid, [tids["coroutine"], 0], 50, seed: 9);
         AssertUnharmed(target, run);
         Assert.Equal(0, Stats(target)["canary_bad"]);
+    }
+
+    /// <summary>
+    /// Every thread but the sleeper and the command reader churns checksummed heap blocks (the main thread included):
+    /// calls pinned to churning threads run only where no frame is in the allocator; no block is ever corrupted.
+    /// </summary>
+    [Fact]
+    public void ChurnOnEveryThread_CallsOnlyOutsideTheAllocatorNoBlockCorrupted()
+    {
+        using Workload target = Workload.Start("lock_holders.c", "churn-all");
+        Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
+        var run = new AdversarialRun();
+        run.Calls(target.Pid, [tids["main"], tids["churn"], 0], 50, TimeSpan.FromSeconds(5));
+        run.KillInjector(target.Pid, [tids["main"], tids["churn"]], 50, seed: 13);
+        AssertUnharmed(target, run);
+        long churned = Stats(target)["churn_r"];
+        Thread.Sleep(100);
+        Assert.True(Stats(target)["churn_r"] > churned, "the churn stopped");
     }
 
     [Fact]

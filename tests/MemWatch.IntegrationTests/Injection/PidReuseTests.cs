@@ -9,6 +9,7 @@ namespace MemWatch.IntegrationTests.Injection;
 /// PID reuse through /proc/sys/kernel/ns_last_pid: a process meant by its start time exits, another one is started
 /// with its PID, and a call meant for the first is refused as gone, naming the start times, with the second untouched.
 /// </summary>
+[Collection(PidReuseCollection.Name)]
 public sealed class PidReuseTests
 {
     [Fact]
@@ -22,7 +23,7 @@ public sealed class PidReuseTests
             meant = StartTime(pid);
         }
 
-        using Workload? second = StartWithPid(pid);
+        using Workload? second = PidReuse.StartWithPid(pid, "lock_holders.c", "malloc-stack");
         Assert.NotNull(second);
         Assert.NotEqual(meant, StartTime(pid));
 
@@ -39,29 +40,6 @@ public sealed class PidReuseTests
         // Meant as itself, the newcomer is served.
         using AllocatorConnection own = AllocatorConnection.Open(pid, new RemoteCallOptions { ExpectedStartTimeTicks = StartTime(pid) });
         Assert.Equal("glibc", own.ReadStatistics(TimeSpan.FromSeconds(10)).Allocator);
-    }
-
-    /// <summary>
-    /// Starts the workload so that it gets <paramref name="pid"/>: the shell and the workload are the next two PIDs after
-    /// ns_last_pid, unless a thread of this process or another process takes one in between: the offset is varied and
-    /// the start retried; null if it never worked.
-    /// </summary>
-    private static Workload? StartWithPid(int pid)
-    {
-        for (int attempt = 0; attempt < 60; attempt++)
-        {
-            int offset = 2 + (attempt % 3);
-            File.WriteAllText("/proc/sys/kernel/ns_last_pid", (pid - offset).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Workload w = Workload.Start("lock_holders.c", "malloc-stack");
-            if (w.Pid == pid)
-            {
-                return w;
-            }
-
-            w.Dispose();
-        }
-
-        return null;
     }
 
     private static ulong StartTime(int pid) =>

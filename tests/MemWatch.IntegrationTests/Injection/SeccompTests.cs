@@ -89,6 +89,31 @@ public sealed class SeccompTests(ITestOutputHelper output)
         Assert.Equal(0, stats["sleeper_s"]);
     }
 
+    /// <summary>
+    /// The deploy decision for systemd units: any SystemCallFilter= (and MemoryDenyWriteExecute= and the like) puts
+    /// MemWatch itself under seccomp, and the kernel then refuses it a target's filters, so a filtered target cannot be
+    /// proven safe. `memwatch trim` run under a filter (tests/workloads/seccomp_exec.c, allow-all but acct) refuses the
+    /// filtered target with exit 5 and names the cause; the target is untouched. The same target is trimmed by an
+    /// unfiltered memwatch (the control).
+    /// </summary>
+    [Fact]
+    public void FilteredMemwatch_FilteredTargetRefusedNamingTheCause()
+    {
+        string filtered = Workload.Build("seccomp_exec.c", "-lseccomp");
+        using Workload target = Start("errno");
+        string pid = target.Pid.ToString(CultureInfo.InvariantCulture);
+
+        MemwatchCli.Result r = MemwatchCli.Run(["trim", pid], timeout: TimeSpan.FromMinutes(2), prefix: [filtered]);
+        output.WriteLine($"exit {r.ExitCode}: {r.StandardError}");
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("MemWatch itself runs under a seccomp filter", r.StandardError, StringComparison.Ordinal);
+        Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        Assert.Equal(0, Stats(target)["sleeper_s"]);
+
+        MemwatchCli.Result control = MemwatchCli.Run(["trim", pid], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(control.ExitCode == 0, control.StandardError);
+    }
+
     private static Workload Start(string mode) => Workload.Start("seccomp_target.c", mode, extraFlags: "-lseccomp");
 
     private static Dictionary<string, long> Stats(Workload target) =>
