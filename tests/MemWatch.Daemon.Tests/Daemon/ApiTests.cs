@@ -248,13 +248,17 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
         Daemon.GetJson($"/api/targets/{_f.Doomed.Pid}", out HttpStatusCode status);
         Assert.Equal(HttpStatusCode.NotFound, status);
         Daemon.AssertLogged($"stopped watching {_f.Doomed.Pid}");
-        Assert.Equal(errorsBefore, ErrorTotal(Daemon.Metrics()));
+        string after = Daemon.Metrics();
+        Assert.True(errorsBefore == ErrorTotal(after),
+            $"errors {errorsBefore} -> {ErrorTotal(after)}: {string.Join("; ", ErrorLines(after))}\n{Daemon.Output}");
         Assert.False(Daemon.HasExited);
     }
 
     private static long ErrorTotal(string metrics) =>
-        (long)metrics.Split('\n').Where(l => l.StartsWith("memwatch_sample_errors_total{", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        (long)ErrorLines(metrics).Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+
+    private static IEnumerable<string> ErrorLines(string metrics) =>
+        metrics.Split('\n').Where(l => l.StartsWith("memwatch_sample_errors_total{", StringComparison.Ordinal));
 
     internal static double ProcRss(int pid)
     {

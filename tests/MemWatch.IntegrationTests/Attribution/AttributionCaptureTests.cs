@@ -12,14 +12,22 @@ public sealed class AttributionCaptureTests
     {
         Workload w = AttributionCorpus.Start("paths");
         int pid = w.Pid;
-        int fdsBefore = Directory.GetFiles("/proc/self/fd").Length;
-        Task<AttributionResult?> capture = Task.Run(() => AttributionCapture.Run(pid, TimeSpan.FromSeconds(4)));
-        await Task.Delay(1500);
+        (int Fds, int Rings) before = PerfEventsOpenHere();
+        Task<AttributionResult?> capture = Task.Run(() => AttributionCapture.Run(pid, TimeSpan.FromSeconds(60)));
+
+        // The process exits once the capture has its events open (loading the target's CFI comes first and is slow under load).
+        while (PerfEventsOpenHere().Fds == before.Fds && !capture.IsCompleted)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(capture.IsCompleted, "the capture ended before it opened its events");
         w.Dispose();
         Assert.Null(await capture);
 
-        // Every event fd and ring of the capture is closed (other tests may open files meanwhile: allow a few).
-        Assert.True(Directory.GetFiles("/proc/self/fd").Length <= fdsBefore + 4);
+        // Every event fd and ring of the capture is closed. Counted by kind, not as a total of open files: tests of
+        // other collections run in this process at the same time and open pipes and files of their own.
+        Assert.Equal(before, PerfEventsOpenHere());
     }
 
     [Fact]
@@ -30,5 +38,29 @@ public sealed class AttributionCaptureTests
         w.Dispose();
         Thread.Sleep(200);
         Assert.Null(AttributionCapture.Run(pid, TimeSpan.FromSeconds(1)));
+    }
+
+    /// <summary>This process's perf event descriptors and the ring mappings made from them (captures run one at a time in this collection).</summary>
+    private static (int Fds, int Rings) PerfEventsOpenHere()
+    {
+        const string perfEvent = "anon_inode:[perf_event]";
+        int fds = 0;
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget == perfEvent)
+                {
+                    fds++;
+                }
+            }
+            catch (IOException)
+            {
+                // Closed between the listing and the read.
+            }
+        }
+
+        int rings = File.ReadLines("/proc/self/maps").Count(l => l.EndsWith(perfEvent, StringComparison.Ordinal));
+        return (fds, rings);
     }
 }

@@ -29,6 +29,36 @@ public sealed class PymallocReaderTests
     }
 
     [Fact]
+    public void Read_InterpreterBuildingAndDroppingObjects_EveryKeptReadingIsOneMoment()
+    {
+        using RuntimeProgram p = RuntimeProgram.Start("/usr/bin/python3", [Path.Combine(RuntimeCorpus.Workloads, "cpython_workload.py"), "churn"]);
+        p.WaitReady(TimeSpan.FromSeconds(120));
+
+        // pymalloc counts every pool of an arena, carved or not, as in use or free: a walk that raced with the
+        // interpreter taking and emptying pools breaks that sum (arenas that look full of free space nothing pins).
+        int kept = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            RuntimeReading r = Read(p.Pid, m => m);
+            Assert.True(r.Figures is not null, r.Problem);
+            RuntimeHeapFigures f = r.Figures!;
+            if (f.UsedBytes is null)
+            {
+                Assert.Contains("changed during each of", r.Problem);
+                continue;
+            }
+
+            kept++;
+            long pools = f.PoolsInUse!.Value + f.PoolsFree!.Value;
+            long perArena = (long)(PymallocReader.ArenaSize / PymallocReader.PoolSize);
+            Assert.True(pools >= f.Arenas!.Value * (perArena - 1) && pools <= f.Arenas.Value * perArena,
+                $"reading {i}: {f.PoolsInUse} pools in use and {f.PoolsFree} free in {f.Arenas} arenas");
+        }
+
+        Assert.True(kept > 0, "no reading of the churning interpreter was kept");
+    }
+
+    [Fact]
     public void Read_ArenaTableLargerThanTheBound_IsRefused()
     {
         using RuntimeProgram p = RuntimeProgram.Start("/usr/bin/python3", ["-c", Script]);

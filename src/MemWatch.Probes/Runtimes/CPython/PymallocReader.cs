@@ -8,8 +8,10 @@ namespace MemWatch.Probes.Runtimes.CPython;
 /// CPython 3.11's pymalloc state read through <c>/proc/PID/mem</c>, without running code in the interpreter: the
 /// arena table (<c>arenas</c>, <c>maxarenas</c>, file-local statics of Objects/obmalloc.c, found in the interpreter's
 /// .symtab or its debug file, e.g. Debian's python3.11-dbg) and the header of every pool carved from a live arena.
-/// Nothing is written and the process is not stopped, so the figures race with the interpreter (off by the blocks
-/// allocated during the read); every pointer and count read is bounds-checked before use.
+/// Nothing is written and the process is not stopped, so the figures race with the interpreter: the table is read again
+/// after the walk and a walk during which a pool was taken or emptied is not kept (blocks in use stay uncounted when
+/// every attempt races); within a pool the count is off by the blocks allocated during the read. Every pointer and
+/// count read is bounds-checked before use.
 /// </summary>
 /// <remarks>
 /// 3.11 on 64-bit: 1 MiB arenas of 16 KiB pools; struct arena_object is 48 bytes (address, pool_address, nfreepools,
@@ -27,6 +29,7 @@ internal static class PymallocReader
     // costs at most a 3 MiB buffer and 2^18 reads (4 GiB of pools) per reading.
     private const uint MaxArenas = 1 << 16;
     private const long MaxPoolReads = 1 << 18;
+    private const int Attempts = 3;
 
     public static RuntimeReading Read(TargetSymbols symbols, IProcessMemory memory)
     {
@@ -53,7 +56,53 @@ internal static class PymallocReader
                 $"cpython {version}: pymalloc's arena table is a file-local symbol: install the interpreter's debug symbols (Debian: python{major}.{minor}-dbg)");
         }
 
-        if (ReadU64(memory, arenasSymbol.Address) is not { } arenas || ReadU32(memory, maxSymbol.Address) is not { } maxArenas)
+        // The interpreter runs during the walk: a pool taken or emptied meanwhile changes the table (a count, a free
+        // list, an arena given back), and a walk over a changing table counts the blocks of some other moment against
+        // these arenas (a churning interpreter read mid-free shows arenas full of free space that nothing pins). The
+        // table is read again after the walk; a reading is kept only when no pool changed state during it.
+        (long Arenas, long PoolsInUse, long PoolsFree, ulong BlockBytes, bool Walked) walk = default;
+        for (int attempt = 1; attempt <= Attempts; attempt++)
+        {
+            if (ReadTable(memory, arenasSymbol.Address, maxSymbol.Address, version, out byte[] table) is { } refused)
+            {
+                return refused;
+            }
+
+            walk = Walk(memory, table);
+            if (ReadTable(memory, arenasSymbol.Address, maxSymbol.Address, version, out byte[] after) is { } refusedAfter)
+            {
+                return refusedAfter;
+            }
+
+            if (!walk.Walked || table.AsSpan().SequenceEqual(after))
+            {
+                return Figures(version, walk, walk.Walked, walk.Walked ? null : $"cpython {version}: more than {MaxPoolReads} pools; blocks in use not counted");
+            }
+        }
+
+        return Figures(version, walk, usedKnown: false,
+            $"cpython {version}: pymalloc's pools changed during each of {Attempts} readings (the interpreter was allocating or freeing): blocks in use not counted");
+    }
+
+    private static RuntimeReading Figures(string version, (long Arenas, long PoolsInUse, long PoolsFree, ulong BlockBytes, bool Walked) walk, bool usedKnown, string? problem) =>
+        new(RuntimeKind.CPython, new RuntimeHeapFigures
+        {
+            Runtime = RuntimeKind.CPython,
+            Source = "pymalloc arenas (/proc/PID/mem)",
+            Version = version,
+            UsedBytes = usedKnown ? walk.BlockBytes : null,
+            CommittedBytes = (ulong)walk.Arenas * ArenaSize,
+            Arenas = walk.Arenas,
+            PoolsInUse = usedKnown ? walk.PoolsInUse : null,
+            PoolsFree = walk.PoolsFree,
+            PoolsInUseBytes = usedKnown ? (ulong)walk.PoolsInUse * PoolSize : null,
+        }, problem);
+
+    /// <summary>The arena table (<c>arenas</c>, <c>maxarenas</c> entries of struct arena_object); null, or the refusal.</summary>
+    private static RuntimeReading? ReadTable(IProcessMemory memory, ulong arenasAddress, ulong maxAddress, string version, out byte[] table)
+    {
+        table = [];
+        if (ReadU64(memory, arenasAddress) is not { } arenas || ReadU32(memory, maxAddress) is not { } maxArenas)
         {
             return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
         }
@@ -63,17 +112,23 @@ internal static class PymallocReader
             return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table claims {maxArenas} entries, more than the {MaxArenas} memwatch reads");
         }
 
-        byte[] table = new byte[maxArenas * ArenaObjectSize];
+        table = new byte[maxArenas * ArenaObjectSize];
         if (maxArenas > 0 && !memory.TryRead(arenas, table))
         {
             return new RuntimeReading(RuntimeKind.CPython, null, $"cpython {version}: pymalloc's arena table could not be read");
         }
 
+        return null;
+    }
+
+    /// <summary>The header of every pool carved from a live arena of <paramref name="table"/>.</summary>
+    private static (long Arenas, long PoolsInUse, long PoolsFree, ulong BlockBytes, bool Walked) Walk(IProcessMemory memory, byte[] table)
+    {
         long arenaCount = 0, poolsInUse = 0, poolsFree = 0, poolReads = 0;
         ulong blockBytes = 0;
         bool walked = true;
         Span<byte> header = stackalloc byte[PoolHeaderSize];
-        for (int i = 0; i < maxArenas; i++)
+        for (int i = 0; i < table.Length / ArenaObjectSize; i++)
         {
             ReadOnlySpan<byte> a = table.AsSpan(i * ArenaObjectSize, ArenaObjectSize);
             ulong address = BinaryPrimitives.ReadUInt64LittleEndian(a);
@@ -119,18 +174,7 @@ internal static class PymallocReader
             }
         }
 
-        return new RuntimeReading(RuntimeKind.CPython, new RuntimeHeapFigures
-        {
-            Runtime = RuntimeKind.CPython,
-            Source = "pymalloc arenas (/proc/PID/mem)",
-            Version = version,
-            UsedBytes = walked ? blockBytes : null,
-            CommittedBytes = (ulong)arenaCount * ArenaSize,
-            Arenas = arenaCount,
-            PoolsInUse = walked ? poolsInUse : null,
-            PoolsFree = poolsFree,
-            PoolsInUseBytes = walked ? (ulong)poolsInUse * PoolSize : null,
-        }, walked ? null : $"cpython {version}: more than {MaxPoolReads} pools; blocks in use not counted");
+        return (arenaCount, poolsInUse, poolsFree, blockBytes, walked);
     }
 
     /// <summary>The module defining the interpreter: libpython3.x, else the executable when it exports Py_Version.</summary>
