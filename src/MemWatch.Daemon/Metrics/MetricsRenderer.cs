@@ -18,9 +18,12 @@ public sealed class MetricsRenderer
     private readonly TargetRegistry _registry;
     private readonly DaemonHealth _health;
     private readonly LabelSet _buildLabels;
+    private readonly ProcessSelfMetrics _self;
 
-    public MetricsRenderer(TargetRegistry registry, DaemonHealth health)
+    /// <param name="self">The proc filesystem of the daemon's own process (the real /proc, whatever tree it watches).</param>
+    public MetricsRenderer(TargetRegistry registry, DaemonHealth health, MemWatch.Probes.ProcFs.ProcFileSystem self)
     {
+        _self = new ProcessSelfMetrics(self);
         _registry = registry;
         _health = health;
         string version = typeof(MetricsRenderer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -186,7 +189,7 @@ public sealed class MetricsRenderer
 
         w.Family("memwatch_build_info", MetricType.Gauge, "The running memwatch version.");
         w.Sample("memwatch_build_info", _buildLabels, 1);
-        ProcessSelfMetrics.Render(w);
+        _self.Render(w);
     }
 
     private static readonly string[] s_generationNames = ["gen0", "gen1", "gen2", "loh", "poh"];

@@ -17,7 +17,7 @@ public sealed class MetricsRendererTests
     private static string Render(TargetRegistry registry)
     {
         var w = new ExpositionWriter(ExpositionFormat.PrometheusText);
-        new MetricsRenderer(registry, new DaemonHealth()).Render(w);
+        new MetricsRenderer(registry, new DaemonHealth(), MemWatch.Probes.ProcFs.ProcFileSystem.Default).Render(w);
         return Encoding.UTF8.GetString(w.Written.Span);
     }
 
