@@ -108,6 +108,16 @@ internal static class CommandLine
             Description = "Address and port of the HTTP listener (/metrics, /api, /healthz, /readyz), overriding the configuration. Default 127.0.0.1:9487.",
             HelpName = "ADDR:PORT",
         };
+        var procRoot = new Option<string?>("--proc-root")
+        {
+            Description = "The proc filesystem to watch (Sampling.ProcRoot; default /proc): /host/proc from a container, or a fixture tree.",
+            HelpName = "DIR",
+        };
+        var sysRoot = new Option<string?>("--sys-root")
+        {
+            Description = "Where sysfs is read (Sampling.SysRoot; default /sys): cgroup mounts under /sys in mountinfo are read beneath it.",
+            HelpName = "DIR",
+        };
         var checkConfig = new Option<bool>("--check-config")
         {
             Description = "Validate the configuration (file, MEMWATCH_* variables, --listen), print it as the daemon would run it with secrets masked, and exit: 0 valid, 2 invalid (one 'memwatch: config:' line per problem).",
@@ -116,9 +126,12 @@ internal static class CommandLine
         {
             config,
             listen,
+            procRoot,
+            sysRoot,
             checkConfig,
         };
-        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error, r.GetValue(checkConfig) ? Console.Out : null));
+        command.SetAction(r => RunCommand.Run(r.GetValue(config), r.GetValue(listen), Console.Error, r.GetValue(checkConfig) ? Console.Out : null,
+            r.GetValue(procRoot), r.GetValue(sysRoot)));
         return command;
     }
 

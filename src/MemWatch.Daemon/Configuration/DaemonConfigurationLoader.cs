@@ -171,6 +171,14 @@ public static class DaemonConfigurationLoader
             errors.Add($"Sampling.HostCgroupRoot must be an absolute path without '..', not '{cgroupRoot}'");
         }
 
+        foreach ((string name, string? root) in (ReadOnlySpan<(string, string?)>)[("ProcRoot", s.ProcRoot), ("SysRoot", s.SysRoot)])
+        {
+            if (root is null || !root.StartsWith('/') || root.Contains("/..", StringComparison.Ordinal))
+            {
+                errors.Add($"Sampling.{name} must be an absolute path without '..', not '{root}'");
+            }
+        }
+
         var rules = new List<TargetRule>();
         if (options.Targets.Count == 0)
         {

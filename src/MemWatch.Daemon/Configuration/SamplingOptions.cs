@@ -26,4 +26,13 @@ public sealed class SamplingOptions
     /// cgroup namespace. Null (the default) uses every cgroup mount the daemon sees, which on a host is the host's.
     /// </summary>
     public string? HostCgroupRoot { get; set; }
+
+    /// <summary>
+    /// The proc filesystem the daemon watches (default <c>/proc</c>): processes, their files, meminfo and pressure,
+    /// and the mountinfo through which cgroups are found. Another tree for a fixture (the golden /metrics test).
+    /// </summary>
+    public string ProcRoot { get; set; } = MemWatch.Probes.ProcFs.ProcFileSystem.DefaultRoot;
+
+    /// <summary>Where sysfs is read (default <c>/sys</c>): cgroup mounts that mountinfo places under /sys are read beneath it.</summary>
+    public string SysRoot { get; set; } = MemWatch.Probes.ProcFs.ProcFileSystem.DefaultSysRoot;
 }

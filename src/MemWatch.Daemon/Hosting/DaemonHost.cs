@@ -74,7 +74,8 @@ public static class DaemonHost
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         services.AddSingleton(settings);
         services.AddSingleton(connections);
-        services.AddSingleton(ProcFileSystem.Default);
+        // The tree the daemon watches: the host's /proc and /sys, or a fixture (Sampling.ProcRoot, Sampling.SysRoot).
+        services.AddSingleton(new ProcFileSystem(settings.Sampling.ProcRoot, settings.Sampling.SysRoot));
         services.AddSingleton<TargetRegistry>();
         services.AddSingleton<DaemonHealth>();
         services.AddSingleton<ISampleSink, NullSampleSink>();
@@ -85,9 +86,11 @@ public static class DaemonHost
             : new PodDirectory());
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(
-            sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>()));
+            sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>(),
+            sp.GetRequiredService<ProcFileSystem>()));
         services.AddSingleton<DotNetActions>();
-        services.AddSingleton<MetricsRenderer>();
+        // The daemon's own process_* series read the real /proc, whatever tree it watches.
+        services.AddSingleton(sp => new MetricsRenderer(sp.GetRequiredService<TargetRegistry>(), sp.GetRequiredService<DaemonHealth>(), ProcFileSystem.Default));
         services.AddSingleton(new BearerAuthenticator(settings.Token));
         services.AddSingleton<AttributionService>();
         services.AddHostedService(sp => sp.GetRequiredService<AttributionService>());

@@ -9,7 +9,7 @@ namespace MemWatch.Daemon.Metrics;
 
 /// <summary>
 /// The /metrics exposition: per-target families (names and labels are the contract in docs/metrics.md) and the
-/// daemon's health. Copies each target's readings once under its lock, then writes family by family.
+/// daemon's health. Takes each target's published readings once (no lock), then writes family by family.
 /// </summary>
 public sealed class MetricsRenderer
 {
@@ -18,9 +18,12 @@ public sealed class MetricsRenderer
     private readonly TargetRegistry _registry;
     private readonly DaemonHealth _health;
     private readonly LabelSet _buildLabels;
+    private readonly ProcessSelfMetrics _self;
 
-    public MetricsRenderer(TargetRegistry registry, DaemonHealth health)
+    /// <param name="self">The proc filesystem of the daemon's own process (the real /proc, whatever tree it watches).</param>
+    public MetricsRenderer(TargetRegistry registry, DaemonHealth health, MemWatch.Probes.ProcFs.ProcFileSystem self)
     {
+        _self = new ProcessSelfMetrics(self);
         _registry = registry;
         _health = health;
         string version = typeof(MetricsRenderer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -28,9 +31,11 @@ public sealed class MetricsRenderer
         _buildLabels = LabelSet.Create(("version", plus > 0 ? version[..plus] : version));
     }
 
-    private readonly record struct View(
-        TargetState Target, ProcessCounters Counters, ulong? Pss, CgroupReading? Cgroup, LayoutReading? Layout, AllocatorReading? Allocator, TargetAnalysis? Analysis,
-        DotNetReading? DotNet, RuntimeReading? Runtime, DeclaredLimit? DeclaredLimit, bool Quarantined);
+    /// <summary>A target's labels and its readings, each taken once per scrape; no lock is taken.</summary>
+    private readonly record struct View(LabelSet Labels, TargetReadings Readings)
+    {
+        public ProcessCounters Counters => Readings.Counters;
+    }
 
     public void Render(ExpositionWriter w)
     {
@@ -38,16 +43,11 @@ public sealed class MetricsRenderer
         var views = new View[targets.Count];
         for (int i = 0; i < targets.Count; i++)
         {
-            TargetState t = targets[i];
-            lock (t.Sync)
-            {
-                views[i] = new View(t, t.Counters, t.PssBytes, t.Cgroup, t.Layout, t.Allocator, t.Analysis, t.DotNet,
-                    t.RuntimeHeap?.Reading, t.Parameters?.DeclaredLimit, t.Quarantine is not null);
-            }
+            views[i] = new View(targets[i].Labels, targets[i].Readings);
         }
 
         Gauge(w, views, "memwatch_process_resident_bytes", "Resident set size (VmRSS).", v => v.Counters.RssBytes);
-        Gauge(w, views, "memwatch_process_proportional_bytes", "Proportional set size (PSS) from smaps_rollup, refreshed every RollupInterval.", v => v.Pss);
+        Gauge(w, views, "memwatch_process_proportional_bytes", "Proportional set size (PSS) from smaps_rollup, refreshed every RollupInterval.", v => v.Readings.PssBytes);
         Gauge(w, views, "memwatch_process_anonymous_bytes", "Resident anonymous memory (RssAnon).", v => v.Counters.AnonBytes);
         Gauge(w, views, "memwatch_process_file_bytes", "Resident file-backed memory (RssFile).", v => v.Counters.FileBytes);
         Gauge(w, views, "memwatch_process_shmem_bytes", "Resident shared memory (RssShmem).", v => v.Counters.ShmemBytes);
@@ -57,11 +57,11 @@ public sealed class MetricsRenderer
         w.Family("memwatch_process_region_resident_bytes", MetricType.Gauge, "Resident bytes per region kind from the last full smaps read.", "bytes");
         foreach (View v in views)
         {
-            if (v.Layout is { } layout)
+            if (v.Readings.Layout is { } layout)
             {
                 for (int k = 0; k < s_regionNames.Length; k++)
                 {
-                    w.Sample("memwatch_process_region_resident_bytes", v.Target.Labels, "region", s_regionNames[k], layout.RegionRssBytes[k]);
+                    w.Sample("memwatch_process_region_resident_bytes", v.Labels, "region", s_regionNames[k], layout.RegionRssBytes[k]);
                 }
             }
         }
@@ -69,17 +69,17 @@ public sealed class MetricsRenderer
         w.Family("memwatch_process_glibc_arenas", MetricType.Gauge, "glibc malloc arenas, the main arena included (glibc targets).");
         foreach (View v in views)
         {
-            if (v.Layout is { Allocator: "glibc" } layout)
+            if (v.Readings.Layout is { Allocator: "glibc" } layout)
             {
-                w.Sample("memwatch_process_glibc_arenas", v.Target.Labels, layout.Arenas);
+                w.Sample("memwatch_process_glibc_arenas", v.Labels, layout.Arenas);
             }
         }
 
         Counter(w, views, "memwatch_process_minor_faults", "Minor page faults since the process started.", v => v.Counters.MinorFaults);
         Counter(w, views, "memwatch_process_major_faults", "Major page faults since the process started.", v => v.Counters.MajorFaults);
-        Gauge(w, views, "memwatch_process_cgroup_limit_bytes", "Effective memory limit of the process's cgroup (the smallest of it and its ancestors); absent when unlimited.", v => v.Cgroup?.EffectiveLimitBytes);
-        Gauge(w, views, "memwatch_process_cgroup_usage_bytes", "Memory charged to the process's cgroup.", v => v.Cgroup?.UsageBytes);
-        Counter(w, views, "memwatch_process_cgroup_oom_kills", "OOM kills in the process's cgroup.", v => v.Cgroup?.OomKills);
+        Gauge(w, views, "memwatch_process_cgroup_limit_bytes", "Effective memory limit of the process's cgroup (the smallest of it and its ancestors); absent when unlimited.", v => v.Readings.Cgroup?.EffectiveLimitBytes);
+        Gauge(w, views, "memwatch_process_cgroup_usage_bytes", "Memory charged to the process's cgroup.", v => v.Readings.Cgroup?.UsageBytes);
+        Counter(w, views, "memwatch_process_cgroup_oom_kills", "OOM kills in the process's cgroup.", v => v.Readings.Cgroup?.OomKills);
 
         AllocatorGauge(w, views, "memwatch_allocator_in_use_bytes", "Bytes the allocator has handed out and not had back (introspected targets).", a => a.InUseBytes);
         AllocatorGauge(w, views, "memwatch_allocator_free_bytes", "Bytes the allocator holds free (introspected targets).", a => a.FreeBytes);
@@ -92,56 +92,56 @@ public sealed class MetricsRenderer
             "1 when MemWatch stopped introspecting and trimming the process: a remote call could not be rolled back after its timeout.");
         foreach (View v in views)
         {
-            if (v.Quarantined)
+            if (v.Readings.Quarantine is not null)
             {
-                w.Sample("memwatch_process_injection_quarantined", v.Target.Labels, 1);
+                w.Sample("memwatch_process_injection_quarantined", v.Labels, 1);
             }
         }
 
         w.Family("memwatch_process_growth_bytes_per_second", MetricType.Gauge, "RSS trend over the window (Theil-Sen median slope).");
         foreach (View v in views)
         {
-            if (v.Analysis?.GrowthBytesPerSecond is { } g && double.IsFinite(g))
+            if (v.Readings.Analysis?.GrowthBytesPerSecond is { } g && double.IsFinite(g))
             {
-                w.Sample("memwatch_process_growth_bytes_per_second", v.Target.Labels, g);
+                w.Sample("memwatch_process_growth_bytes_per_second", v.Labels, g);
             }
         }
 
         w.Family("memwatch_process_seconds_to_limit", MetricType.Gauge, "Forecast seconds until the cgroup (or host) limit; absent when not growing or not established.");
         foreach (View v in views)
         {
-            if (v.Analysis?.Forecast.SecondsToLimit is { } s)
+            if (v.Readings.Analysis?.Forecast.SecondsToLimit is { } s)
             {
-                w.Sample("memwatch_process_seconds_to_limit", v.Target.Labels, s);
+                w.Sample("memwatch_process_seconds_to_limit", v.Labels, s);
             }
         }
 
         w.Family("memwatch_process_forecast_limit_bytes", MetricType.Gauge, "The limit the forecast is made against: the cgroup's, or the host's MemTotal.", "bytes");
         foreach (View v in views)
         {
-            if (v.Analysis?.Forecast.LimitBytes is { } l && double.IsFinite(l) && l > 0)
+            if (v.Readings.Analysis?.Forecast.LimitBytes is { } l && double.IsFinite(l) && l > 0)
             {
-                w.Sample("memwatch_process_forecast_limit_bytes", v.Target.Labels, l);
+                w.Sample("memwatch_process_forecast_limit_bytes", v.Labels, l);
             }
         }
 
-        if (views.Any(v => v.Analysis?.Verdict is not null))
+        if (views.Any(v => v.Readings.Analysis?.Verdict is not null))
         {
             w.Family("memwatch_verdict", MetricType.StateSet, "Why the process's memory behaves as it does: 1 for the current kind.");
             foreach (View v in views)
             {
-                if (v.Analysis?.Verdict is { } verdict)
+                if (v.Readings.Analysis?.Verdict is { } verdict)
                 {
-                    w.StateSet("memwatch_verdict", v.Target.Labels, "kind", VerdictKindNames.All, verdict.KindName);
+                    w.StateSet("memwatch_verdict", v.Labels, "kind", VerdictKindNames.All, verdict.KindName);
                 }
             }
 
             w.Family("memwatch_verdict_confidence", MetricType.Gauge, "Confidence of the current verdict, 0 to 1.");
             foreach (View v in views)
             {
-                if (v.Analysis?.Verdict is { } verdict)
+                if (v.Readings.Analysis?.Verdict is { } verdict)
                 {
-                    w.Sample("memwatch_verdict_confidence", v.Target.Labels, verdict.Confidence);
+                    w.Sample("memwatch_verdict_confidence", v.Labels, verdict.Confidence);
                 }
             }
         }
@@ -189,7 +189,7 @@ public sealed class MetricsRenderer
 
         w.Family("memwatch_build_info", MetricType.Gauge, "The running memwatch version.");
         w.Sample("memwatch_build_info", _buildLabels, 1);
-        ProcessSelfMetrics.Render(w);
+        _self.Render(w);
     }
 
     private static readonly string[] s_generationNames = ["gen0", "gen1", "gen2", "loh", "poh"];
@@ -197,14 +197,14 @@ public sealed class MetricsRenderer
     /// <summary>.NET targets whose counters were read (rules with Introspect); nothing for other processes.</summary>
     private static void RenderDotNet(ExpositionWriter w, View[] views)
     {
-        Gauge(w, views, "memwatch_dotnet_gc_heap_bytes", "Bytes on the .NET GC heap, live objects and uncollected garbage (gc-heap-size), at the last counter read.", v => v.DotNet?.Figures.GcHeapBytes);
-        Gauge(w, views, "memwatch_dotnet_gc_committed_bytes", "Bytes the .NET GC had committed at its last collection (gc-committed).", v => v.DotNet?.Figures.GcCommittedBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_heap_bytes", "Bytes on the .NET GC heap, live objects and uncollected garbage (gc-heap-size), at the last counter read.", v => v.Readings.DotNet?.Figures.GcHeapBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_committed_bytes", "Bytes the .NET GC had committed at its last collection (gc-committed).", v => v.Readings.DotNet?.Figures.GcCommittedBytes);
 
         w.Family("memwatch_dotnet_gc_generation_bytes", MetricType.Gauge, "Size of each .NET GC generation after the last collection.", "bytes");
         Span<ulong?> sizes = stackalloc ulong?[s_generationNames.Length];
         foreach (View v in views)
         {
-            if (v.DotNet?.Figures is not { } f)
+            if (v.Readings.DotNet?.Figures is not { } f)
             {
                 continue;
             }
@@ -218,20 +218,20 @@ public sealed class MetricsRenderer
             {
                 if (sizes[g] is { } x)
                 {
-                    w.Sample("memwatch_dotnet_gc_generation_bytes", v.Target.Labels, "generation", s_generationNames[g], x);
+                    w.Sample("memwatch_dotnet_gc_generation_bytes", v.Labels, "generation", s_generationNames[g], x);
                 }
             }
         }
 
-        Gauge(w, views, "memwatch_dotnet_gc_fragmentation_bytes", "Free space inside the .NET GC heap at the last collection.", v => v.DotNet?.Figures.FragmentationBytes);
-        Gauge(w, views, "memwatch_dotnet_gc_allocated_since_last_gc_bytes", "GC heap bytes allocated since the last collection: about what a full GC could free now (an estimate).", v => v.DotNet?.Figures.AllocatedSinceLastGcBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_fragmentation_bytes", "Free space inside the .NET GC heap at the last collection.", v => v.Readings.DotNet?.Figures.FragmentationBytes);
+        Gauge(w, views, "memwatch_dotnet_gc_allocated_since_last_gc_bytes", "GC heap bytes allocated since the last collection: about what a full GC could free now (an estimate).", v => v.Readings.DotNet?.Figures.AllocatedSinceLastGcBytes);
 
         w.Family("memwatch_dotnet_allocation_rate_bytes_per_second", MetricType.Gauge, "Managed allocation rate over the last counter interval (alloc-rate).");
         foreach (View v in views)
         {
-            if (v.DotNet?.Figures.AllocationRateBytesPerSecond is { } rate && double.IsFinite(rate))
+            if (v.Readings.DotNet?.Figures.AllocationRateBytesPerSecond is { } rate && double.IsFinite(rate))
             {
-                w.Sample("memwatch_dotnet_allocation_rate_bytes_per_second", v.Target.Labels, rate);
+                w.Sample("memwatch_dotnet_allocation_rate_bytes_per_second", v.Labels, rate);
             }
         }
     }
@@ -249,9 +249,9 @@ public sealed class MetricsRenderer
         w.Family("memwatch_process_declared_limit_bytes", MetricType.Gauge, "The memory limit the process declares for itself (-Xmx, --max-old-space-size, GOMEMLIMIT, memcached -m, Redis maxmemory); bounds is heap or cache.", "bytes");
         foreach (View v in views)
         {
-            if (v.DeclaredLimit is { } d)
+            if (v.Readings.DeclaredLimit is { } d)
             {
-                w.Sample("memwatch_process_declared_limit_bytes", v.Target.Labels, "bounds", d.Bounds, d.Bytes);
+                w.Sample("memwatch_process_declared_limit_bytes", v.Labels, "bounds", d.Bounds, d.Bytes);
             }
         }
     }
@@ -261,9 +261,9 @@ public sealed class MetricsRenderer
         w.Family(name, MetricType.Gauge, help, "bytes");
         foreach (View v in views)
         {
-            if (v.Runtime?.Figures is { } f && value(f) is { } x)
+            if (v.Readings.Runtime?.Figures is { } f && value(f) is { } x)
             {
-                w.Sample(name, v.Target.Labels, "runtime", f.Runtime.ToName(), x);
+                w.Sample(name, v.Labels, "runtime", f.Runtime.ToName(), x);
             }
         }
     }
@@ -277,7 +277,7 @@ public sealed class MetricsRenderer
         {
             if (value(v) is { } x)
             {
-                w.Sample(name, v.Target.Labels, x);
+                w.Sample(name, v.Labels, x);
             }
         }
     }
@@ -289,7 +289,7 @@ public sealed class MetricsRenderer
         {
             if (value(v) is { } x)
             {
-                w.Sample(name, v.Target.Labels, x);
+                w.Sample(name, v.Labels, x);
             }
         }
     }
@@ -299,9 +299,9 @@ public sealed class MetricsRenderer
         w.Family(name, MetricType.Gauge, help, "bytes");
         foreach (View v in views)
         {
-            if (v.Allocator is { } a && value(a) is { } x)
+            if (v.Readings.Allocator is { } a && value(a) is { } x)
             {
-                w.Sample(name, v.Target.Labels, "allocator", a.Allocator, x);
+                w.Sample(name, v.Labels, "allocator", a.Allocator, x);
             }
         }
     }

@@ -6,21 +6,22 @@ namespace MemWatch.Daemon.Metrics;
 /// The daemon's own process and runtime, under the names every Prometheus client library uses
 /// (<c>process_cpu_seconds_total</c>, <c>process_resident_memory_bytes</c>, ...; prometheus-net's
 /// <c>dotnet_collection_count_total</c> and <c>dotnet_total_memory_bytes</c>), so the usual "exporter overhead"
-/// dashboards and alerts work unchanged. Self-contained: moving the exposition to a client library drops this file.
+/// dashboards and alerts work unchanged. prometheus-net's own process collector names its series differently
+/// (process_working_set_bytes, process_open_handles, ...) and the exposition stays hand-written (docs/metrics.md).
 /// </summary>
-internal static class ProcessSelfMetrics
+internal sealed class ProcessSelfMetrics(ProcFileSystem self)
 {
     private static readonly LabelSet[] s_generations = [LabelSet.Create(("generation", "0")), LabelSet.Create(("generation", "1")), LabelSet.Create(("generation", "2"))];
     private static readonly double s_startTimeSeconds = StartTimeSeconds();
-    private static readonly FileBuffer s_buffer = new(1024);
-    private static readonly Lock s_lock = new();
+    private readonly FileBuffer _buffer = new(1024);
+    private readonly Lock _lock = new();
 
-    public static void Render(ExpositionWriter w)
+    public void Render(ExpositionWriter w)
     {
         ProcStat? stat;
-        lock (s_lock)
+        lock (_lock)
         {
-            stat = ProcStat.TryRead(ProcFileSystem.Default, Environment.ProcessId, s_buffer, out ProcStat? s) ? s : null;
+            stat = ProcStat.TryRead(self, Environment.ProcessId, _buffer, out ProcStat? s) ? s : null;
         }
 
         w.Family("process_cpu_seconds", MetricType.Counter, "Total user and system CPU time spent in seconds.", "seconds");
@@ -59,12 +60,12 @@ internal static class ProcessSelfMetrics
         w.Sample("dotnet_total_memory_bytes", LabelSet.Empty, GC.GetTotalMemory(forceFullCollection: false));
     }
 
-    private static int? OpenDescriptors()
+    private int? OpenDescriptors()
     {
         try
         {
             // The enumeration's own descriptor on /proc/self/fd is counted too, as the Go client's is.
-            return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+            return Directory.EnumerateFileSystemEntries(self.SystemPath("self/fd")).Count();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

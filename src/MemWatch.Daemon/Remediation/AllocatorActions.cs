@@ -24,12 +24,12 @@ public sealed partial class AllocatorActions
     private readonly ProcFileSystem _fs;
     private readonly ILogger _log;
 
-    public AllocatorActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<AllocatorActions> log, ProcFileSystem? fs = null)
+    public AllocatorActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<AllocatorActions> log, ProcFileSystem fs)
     {
         _health = health;
         _audit = audit;
         _log = log;
-        _fs = fs ?? ProcFileSystem.Default;
+        _fs = fs;
     }
 
     /// <summary>Reads the allocator's statistics into <see cref="TargetState.Allocator"/>; false when busy or refused.</summary>

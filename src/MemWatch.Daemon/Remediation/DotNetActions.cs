@@ -19,9 +19,11 @@ public sealed partial class DotNetActions
     private readonly DaemonHealth _health;
     private readonly IRemediationAuditSink _audit;
     private readonly ILogger _log;
+    private readonly ProcFileSystem _fs;
 
-    public DotNetActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<DotNetActions> log)
+    public DotNetActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<DotNetActions> log, ProcFileSystem fs)
     {
+        _fs = fs;
         _health = health;
         _audit = audit;
         _log = log;
@@ -139,7 +141,7 @@ public sealed partial class DotNetActions
         return outcome;
     }
 
-    private static ulong? Rss(int pid) => ResidentSize.Read(ProcFileSystem.Default, pid);
+    private ulong? Rss(int pid) => ResidentSize.Read(_fs, pid);
 
     private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
 

@@ -30,13 +30,15 @@ public sealed partial class DotNetCounterService : BackgroundService
     private readonly DaemonSettings _settings;
     private readonly DaemonHealth _health;
     private readonly ILogger _log;
+    private readonly ProcFileSystem _fs;
     private readonly ManagedHeapReader _reader = new();
     private readonly SemaphoreSlim _slots = new(MaxConcurrentReads, MaxConcurrentReads);
     private readonly HashSet<TargetState> _inFlight = [];
     private readonly List<Task> _running = [];
 
-    public DotNetCounterService(TargetRegistry registry, DaemonSettings settings, DaemonHealth health, ILogger<DotNetCounterService> log)
+    public DotNetCounterService(TargetRegistry registry, DaemonSettings settings, DaemonHealth health, ILogger<DotNetCounterService> log, ProcFileSystem fs)
     {
+        _fs = fs;
         _registry = registry;
         _settings = settings;
         _health = health;
@@ -182,7 +184,7 @@ public sealed partial class DotNetCounterService : BackgroundService
         }
         catch (DotNetDiagnosticsException e)
         {
-            if (target.Exited || !Directory.Exists(ProcFileSystem.Default.ProcessDirectory(target.Pid)))
+            if (target.Exited || !Directory.Exists(_fs.ProcessDirectory(target.Pid)))
             {
                 return;
             }

@@ -13,7 +13,8 @@ namespace MemWatch.Daemon.Sampling;
 
 /// <summary>
 /// One watched process: who it is, its trend window, its latest readings and its schedule. The sampler writes it,
-/// HTTP handlers and the remediator read it; every field after construction is read and written under <see cref="Sync"/>.
+/// HTTP handlers and the remediator read it; every field after construction is read and written under <see cref="Sync"/>,
+/// except <see cref="Readings"/>, which is one immutable value replaced whole and read without the lock.
 /// </summary>
 public sealed class TargetState
 {
@@ -62,30 +63,38 @@ public sealed class TargetState
 
     public Lock Sync { get; } = new();
 
+    private TargetReadings _readings = TargetReadings.Empty;
+    private MemWatch.Probes.Assessment.ProcessParameters? _parameters;
+
+    /// <summary>The latest readings, whole; read without <see cref="Sync"/>. The setters below replace it, under <see cref="Sync"/>.</summary>
+    public TargetReadings Readings => Volatile.Read(ref _readings);
+
+    private void Publish(TargetReadings readings) => Volatile.Write(ref _readings, readings);
+
     /// <summary>Owned by the sampler thread; others read it under <see cref="Sync"/>.</summary>
     public SampleWindow Window { get; }
 
     /// <summary>Held during any ptrace work on this target (introspection, trims): one action at a time.</summary>
     public SemaphoreSlim ActionGate { get; } = new(1, 1);
 
-    public ProcessCounters Counters { get; set; }
+    public ProcessCounters Counters { get => _readings.Counters; set => Publish(_readings with { Counters = value }); }
 
-    public ulong? PssBytes { get; set; }
+    public ulong? PssBytes { get => _readings.PssBytes; set => Publish(_readings with { PssBytes = value }); }
 
-    public CgroupReading? Cgroup { get; set; }
+    public CgroupReading? Cgroup { get => _readings.Cgroup; set => Publish(_readings with { Cgroup = value }); }
 
     /// <summary>Set once the sampler has warned that this target's memory cgroup is not visible.</summary>
     public bool CgroupUnresolvedLogged { get; set; }
 
-    public LayoutReading? Layout { get; set; }
+    public LayoutReading? Layout { get => _readings.Layout; set => Publish(_readings with { Layout = value }); }
 
-    public AllocatorReading? Allocator { get; set; }
+    public AllocatorReading? Allocator { get => _readings.Allocator; set => Publish(_readings with { Allocator = value }); }
 
-    public TargetAnalysis? Analysis { get; set; }
+    public TargetAnalysis? Analysis { get => _readings.Analysis; set => Publish(_readings with { Analysis = value }); }
 
     /// <summary>GC heap figures of a .NET target (see <see cref="DotNetCounterService"/>); null for other processes,
     /// rules without Introspect, and until the first read.</summary>
-    public DotNetReading? DotNet { get; set; }
+    public DotNetReading? DotNet { get => _readings.DotNet; set => Publish(_readings with { DotNet = value }); }
 
     /// <summary>The diagnostic socket, once found; cached here because a state is one (pid, start time).</summary>
     public MemWatch.Probes.DotNet.DiagnosticEndpoint? DotNetEndpoint { get; set; }
@@ -124,6 +133,7 @@ public sealed class TargetState
         }
 
         RuntimeHeap = sample;
+        Publish(_readings with { Runtime = sample.Reading });
     }
 
     /// <summary>The allocator's figures at the last introspection.</summary>
@@ -141,7 +151,15 @@ public sealed class TargetState
     public ProcEnviron? Environment { get; set; }
 
     /// <summary>What the process declared at start (the allocator's effective parameters), for <see cref="ParametersFor"/>.</summary>
-    public MemWatch.Probes.Assessment.ProcessParameters? Parameters { get; set; }
+    public MemWatch.Probes.Assessment.ProcessParameters? Parameters
+    {
+        get => _parameters;
+        set
+        {
+            _parameters = value;
+            Publish(_readings with { DeclaredLimit = value?.DeclaredLimit });
+        }
+    }
 
     public AllocatorKind ParametersFor { get; set; }
 
@@ -203,7 +221,7 @@ public sealed class TargetState
     /// rolled back, so a thread was left inside the callee, which may hold an allocator lock. No introspection or trim is
     /// made on this incarnation again (a restart of the process is a new target). Null while none happened. Under <see cref="Sync"/>.
     /// </summary>
-    public string? Quarantine { get; set; }
+    public string? Quarantine { get => _readings.Quarantine; set => Publish(_readings with { Quarantine = value }); }
 
     public bool Exited { get; set; }
 

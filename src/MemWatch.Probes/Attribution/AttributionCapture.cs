@@ -75,7 +75,7 @@ public sealed class AttributionCapture
         _ledger.Break = HeapEnd(view.Mappings);
         var notes = new List<string>(view.Space.Problems.Select(p => "no CFI: " + p));
         List<PerfEventSpec> specs = BuildSpecs(view.Symbolizer.IsDotNet, notes);
-        int[] cpus = OnlineCpus();
+        int[] cpus = OnlineCpus(_fs);
         using var events = new PerfEventSet(_pid, specs, cpus, _options.RingPages);
         try
         {
@@ -407,13 +407,13 @@ public sealed class AttributionCapture
         return false;
     }
 
-    internal static int[] OnlineCpus(string path = "/sys/devices/system/cpu/online")
+    internal static int[] OnlineCpus(ProcFileSystem fs)
     {
         var cpus = new List<int>();
         string text;
         try
         {
-            text = File.ReadAllText(path).Trim();
+            text = File.ReadAllText(fs.SysPath("devices/system/cpu/online")).Trim();
         }
         catch (IOException)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Probes.Attribution;
 
@@ -13,11 +14,11 @@ public static class PerfAccess
     private const int CapPerfmon = 38;
 
     /// <summary>The current perf_event_paranoid, or null when unreadable (no perf events in this kernel).</summary>
-    public static int? ReadParanoid(string path = "/proc/sys/kernel/perf_event_paranoid")
+    public static int? ReadParanoid()
     {
         try
         {
-            return int.TryParse(File.ReadAllText(path).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : null;
+            return int.TryParse(File.ReadAllText(ProcFileSystem.Default.SystemPath("sys/kernel/perf_event_paranoid")).Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -25,19 +26,11 @@ public static class PerfAccess
         }
     }
 
-    /// <summary>True when this process holds CAP_PERFMON or CAP_SYS_ADMIN in its effective set (/proc/self/status CapEff).</summary>
-    public static bool HasPerfmon(string statusPath = "/proc/self/status")
+    /// <summary>True when this process holds CAP_PERFMON or CAP_SYS_ADMIN in its effective set (its status's CapEff).</summary>
+    public static bool HasPerfmon(ProcFileSystem self)
     {
-        foreach (string line in File.ReadLines(statusPath))
-        {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal)
-                && ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong caps))
-            {
-                return (caps & (1UL << CapPerfmon)) != 0 || (caps & (1UL << CapSysAdmin)) != 0;
-            }
-        }
-
-        return false;
+        ulong caps = ProcStatus.TryRead(self, Environment.ProcessId, new FileBuffer(4096), out ProcStatus? status) ? status.CapEff ?? 0 : 0;
+        return (caps & (1UL << CapPerfmon)) != 0 || (caps & (1UL << CapSysAdmin)) != 0;
     }
 
     /// <summary>Null when a capture may proceed; else the one-line refusal.</summary>
@@ -49,7 +42,7 @@ public static class PerfAccess
             return "attribution needs perf events: /proc/sys/kernel/perf_event_paranoid is missing (a kernel without CONFIG_PERF_EVENTS)";
         }
 
-        if (HasPerfmon() || paranoid.Value <= -1)
+        if (HasPerfmon(ProcFileSystem.Default) || paranoid.Value <= -1)
         {
             return null;
         }

@@ -267,8 +267,12 @@ public sealed class CgroupResolver
 
     private bool IsUnderHostRoot(MountInfoEntry m) => _hostRoot is null || IsPathPrefix(_hostRoot, m.MountPoint);
 
+    /// <summary>Where a mount's files are read: under the fixture prefix, and mounts below /sys under the filesystem's sysfs root.</summary>
     private string MountDirectory(MountInfoEntry mount)
-        => mount.MountPoint == "/" ? (_filesystemRoot.Length == 0 ? "/" : _filesystemRoot) : _filesystemRoot + mount.MountPoint;
+    {
+        string point = _fs.MountPath(mount.MountPoint);
+        return point == "/" ? (_filesystemRoot.Length == 0 ? "/" : _filesystemRoot) : _filesystemRoot + point;
+    }
 
     /// <summary>
     /// A mount hidden by another mounted later on its mount point or on a directory above it (a container's bind over

@@ -116,6 +116,15 @@ public sealed record ProcStatus
     /// <summary><c>Seccomp_filters</c>: how many filters are attached (kernel 5.9+); null where the line is absent.</summary>
     public int? SeccompFilters { get; init; }
 
+    /// <summary><c>TracerPid</c>: the PID tracing this task, 0 when untraced; null where the line is absent.</summary>
+    public int? TracerPid { get; init; }
+
+    /// <summary><c>CapEff</c>: the effective capability set (bit n = capability n); null where the line is absent.</summary>
+    public ulong? CapEff { get; init; }
+
+    /// <summary><c>x86_Thread_features</c> lists <c>shstk</c>: the user shadow stack is on (x86-64, kernel 6.6+).</summary>
+    public bool ShadowStackEnabled { get; init; }
+
     /// <summary>Reads <c>/proc/[pid]/task/[tid]/status</c>, the status of one thread (seccomp and masks are per thread); false when gone.</summary>
     /// <exception cref="ProcParseException">The file is malformed.</exception>
     public static bool TryReadThread(ProcFileSystem fs, int pid, int tid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? value)
@@ -157,7 +166,9 @@ public sealed record ProcStatus
         uint ruid = 0, euid = 0, rgid = 0, egid = 0;
         bool haveUid = false, haveGid = false;
         ulong? sigBlk = null, sigIgn = null, sigCgt = null;
-        int? seccomp = null, seccompFilters = null;
+        int? seccomp = null, seccompFilters = null, tracerPid = null;
+        ulong? capEff = null;
+        bool shadowStack = false;
         int[] nspids = [];
         ulong? vmPeak = null, vmSize = null, vmLck = null, vmPin = null, vmHwm = null, vmRss = null, rssAnon = null,
             rssFile = null, rssShmem = null, vmData = null, vmStk = null, vmExe = null, vmLib = null, vmPte = null,
@@ -204,6 +215,9 @@ public sealed record ProcStatus
                 case var k when k.SequenceEqual("SigCgt"u8): sigCgt = Hex(value, source, n, "SigCgt"); break;
                 case var k when k.SequenceEqual("Seccomp"u8): seccomp = SeccompMode(value, source, n); break;
                 case var k when k.SequenceEqual("Seccomp_filters"u8): seccompFilters = Int(value, source, n, "Seccomp_filters"); break;
+                case var k when k.SequenceEqual("TracerPid"u8): tracerPid = Int(value, source, n, "TracerPid"); break;
+                case var k when k.SequenceEqual("CapEff"u8): capEff = Hex(value, source, n, "CapEff"); break;
+                case var k when k.SequenceEqual("x86_Thread_features"u8): shadowStack = HasWord(value, "shstk"u8); break;
                 default: break;
             }
         }
@@ -242,7 +256,24 @@ public sealed record ProcStatus
             SigCgt = sigCgt ?? throw Missing(source, "SigCgt"),
             Seccomp = seccomp,
             SeccompFilters = seccompFilters,
+            TracerPid = tracerPid,
+            CapEff = capEff,
+            ShadowStackEnabled = shadowStack,
         };
+    }
+
+    private static bool HasWord(ReadOnlySpan<byte> value, ReadOnlySpan<byte> word)
+    {
+        ReadOnlySpan<byte> rest = value;
+        for (ReadOnlySpan<byte> f = ByteParsing.NextField(ref rest); !f.IsEmpty; f = ByteParsing.NextField(ref rest))
+        {
+            if (f.SequenceEqual(word))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static ProcParseException Missing(string source, string key)

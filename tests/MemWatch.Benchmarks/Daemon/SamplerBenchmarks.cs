@@ -49,7 +49,7 @@ public class SamplerBenchmarks
         var health = new DaemonHealth();
         _sampler = new Sampler(ProcFileSystem.Default, settings, _registry, health,
             new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
-        _renderer = new MetricsRenderer(_registry, health);
+        _renderer = new MetricsRenderer(_registry, health, ProcFileSystem.Default);
 
         // The first ticks discover the targets and do their first deep reads.
         _sampler.Tick();

@@ -59,13 +59,14 @@ public sealed class DaemonProcess : IDisposable
     /// test chose the listen address itself.
     /// </remarks>
     /// <param name="prefix">A command and its arguments to run memwatch under (e.g. a sandbox), if any.</param>
+    /// <param name="arguments">More arguments of <c>memwatch run</c>, after <c>--config FILE</c>.</param>
     public static DaemonProcess Start(
         Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment = null, bool waitReady = true,
-        string? tokenFileContent = null, IReadOnlyList<string>? prefix = null)
+        string? tokenFileContent = null, IReadOnlyList<string>? prefix = null, IReadOnlyList<string>? arguments = null)
     {
         for (int attempt = 1; ; attempt++)
         {
-            DaemonProcess daemon = StartOnce(configure, environment, tokenFileContent, prefix ?? [], out bool ownListen);
+            DaemonProcess daemon = StartOnce(configure, environment, tokenFileContent, prefix ?? [], arguments ?? [], out bool ownListen);
             if (!waitReady)
             {
                 return daemon;
@@ -86,7 +87,7 @@ public sealed class DaemonProcess : IDisposable
 
     private static DaemonProcess StartOnce(
         Action<Dictionary<string, object?>> configure, IDictionary<string, string>? environment, string? tokenFileContent,
-        IReadOnlyList<string> prefix, out bool ownListen)
+        IReadOnlyList<string> prefix, IReadOnlyList<string> arguments, out bool ownListen)
     {
         string dir = Path.Combine(Path.GetTempPath(), "memwatch-daemon-tests", Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(dir);
@@ -132,6 +133,11 @@ public sealed class DaemonProcess : IDisposable
 
         psi.ArgumentList.Add("--config");
         psi.ArgumentList.Add(configPath);
+        foreach (string a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
         psi.Environment.Remove("NOTIFY_SOCKET");
         psi.Environment.Remove("WATCHDOG_USEC");
         if (environment is not null)

@@ -139,4 +139,33 @@ public sealed class ProcStatusTests
         Assert.Equal(line, e.Line);
         Assert.StartsWith($"/proc/9/status:{line}:", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
+    public void TryRead_CapturedProcess_TracerAndCapabilitiesMatchTheirLines(string fixture)
+    {
+        // The lines as the kernel printed them, found with a regex (not the parser's line splitting).
+        string text = Encoding.UTF8.GetString(ProcFixtures.Bytes(fixture, "status"));
+        int tracer = int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"^TracerPid:\t(\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value);
+        ulong capEff = ulong.Parse(System.Text.RegularExpressions.Regex.Match(text, @"^CapEff:\t([0-9a-f]{16})$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value,
+            System.Globalization.NumberStyles.HexNumber);
+
+        Assert.True(ProcStatus.TryRead(ProcFixtures.Fs, ProcFixtures.Pid(fixture), new FileBuffer(), out ProcStatus? s));
+
+        Assert.Equal(tracer, s.TracerPid);
+        Assert.Equal(capEff, s.CapEff);
+        Assert.Equal(text.Contains("x86_Thread_features:\tshstk", StringComparison.Ordinal), s.ShadowStackEnabled);
+    }
+
+    [Theory]
+    [InlineData("x86_Thread_features:\tshstk wrss\n", true)]
+    [InlineData("x86_Thread_features:\twrss\n", false)]
+    [InlineData("x86_Thread_features:\t\n", false)]
+    [InlineData("", false)]
+    public void Parse_ShadowStack_FromThreadFeatures(string line, bool expected)
+    {
+        string text = Encoding.UTF8.GetString(ProcFixtures.Bytes("glibc", "status"));
+        ProcStatus s = ProcStatus.Parse(Encoding.UTF8.GetBytes(text + line), "status");
+        Assert.Equal(expected, s.ShadowStackEnabled);
+    }
 }
