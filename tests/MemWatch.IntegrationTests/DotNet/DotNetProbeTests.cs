@@ -242,7 +242,7 @@ public sealed class DotNetProbeTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed} after the target died");
 
         // Its sockets close before it is reaped: the failure can come a moment before HasExited turns true.
-        Assert.True(target.Workload.WaitForExit(TimeSpan.FromSeconds(30)), "the call failed but the target was not killed");
+        Assert.True(target.Workload.WaitForExit(30_000), "the call failed but the target was not killed");
         Assert.Equal(0, EventPipeStreamSession.OpenSessions);
         AssertNoParserThread();
     }
