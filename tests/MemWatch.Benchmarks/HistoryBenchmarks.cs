@@ -29,23 +29,23 @@ public class HistoryBenchmarks
         var fill = Stopwatch.StartNew();
         for (_tickNumber = 0; _tickNumber < 2 * 720; _tickNumber++)
         {
-            _store.AppendSamples(NextTick());
+            _store.Writer.AppendSamples(NextTick());
         }
 
         fill.Stop();
         long rawBytes = new FileInfo(Path.Combine(_dir, HistoryStore.FileName)).Length + WalBytes();
         var maintain = Stopwatch.StartNew();
-        HistoryMaintenance done = _store.Maintain(Now());
+        HistoryMaintenance done = _store.Retention.Maintain(Now());
         maintain.Stop();
 
         // Steady state: a pass five minutes later folds only the minutes that aged meanwhile.
         for (int i = 0; i < 60; i++, _tickNumber++)
         {
-            _store.AppendSamples(NextTick());
+            _store.Writer.AppendSamples(NextTick());
         }
 
         var steady = Stopwatch.StartNew();
-        HistoryMaintenance next = _store.Maintain(Now());
+        HistoryMaintenance next = _store.Retention.Maintain(Now());
         steady.Stop();
         _store.Dispose();
 
@@ -72,10 +72,10 @@ public class HistoryBenchmarks
     public HistorySample[] BuildTickOnly() => NextTick(_tickNumber);
 
     [Benchmark]
-    public void AppendTickOf500Targets() => _store!.AppendSamples(NextTick(_tickNumber++));
+    public void AppendTickOf500Targets() => _store!.Writer.AppendSamples(NextTick(_tickNumber++));
 
     [Benchmark]
-    public int LoadLastHourOfOneTarget() => _store!.LoadSamples(250, 250_000, Now().AddHours(-1)).Count;
+    public int LoadLastHourOfOneTarget() => _store!.Reader.LoadSamples(250, 250_000, Now().AddHours(-1)).Count;
 
     private DateTimeOffset Now() => Start.AddSeconds(5 * _tickNumber);
 

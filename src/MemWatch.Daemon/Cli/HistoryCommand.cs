@@ -39,8 +39,8 @@ internal static class HistoryCommand
 
     private static HistoryReport? Build(HistoryStore store, int pid, TimeSpan since, DateTimeOffset from)
     {
-        IReadOnlyList<AuditEntry> audit = store.LoadAudit(pid, 1000);
-        if (store.FindLatestIncarnation(pid) is { } incarnation)
+        IReadOnlyList<AuditEntry> audit = store.Reader.LoadAudit(pid, 1000);
+        if (store.Reader.FindLatestIncarnation(pid) is { } incarnation)
         {
             return HistoryReportBuilder.Build(
                 pid,
@@ -48,8 +48,8 @@ internal static class HistoryCommand
                 incarnation.Comm,
                 from,
                 incarnation.LastSample,
-                store.LoadRecent(pid, since),
-                store.LoadVerdictChanges(pid, EventLimit),
+                store.Reader.LoadRecent(pid, since),
+                store.Reader.LoadVerdictChanges(pid, EventLimit),
                 [.. audit.Where(a => a.StartTimeTicks == incarnation.StartTimeTicks).TakeLast(EventLimit)]);
         }
 

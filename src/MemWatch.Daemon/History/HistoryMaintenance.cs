@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.History;
 
-/// <summary>What one <see cref="HistoryStore.Maintain"/> pass did, for logs and tests.</summary>
+/// <summary>What one <see cref="HistoryRetention.Maintain"/> pass did, for logs and tests.</summary>
 public sealed record HistoryMaintenance
 {
     /// <summary>Full-resolution rows folded into per-minute rows, and the per-minute rows written (or merged into a row

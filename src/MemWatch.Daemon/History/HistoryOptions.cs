@@ -21,6 +21,9 @@ public sealed record HistoryOptions
     /// the same pid and starttime after a reboot is another process.</summary>
     internal string? BootId { get; init; }
 
+    /// <summary>The clock of sample-date checks, "recent" queries and moved-aside names (fake in tests).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first inconsistent setting.</summary>
     public void Validate()
     {

@@ -45,11 +45,11 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
 
     public void OnTargetStarted(TargetState target)
     {
-        DateTimeOffset since = DateTimeOffset.UtcNow - _settings.Sampling.Window;
+        DateTimeOffset since = _store.Time.GetUtcNow() - _settings.Sampling.Window;
         try
         {
             SampleWindow window = target.Window;
-            int count = _store.ResumeSamples(target.Pid, target.StartTimeTicks, since, s => window.Add(s));
+            int count = _store.Reader.ResumeSamples(target.Pid, target.StartTimeTicks, since, s => window.Add(s));
             if (count > 0)
             {
                 LogResumed(target.Pid, target.Comm, count, DateTimeOffset.FromUnixTimeMilliseconds(window.Oldest.TimestampMilliseconds));
@@ -148,17 +148,17 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         {
             foreach (AuditEntry entry in audit)
             {
-                _store.AppendAudit(entry);
+                _store.Writer.AppendAudit(entry);
             }
 
             foreach (VerdictChange change in verdicts)
             {
-                _store.RecordVerdictChange(change);
+                _store.Writer.RecordVerdictChange(change);
             }
 
             if (samples.Count > 0)
             {
-                _store.AppendSamples(samples);
+                _store.Writer.AppendSamples(samples);
             }
         }
         catch (Exception e) when (e is HistoryStoreException or ArgumentOutOfRangeException)
@@ -174,7 +174,7 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
 
     private string? LastVerdictOf(TargetState target)
     {
-        IReadOnlyList<VerdictChange> changes = _store.LoadVerdictChanges(target.Pid, 1);
+        IReadOnlyList<VerdictChange> changes = _store.Reader.LoadVerdictChanges(target.Pid, 1);
         return changes.Count > 0 && changes[^1].StartTimeTicks == target.StartTimeTicks ? changes[^1].Kind : null;
     }
 

@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.History;
 
 /// <summary>
 /// Writes the <see cref="HistoryRecorder"/>'s batches every <see cref="FlushInterval"/> (audit entries at once) on its
-/// own thread, runs <see cref="HistoryStore.Maintain"/> every <see cref="MaintainInterval"/>, and on shutdown writes what
+/// own thread, runs <see cref="HistoryRetention.Maintain"/> every <see cref="MaintainInterval"/>, and on shutdown writes what
 /// is left and closes the store (which checkpoints the WAL into the database). Registered first, so the host stops it last, after
 /// the sampler and the remediator have stopped adding to the batches.
 /// </summary>
@@ -62,7 +62,7 @@ public sealed partial class HistoryWriterService : BackgroundService
         long start = Stopwatch.GetTimestamp();
         try
         {
-            HistoryMaintenance m = _recorder.Store.Maintain(DateTimeOffset.UtcNow);
+            HistoryMaintenance m = _recorder.Store.Retention.Maintain(_recorder.Store.Time.GetUtcNow());
             LogMaintained(Stopwatch.GetElapsedTime(start).TotalMilliseconds, m.RowsToMinute + m.RowsToHour, m.SamplesExpired + m.SamplesPrunedForSize,
                 m.BytesAfter / 1048576.0);
         }

@@ -25,7 +25,7 @@ internal static class DiagnosticsIpc
     public const byte ServerOk = 0x00;
     public const byte ServerError = 0xFF;
 
-    /// <summary>nettrace, the only format TraceEvent reads for streams.</summary>
+    /// <summary>nettrace, the stream format <see cref="NetTraceReader"/> reads.</summary>
     private const uint NetTraceFormat = 1;
 
     private static ReadOnlySpan<byte> Magic => "DOTNET_IPC_V1\0"u8;

@@ -1,9 +1,7 @@
-using Microsoft.Diagnostics.Tracing;
-
 namespace MemWatch.Probes.DotNet;
 
 /// <summary>
-/// Runs one bounded EventPipe session: starts it, parses its stream with TraceEvent on a dedicated thread until the
+/// Runs one bounded EventPipe session: starts it, parses its stream with <see cref="NetTraceReader"/> on a dedicated thread until the
 /// subscriber signals that it has what it needs or the time is up, then stops the session, waits for the parser
 /// thread and disposes everything. Nothing outlives <see cref="Run"/>.
 /// </summary>
@@ -26,7 +24,7 @@ internal static class EventPipeCapture
         DiagnosticEndpoint endpoint,
         IReadOnlyList<EventPipeProviderSpec> providers,
         TimeSpan maxDuration,
-        Action<EventPipeEventSource, Action> subscribe)
+        Action<NetTraceReader, Action> subscribe)
     {
         // Not disposed: a parser thread that outlived both joins may still set it (Wait uses no kernel handle).
         var done = new ManualResetEventSlim();
@@ -95,17 +93,17 @@ internal static class EventPipeCapture
     }
 
     /// <summary>
-    /// Parses a nettrace stream with TraceEvent, handlers attached by <paramref name="subscribe"/>: everything MemWatch
-    /// runs on the bytes a target sends. Returns the exception that ended parsing early, or null.
+    /// Parses a nettrace stream, handlers attached by <paramref name="subscribe"/>: everything MemWatch runs on the bytes
+    /// a target sends. Returns the exception that ended parsing early, or null.
     /// </summary>
-    /// <remarks>The stream is the target's to write: TraceEvent throws a variety of exceptions on a truncated or garbled
-    /// one, and so may a handler on a garbled payload. They are returned to be reported, never let through
-    /// (<c>DotNetParserFuzzTests</c> runs this on mutated captures).</remarks>
-    internal static Exception? Parse(Stream stream, Action<EventPipeEventSource, Action> subscribe, Action complete)
+    /// <remarks>The stream is the target's to write: the reader throws <see cref="InvalidDataException"/> or
+    /// <see cref="EndOfStreamException"/> on a garbled or cut one, the connection <see cref="IOException"/>. They are
+    /// returned to be reported, never let through (<c>DotNetParserFuzzTests</c> runs this on mutated captures).</remarks>
+    internal static Exception? Parse(Stream stream, Action<NetTraceReader, Action> subscribe, Action complete)
     {
         try
         {
-            using var source = new EventPipeEventSource(stream);
+            var source = new NetTraceReader(stream);
             subscribe(source, complete);
             source.Process();
             return null;

@@ -1,7 +1,5 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
-using Microsoft.Diagnostics.Tracing;
-using Microsoft.Diagnostics.Tracing.Parsers;
-using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
 namespace MemWatch.Probes.DotNet;
 
@@ -14,13 +12,18 @@ namespace MemWatch.Probes.DotNet;
 /// </summary>
 public sealed class GcTrigger
 {
-    private const ulong GcKeyword = (ulong)ClrTraceEventParser.Keywords.GC;
-    private const ulong GcHeapCollectKeyword = (ulong)ClrTraceEventParser.Keywords.GCHeapCollect;
+    internal const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    private const ulong GcKeyword = 0x1;
+    private const ulong GcHeapCollectKeyword = 0x800000;
     private const int ReasonInduced = 1;
+
+    /// <summary>The runtime's GCStart (payload: count, depth, reason, type, ...) and GCEnd (count, depth, ...).</summary>
+    private const int GcStartEventId = 1;
+    private const int GcEndEventId = 2;
 
     private static readonly EventPipeProviderSpec[] s_providers =
     [
-        new(ClrTraceEventParser.ProviderName, GcKeyword | GcHeapCollectKeyword, EventPipeProviderSpec.Informational),
+        new(RuntimeProvider, GcKeyword | GcHeapCollectKeyword, EventPipeProviderSpec.Informational),
     ];
 
     private readonly ManagedHeapReader _reader;
@@ -73,26 +76,28 @@ public sealed class GcTrigger
             }
         }
 
-        public void Subscribe(EventPipeEventSource source, Action done)
+        public void Subscribe(NetTraceReader source, Action done)
         {
-            source.Clr.GCStart += (GCStartTraceData e) =>
+            source.EventRead += e =>
             {
-                lock (_gate)
+                ReadOnlySpan<byte> p = e.Payload.Span;
+                if (e.ProviderName != RuntimeProvider || p.Length < 8)
                 {
-                    if (_startMs is null && e.Depth == 2 && (int)e.Reason == ReasonInduced)
-                    {
-                        _startMs = e.TimeStampRelativeMSec;
-                        _depth = e.Depth;
-                    }
+                    return;
                 }
-            };
-            source.Clr.GCStop += (GCEndTraceData e) =>
-            {
+
+                int depth = BinaryPrimitives.ReadInt32LittleEndian(p[4..]);
                 lock (_gate)
                 {
-                    if (_startMs is not null && _endMs is null && e.Depth == _depth)
+                    if (e.EventId == GcStartEventId && p.Length >= 12 && _startMs is null && depth == 2
+                        && BinaryPrimitives.ReadInt32LittleEndian(p[8..]) == ReasonInduced)
                     {
-                        _endMs = e.TimeStampRelativeMSec;
+                        _startMs = e.TimestampMilliseconds;
+                        _depth = depth;
+                    }
+                    else if (e.EventId == GcEndEventId && _startMs is not null && _endMs is null && depth == _depth)
+                    {
+                        _endMs = e.TimestampMilliseconds;
                         done();
                     }
                 }

@@ -1,5 +1,3 @@
-using Microsoft.Diagnostics.Tracing;
-
 namespace MemWatch.Probes.DotNet;
 
 /// <summary>
@@ -53,9 +51,9 @@ public sealed class ManagedHeapReader
         private Dictionary<string, CounterValue>? _previous;
 
         /// <summary>Attaches to <paramref name="source"/>; calls <paramref name="done"/> once an interval brought every counter.</summary>
-        public void Subscribe(EventPipeEventSource source, Action done)
+        public void Subscribe(NetTraceReader source, Action done)
         {
-            source.Dynamic.All += e =>
+            source.EventRead += e =>
             {
                 if (!TryReadCounter(e, out string? name, out CounterValue value))
                 {
@@ -125,29 +123,32 @@ public sealed class ManagedHeapReader
         };
     }
 
-    /// <summary>Reads one <c>EventCounters</c> event: Mean counters carry <c>Mean</c>, Sum counters <c>Increment</c>.</summary>
-    private static bool TryReadCounter(TraceEvent e, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name, out CounterValue value)
+    /// <summary>
+    /// Reads one <c>EventCounters</c> event of System.Runtime: its one (unnamed) field is an object whose field
+    /// <c>Payload</c> holds the counter's fields; Mean counters carry <c>Mean</c>, Sum counters <c>Increment</c>.
+    /// </summary>
+    private static bool TryReadCounter(NetTraceEvent e, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? name, out CounterValue value)
     {
         name = null;
         value = default;
         if (e.EventName != "EventCounters" || e.ProviderName != "System.Runtime"
-            || e.PayloadValue(0) is not IDictionary<string, object> outer
-            || !outer.TryGetValue("Payload", out object? inner) || inner is not IDictionary<string, object> payload
+            || e.Metadata.Fields is not [NetTraceField top]
+            || NetTracePayload.TryDecode(e.Metadata, e.Payload.Span) is not { } fields
+            || !fields.TryGetValue(top.Name, out object? o) || o is not IReadOnlyDictionary<string, object> outer
+            || !outer.TryGetValue("Payload", out object? inner) || inner is not IReadOnlyDictionary<string, object> payload
             || !payload.TryGetValue("Name", out object? n) || n is not string counter
             || !CounterNames.Contains(counter, StringComparer.Ordinal))
         {
             return false;
         }
 
-        object? raw = payload.TryGetValue("Increment", out object? inc) ? inc : payload.TryGetValue("Mean", out object? mean) ? mean : null;
-        if (raw is null)
+        if (!NetTracePayload.TryGetNumber(payload, "Increment", out double raw) && !NetTracePayload.TryGetNumber(payload, "Mean", out raw))
         {
             return false;
         }
 
-        double interval = payload.TryGetValue("IntervalSec", out object? iv) ? Convert.ToDouble(iv, System.Globalization.CultureInfo.InvariantCulture) : 0;
         name = counter;
-        value = new CounterValue(Convert.ToDouble(raw, System.Globalization.CultureInfo.InvariantCulture), interval);
+        value = new CounterValue(raw, NetTracePayload.TryGetNumber(payload, "IntervalSec", out double interval) ? interval : 0);
         return true;
     }
 

@@ -13,7 +13,7 @@ public sealed class HistoryAuditTests
         var entry = new AuditEntry(Samples.Epoch, "token:ops", 3, 30, "api", "trim", "released", 100, 50, 50, "");
         using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions()))
         {
-            store.AppendAudit(entry);
+            store.Writer.AppendAudit(entry);
         }
 
         using (SqliteConnection raw = RawDatabase.Open(dir.DatabasePath))
@@ -26,6 +26,6 @@ public sealed class HistoryAuditTests
         }
 
         using HistoryStore reopened = HistoryStore.Open(dir.Path, new HistoryOptions());
-        Assert.Equal([entry], reopened.LoadAudit(3, 10));
+        Assert.Equal([entry], reopened.Reader.LoadAudit(3, 10));
     }
 }

@@ -18,18 +18,18 @@ public sealed class HistoryCommandTests : IDisposable
 
         // An older process that had the same PID, then the current one: samples 30, 20 and 10 minutes ago, then
         // two 5 s apart a minute ago (the allocator introspected in the last one).
-        _writer.AppendSamples([Samples.At(Pid, 100, _now.AddMinutes(-50), 7 << 20, comm: "previous")]);
-        _writer.AppendAudit(new AuditEntry(_now.AddMinutes(-50), "policy:old", Pid, 100, "previous", "trim", "failed", null, null, null, "old process"));
+        _writer.Writer.AppendSamples([Samples.At(Pid, 100, _now.AddMinutes(-50), 7 << 20, comm: "previous")]);
+        _writer.Writer.AppendAudit(new AuditEntry(_now.AddMinutes(-50), "policy:old", Pid, 100, "previous", "trim", "failed", null, null, null, "old process"));
         foreach (int minutesAgo in new[] { 30, 20, 10 })
         {
-            _writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-minutesAgo), (ulong)(100 - minutesAgo) << 20)]);
+            _writer.Writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-minutesAgo), (ulong)(100 - minutesAgo) << 20)]);
         }
 
-        _writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-1), 200 << 20)]);
-        _writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-1).AddSeconds(5), 201 << 20, inUse: 150 << 20, free: 40 << 20)]);
-        _writer.RecordVerdictChange(new VerdictChange(Pid, 900, "worker", _now.AddMinutes(-20), "allocator-retention", "glibc-top-chunk", 0.82, "free memory pinned under the top chunk"));
-        _writer.AppendAudit(new AuditEntry(_now.AddMinutes(-5), "policy:api", Pid, 900, "worker", "trim", "released", 900 << 20, 500 << 20, 400 << 20, "malloc_trim(0)"));
-        _writer.AppendSamples([Samples.At(7, 1, _now.AddMinutes(-1), 1 << 20, comm: "other")]);
+        _writer.Writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-1), 200 << 20)]);
+        _writer.Writer.AppendSamples([Samples.At(Pid, 900, _now.AddMinutes(-1).AddSeconds(5), 201 << 20, inUse: 150 << 20, free: 40 << 20)]);
+        _writer.Writer.RecordVerdictChange(new VerdictChange(Pid, 900, "worker", _now.AddMinutes(-20), "allocator-retention", "glibc-top-chunk", 0.82, "free memory pinned under the top chunk"));
+        _writer.Writer.AppendAudit(new AuditEntry(_now.AddMinutes(-5), "policy:api", Pid, 900, "worker", "trim", "released", 900 << 20, 500 << 20, 400 << 20, "malloc_trim(0)"));
+        _writer.Writer.AppendSamples([Samples.At(7, 1, _now.AddMinutes(-1), 1 << 20, comm: "other")]);
     }
 
     public void Dispose()
@@ -169,7 +169,7 @@ public sealed class HistoryCommandTests : IDisposable
     [Fact]
     public void AuditOutlivesExpiredSamples()
     {
-        _writer.Maintain(_now.AddDays(8));
+        _writer.Retention.Maintain(_now.AddDays(8));
 
         MemwatchCli.Result r = MemwatchCli.Run(["history", Pid.ToString(), "--state-dir", _dir.Path]);
 

@@ -18,7 +18,7 @@ public sealed class HistoryConcurrencyTests
     {
         using var dir = new TempStateDirectory();
         using HistoryStore writer = HistoryStore.Open(dir.Path, new HistoryOptions());
-        writer.AppendSamples(Tick(0));
+        writer.Writer.AppendSamples(Tick(0));
         using HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path);
         using SqliteConnection raw = RawDatabase.Open(dir.DatabasePath, SqliteOpenMode.ReadOnly);
 
@@ -31,7 +31,7 @@ public sealed class HistoryConcurrencyTests
             while (!done.IsCancellationRequested)
             {
                 totals.Add(RawDatabase.Scalar(raw, "SELECT count(*) FROM sample"));
-                perProcess.Add(reader.LoadSamples(PerTick, 1, Samples.Epoch).Count);
+                perProcess.Add(reader.Reader.LoadSamples(PerTick, 1, Samples.Epoch).Count);
                 if (perProcess.Count == 1)
                 {
                     reading1.Release();
@@ -42,12 +42,12 @@ public sealed class HistoryConcurrencyTests
         Assert.True(await reading1.WaitAsync(TimeSpan.FromMinutes(1)), "the reader started");
         for (int t = 1; t < Ticks; t++)
         {
-            writer.AppendSamples(Tick(t));
+            writer.Writer.AppendSamples(Tick(t));
         }
 
         done.Cancel();
         await reading.WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal(Ticks, reader.LoadSamples(PerTick, 1, Samples.Epoch).Count);
+        Assert.Equal(Ticks, reader.Reader.LoadSamples(PerTick, 1, Samples.Epoch).Count);
 
         // One transaction per tick: a reader never sees part of one, and what it sees only grows.
         Assert.All(totals, n => Assert.Equal(0, n % PerTick));
@@ -60,7 +60,7 @@ public sealed class HistoryConcurrencyTests
     {
         using var dir = new TempStateDirectory();
         using HistoryStore writer = HistoryStore.Open(dir.Path, new HistoryOptions());
-        writer.AppendSamples(Tick(0));
+        writer.Writer.AppendSamples(Tick(0));
 
         using SqliteConnection raw = RawDatabase.Open(dir.DatabasePath, SqliteOpenMode.ReadOnly);
         using SqliteTransaction snapshot = raw.BeginTransaction(deferred: true);
@@ -70,10 +70,10 @@ public sealed class HistoryConcurrencyTests
         var clock = Stopwatch.StartNew();
         for (int t = 1; t < Ticks; t++)
         {
-            writer.AppendSamples(Tick(t));
+            writer.Writer.AppendSamples(Tick(t));
         }
 
-        writer.Maintain(Samples.Epoch.AddMinutes(5));
+        writer.Retention.Maintain(Samples.Epoch.AddMinutes(5));
         clock.Stop();
 
         // SQLite would have waited out its busy timeout (10 s) and failed had the reader blocked the writer.

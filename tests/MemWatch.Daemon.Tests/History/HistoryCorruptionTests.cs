@@ -22,12 +22,12 @@ public sealed class HistoryCorruptionTests
             Assert.NotNull(movedTo);
             Assert.StartsWith(dir.DatabasePath + ".corrupt-", movedTo);
             Assert.Equal(garbage, File.ReadAllBytes(movedTo));
-            fresh.AppendSamples([Samples.At(1, 1, Samples.Epoch, 1)]);
+            fresh.Writer.AppendSamples([Samples.At(1, 1, Samples.Epoch, 1)]);
         }
 
         using HistoryStore reopened = HistoryStore.OpenOrStartFresh(dir.Path, new HistoryOptions(), out string? second);
         Assert.Null(second);
-        Assert.Single(reopened.LoadSamples(1, 1, Samples.Epoch));
+        Assert.Single(reopened.Reader.LoadSamples(1, 1, Samples.Epoch));
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ public sealed class HistoryCorruptionTests
                     .ToList();
                 try
                 {
-                    store.AppendSamples(tick);
+                    store.Writer.AppendSamples(tick);
                     stored++;
                 }
                 catch (HistoryStoreException e)
@@ -66,8 +66,8 @@ public sealed class HistoryCorruptionTests
             Assert.Contains(dir.DatabasePath, full.Message);
 
             Run("mount", "-o", "remount,size=16m", dir.Path);
-            store.AppendSamples([Samples.At(1, 1, Samples.Epoch.AddSeconds(5 * stored), 42)]);
-            IReadOnlyList<HistorySample> kept = store.LoadSamples(1, 1, Samples.Epoch);
+            store.Writer.AppendSamples([Samples.At(1, 1, Samples.Epoch.AddSeconds(5 * stored), 42)]);
+            IReadOnlyList<HistorySample> kept = store.Reader.LoadSamples(1, 1, Samples.Epoch);
             Assert.Equal(stored + 1, kept.Count);
             Assert.Equal(42UL, kept[^1].RssBytes);
         }
@@ -109,7 +109,7 @@ public sealed class HistoryCorruptionTests
 
         using HistoryStore fresh = HistoryStore.OpenOrStartFresh(dir.Path, new HistoryOptions(), out string? movedTo);
         Assert.True(File.Exists(movedTo));
-        Assert.Empty(fresh.LoadSamples(1, 1, Samples.Epoch));
+        Assert.Empty(fresh.Reader.LoadSamples(1, 1, Samples.Epoch));
     }
 
     [Fact]
@@ -154,8 +154,8 @@ public sealed class HistoryCorruptionTests
 
             // Readers are not writers: they open alongside.
             using HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path);
-            first.AppendSamples([Samples.At(1, 1, Samples.Epoch, 1)]);
-            Assert.Single(reader.LoadSamples(1, 1, Samples.Epoch));
+            first.Writer.AppendSamples([Samples.At(1, 1, Samples.Epoch, 1)]);
+            Assert.Single(reader.Reader.LoadSamples(1, 1, Samples.Epoch));
         }
 
         HistoryStore.Open(dir.Path, new HistoryOptions()).Dispose();

@@ -42,13 +42,13 @@ public sealed class HistoryDownsamplingTests
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
         Samples.AppendInTicks(store, ThirtyHours());
 
-        HistoryMaintenance done = store.Maintain(Now);
+        HistoryMaintenance done = store.Retention.Maintain(Now);
 
         Assert.Equal((6 * 720, 6L), (done.RowsToHour, done.HourRowsWritten));
         Assert.Equal((23 * 720, 23 * 60L), (done.RowsToMinute, done.MinuteRowsWritten));
         Assert.Equal(0, done.SamplesExpired + done.SamplesPrunedForSize + done.AuditEntriesPrunedForSize);
 
-        IReadOnlyList<HistorySample> rows = store.LoadSamples(1, 10, Now.AddDays(-2));
+        IReadOnlyList<HistorySample> rows = store.Reader.LoadSamples(1, 10, Now.AddDays(-2));
         Assert.Equal(6 + 1380 + 720, rows.Count);
         Assert.Equal(
             new Dictionary<TimeSpan, int> { [TimeSpan.FromHours(1)] = 6, [TimeSpan.FromMinutes(1)] = 1380, [TimeSpan.Zero] = 720 },
@@ -74,9 +74,9 @@ public sealed class HistoryDownsamplingTests
         Assert.All(rows.Where(r => r.At != minute.At), r => Assert.True(double.IsNaN(r.AllocatorInUseBytes)));
 
         // A second pass at the same time has nothing to do.
-        HistoryMaintenance again = store.Maintain(Now);
+        HistoryMaintenance again = store.Retention.Maintain(Now);
         Assert.Equal(0, again.RowsToHour + again.HourRowsWritten + again.RowsToMinute + again.MinuteRowsWritten + again.SamplesExpired);
-        Assert.Equal(rows, store.LoadSamples(1, 10, Now.AddDays(-2)));
+        Assert.Equal(rows, store.Reader.LoadSamples(1, 10, Now.AddDays(-2)));
     }
 
     [Fact]
@@ -85,17 +85,17 @@ public sealed class HistoryDownsamplingTests
         using var dir = new TempStateDirectory();
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
         Samples.AppendInTicks(store, ThirtyHours());
-        store.Maintain(Now);
+        store.Retention.Maintain(Now);
 
         // A sample that arrives late for a minute already folded merges into that minute's row.
         DateTimeOffset lateMinute = Now.AddHours(-3);
-        store.AppendSamples([Samples.At(1, 10, lateMinute.AddSeconds(31), 2 * Base)]);
-        HistoryMaintenance later = store.Maintain(Now.AddHours(2));
+        store.Writer.AppendSamples([Samples.At(1, 10, lateMinute.AddSeconds(31), 2 * Base)]);
+        HistoryMaintenance later = store.Retention.Maintain(Now.AddHours(2));
 
         Assert.Equal((120 + 0L, 2L), (later.RowsToHour, later.HourRowsWritten));
         // 60 new minutes from the last full-resolution hour, plus the late sample merged into its existing minute.
         Assert.Equal((720 + 1L, 60 + 1L), (later.RowsToMinute, later.MinuteRowsWritten));
-        IReadOnlyList<HistorySample> rows = store.LoadSamples(1, 10, Now.AddDays(-2));
+        IReadOnlyList<HistorySample> rows = store.Reader.LoadSamples(1, 10, Now.AddDays(-2));
         Assert.Equal(
             new Dictionary<TimeSpan, int> { [TimeSpan.FromHours(1)] = 8, [TimeSpan.FromMinutes(1)] = 1380 - 120 + 60 },
             CountByResolution(rows));
@@ -110,25 +110,25 @@ public sealed class HistoryDownsamplingTests
         using var dir = new TempStateDirectory();
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
         Samples.AppendInTicks(store, ThirtyHours());
-        store.RecordVerdictChange(new VerdictChange(1, 10, "worker", Now.AddHours(-29), "leak", null, 0.7, "old verdict"));
-        store.RecordVerdictChange(new VerdictChange(1, 10, "worker", Now.AddHours(-2), "stable", null, 0.7, "recent verdict"));
+        store.Writer.RecordVerdictChange(new VerdictChange(1, 10, "worker", Now.AddHours(-29), "leak", null, 0.7, "old verdict"));
+        store.Writer.RecordVerdictChange(new VerdictChange(1, 10, "worker", Now.AddHours(-2), "stable", null, 0.7, "recent verdict"));
         var audit = new AuditEntry(Now.AddHours(-29), "policy", 1, 10, "worker", "trim", "released", 2, 1, 1, "");
-        store.AppendAudit(audit);
+        store.Writer.AppendAudit(audit);
 
         // Keep ends 4 hours before Now: everything is hourly by then, and only the last 4 hours remain.
-        HistoryMaintenance done = store.Maintain(Now.AddDays(7).AddHours(-4));
+        HistoryMaintenance done = store.Retention.Maintain(Now.AddDays(7).AddHours(-4));
 
         Assert.Equal(30 - 4, done.SamplesExpired);
         Assert.Equal(1, done.VerdictChangesExpired);
-        IReadOnlyList<HistorySample> rows = store.LoadSamples(1, 10, Now.AddDays(-2));
+        IReadOnlyList<HistorySample> rows = store.Reader.LoadSamples(1, 10, Now.AddDays(-2));
         Assert.Equal([Now.AddHours(-4), Now.AddHours(-3), Now.AddHours(-2), Now.AddHours(-1)], rows.Select(r => r.At));
         Assert.All(rows, r => Assert.Equal(TimeSpan.FromHours(1), r.Resolution));
-        Assert.Equal("recent verdict", Assert.Single(store.LoadVerdictChanges(1, 10)).Summary);
-        Assert.Equal([audit], store.LoadAudit(1, 10));
+        Assert.Equal("recent verdict", Assert.Single(store.Reader.LoadVerdictChanges(1, 10)).Summary);
+        Assert.Equal([audit], store.Reader.LoadAudit(1, 10));
 
         // Past Keep for everything: the process row goes too, the audit stays.
-        store.Maintain(Now.AddDays(8));
-        Assert.Null(store.FindLatestIncarnation(1));
-        Assert.Equal([audit], store.LoadAudit(1, 10));
+        store.Retention.Maintain(Now.AddDays(8));
+        Assert.Null(store.Reader.FindLatestIncarnation(1));
+        Assert.Equal([audit], store.Reader.LoadAudit(1, 10));
     }
 }

@@ -27,10 +27,10 @@ public sealed class HistorySizeBoundTests
         var audit = Enumerable.Range(0, 100)
             .Select(i => new AuditEntry(Now.AddHours(-25).AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, "audit " + i))
             .ToList();
-        audit.ForEach(store.AppendAudit);
+        audit.ForEach(store.Writer.AppendAudit);
         long before = new FileInfo(dir.DatabasePath).Length + new FileInfo(dir.DatabasePath + "-wal").Length;
 
-        HistoryMaintenance done = store.Maintain(Now);
+        HistoryMaintenance done = store.Retention.Maintain(Now);
 
         Assert.True(done.BytesBefore > maxBytes, $"the test data ({done.BytesBefore} bytes after downsampling) must exceed the bound");
         Assert.True(done.BytesAfter <= maxBytes, $"{done.BytesAfter} bytes in use after the pass, bound {maxBytes}");
@@ -38,7 +38,7 @@ public sealed class HistorySizeBoundTests
         Assert.Equal(0, done.AuditEntriesPrunedForSize);
         Assert.True(new FileInfo(dir.DatabasePath).Length <= maxBytes, $"file is {new FileInfo(dir.DatabasePath).Length} bytes (was {before} with its WAL)");
 
-        var rows = Enumerable.Range(1, processes).SelectMany(pid => store.LoadSamples(pid, (ulong)pid, Now.AddDays(-2))).ToList();
+        var rows = Enumerable.Range(1, processes).SelectMany(pid => store.Reader.LoadSamples(pid, (ulong)pid, Now.AddDays(-2))).ToList();
         Assert.DoesNotContain(rows, r => r.Resolution == TimeSpan.FromHours(1));
         Assert.Equal(processes * 60, rows.Count(r => r.Resolution == TimeSpan.Zero));
 
@@ -48,7 +48,7 @@ public sealed class HistorySizeBoundTests
         DateTimeOffset oldestKept = minutes.Min(r => r.At);
         int expectedAfterOldest = processes * (int)(Now.AddHours(-1) - oldestKept.AddMinutes(1)).TotalMinutes;
         Assert.Equal(expectedAfterOldest, minutes.Count(r => r.At > oldestKept));
-        Assert.Equal(audit, store.LoadAudit(null, 1000));
+        Assert.Equal(audit, store.Reader.LoadAudit(null, 1000));
     }
 
     [Fact]
@@ -58,20 +58,20 @@ public sealed class HistorySizeBoundTests
         // An empty database is 13 pages (52 KiB): one per table and index, plus the schema and pointer-map pages.
         const long maxBytes = 256 * 1024;
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { MaxBytes = maxBytes });
-        store.AppendSamples(Samples.Series(1, 1, Now.AddMinutes(-10), Now, TimeSpan.FromSeconds(5), _ => 1 << 20));
-        store.RecordVerdictChange(new VerdictChange(1, 1, "worker", Now, "leak", null, 0.9, "grows"));
+        store.Writer.AppendSamples(Samples.Series(1, 1, Now.AddMinutes(-10), Now, TimeSpan.FromSeconds(5), _ => 1 << 20));
+        store.Writer.RecordVerdictChange(new VerdictChange(1, 1, "worker", Now, "leak", null, 0.9, "grows"));
         var audit = Enumerable.Range(0, 2000)
             .Select(i => new AuditEntry(Now.AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, new string('x', 200) + i))
             .ToList();
-        audit.ForEach(store.AppendAudit);
+        audit.ForEach(store.Writer.AppendAudit);
 
-        HistoryMaintenance done = store.Maintain(Now);
+        HistoryMaintenance done = store.Retention.Maintain(Now);
 
         Assert.Equal(120, done.SamplesPrunedForSize);
         Assert.Equal(1, done.VerdictChangesPrunedForSize);
         Assert.InRange(done.AuditEntriesPrunedForSize, 1, audit.Count - 1);
         Assert.True(done.BytesAfter <= maxBytes, $"{done.BytesAfter} bytes in use");
-        IReadOnlyList<AuditEntry> kept = store.LoadAudit(null, 10_000);
+        IReadOnlyList<AuditEntry> kept = store.Reader.LoadAudit(null, 10_000);
         Assert.Equal(audit[^kept.Count..], kept);
         Assert.Equal(audit.Count - done.AuditEntriesPrunedForSize, kept.Count);
 

@@ -16,25 +16,25 @@ public sealed class HistoryStoreTests
             Samples.At(101, 6000, Samples.Epoch, 32 << 20),
             Samples.At(100, 5000, Samples.Epoch.AddSeconds(5), 65 << 20, inUse: double.NaN, free: 7),
         ];
-        store.AppendSamples(tick);
+        store.Writer.AppendSamples(tick);
 
-        IReadOnlyList<HistorySample> p100 = store.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
+        IReadOnlyList<HistorySample> p100 = store.Reader.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
         Assert.Equal([tick[0], tick[2]], p100);
         Assert.True(double.IsNaN(p100[1].AllocatorInUseBytes));
         Assert.Equal(TimeSpan.Zero, p100[0].Resolution);
         Assert.Null(p100[0].PeakRssBytes);
-        Assert.Equal([tick[1]], store.LoadSamples(101, 6000, Samples.Epoch));
-        Assert.Equal([tick[2]], store.LoadSamples(100, 5000, Samples.Epoch.AddSeconds(1)));
-        Assert.Empty(store.LoadSamples(100, 5001, Samples.Epoch));
+        Assert.Equal([tick[1]], store.Reader.LoadSamples(101, 6000, Samples.Epoch));
+        Assert.Equal([tick[2]], store.Reader.LoadSamples(100, 5000, Samples.Epoch.AddSeconds(1)));
+        Assert.Empty(store.Reader.LoadSamples(100, 5001, Samples.Epoch));
     }
 
-    /// <summary>The streamed resume hands over the same samples as <see cref="HistoryStore.LoadSamples"/>, oldest first.</summary>
+    /// <summary>The streamed resume hands over the same samples as <see cref="HistoryReader.LoadSamples"/>, oldest first.</summary>
     [Fact]
     public void ResumeHandsOverTheStoredSamplesInOrder()
     {
         using var dir = new TempStateDirectory();
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
-        store.AppendSamples(
+        store.Writer.AppendSamples(
         [
             Samples.At(100, 5000, Samples.Epoch.AddSeconds(5), 65 << 20, inUse: double.NaN, free: 7),
             Samples.At(100, 5000, Samples.Epoch, 64 << 20, inUse: 1.5e6, free: 2.5e6),
@@ -42,8 +42,8 @@ public sealed class HistoryStoreTests
         ]);
 
         var resumed = new List<MemWatch.Probes.Analysis.MemorySample>();
-        Assert.Equal(2, store.ResumeSamples(100, 5000, Samples.Epoch.AddHours(-1), resumed.Add));
-        IReadOnlyList<HistorySample> loaded = store.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
+        Assert.Equal(2, store.Reader.ResumeSamples(100, 5000, Samples.Epoch.AddHours(-1), resumed.Add));
+        IReadOnlyList<HistorySample> loaded = store.Reader.LoadSamples(100, 5000, Samples.Epoch.AddHours(-1));
         Assert.Equal(
             loaded.Select(h => new MemWatch.Probes.Analysis.MemorySample(
                 h.At.ToUnixTimeMilliseconds(), h.StartTimeTicks, h.RssBytes, h.AnonBytes, h.FileBytes, h.ShmemBytes, h.SwapBytes,
@@ -52,8 +52,8 @@ public sealed class HistoryStoreTests
         Assert.Equal(64UL << 20, resumed[0].RssBytes);
         Assert.True(double.IsNaN(resumed[1].AllocatorInUseBytes));
 
-        Assert.Equal(0, store.ResumeSamples(100, 5001, Samples.Epoch, resumed.Add));
-        Assert.Equal(0, store.ResumeSamples(100, 5000, Samples.Epoch.AddMinutes(1), resumed.Add));
+        Assert.Equal(0, store.Reader.ResumeSamples(100, 5001, Samples.Epoch, resumed.Add));
+        Assert.Equal(0, store.Reader.ResumeSamples(100, 5000, Samples.Epoch.AddMinutes(1), resumed.Add));
         Assert.Equal(2, resumed.Count);
     }
 
@@ -63,10 +63,10 @@ public sealed class HistoryStoreTests
         using var dir = new TempStateDirectory();
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
         HistorySample s = Samples.At(7, 1, Samples.Epoch, 1 << 20);
-        store.AppendSamples([s]);
-        store.AppendSamples([s with { RssBytes = 2 << 20 }]);
+        store.Writer.AppendSamples([s]);
+        store.Writer.AppendSamples([s with { RssBytes = 2 << 20 }]);
 
-        Assert.Equal([s], store.LoadSamples(7, 1, Samples.Epoch));
+        Assert.Equal([s], store.Reader.LoadSamples(7, 1, Samples.Epoch));
     }
 
     [Fact]
@@ -78,20 +78,20 @@ public sealed class HistoryStoreTests
         DateTimeOffset t0 = DateTimeOffset.FromUnixTimeMilliseconds(now.AddMinutes(-10).ToUnixTimeMilliseconds());
         HistorySample old = Samples.At(4242, 1000, t0, 100 << 20, comm: "old");
         HistorySample young = Samples.At(4242, 9000, t0.AddMinutes(5), 10 << 20, comm: "young");
-        store.AppendSamples([old]);
-        store.RecordVerdictChange(new VerdictChange(4242, 1000, "old", t0, "leak", null, 0.9, "old leaks"));
-        store.AppendSamples([young]);
-        store.RecordVerdictChange(new VerdictChange(4242, 9000, "young", t0.AddMinutes(5), "stable", null, 0.5, "young is stable"));
+        store.Writer.AppendSamples([old]);
+        store.Writer.RecordVerdictChange(new VerdictChange(4242, 1000, "old", t0, "leak", null, 0.9, "old leaks"));
+        store.Writer.AppendSamples([young]);
+        store.Writer.RecordVerdictChange(new VerdictChange(4242, 9000, "young", t0.AddMinutes(5), "stable", null, 0.5, "young is stable"));
 
-        Assert.Equal([old], store.LoadSamples(4242, 1000, t0.AddHours(-1)));
-        Assert.Equal([young], store.LoadSamples(4242, 9000, t0.AddHours(-1)));
-        Assert.Equal([young], store.LoadRecent(4242, TimeSpan.FromHours(1)));
-        Assert.Equal("young is stable", Assert.Single(store.LoadVerdictChanges(4242, 10)).Summary);
-        HistoryIncarnation latest = store.FindLatestIncarnation(4242)!;
+        Assert.Equal([old], store.Reader.LoadSamples(4242, 1000, t0.AddHours(-1)));
+        Assert.Equal([young], store.Reader.LoadSamples(4242, 9000, t0.AddHours(-1)));
+        Assert.Equal([young], store.Reader.LoadRecent(4242, TimeSpan.FromHours(1)));
+        Assert.Equal("young is stable", Assert.Single(store.Reader.LoadVerdictChanges(4242, 10)).Summary);
+        HistoryIncarnation latest = store.Reader.FindLatestIncarnation(4242)!;
         Assert.Equal((9000ul, "young"), (latest.StartTimeTicks, latest.Comm));
         Assert.Equal(young.At, latest.LastSample);
-        Assert.Null(store.FindLatestIncarnation(4243));
-        Assert.Empty(store.LoadRecent(4243, TimeSpan.FromHours(1)));
+        Assert.Null(store.Reader.FindLatestIncarnation(4243));
+        Assert.Empty(store.Reader.LoadRecent(4243, TimeSpan.FromHours(1)));
     }
 
     [Fact]
@@ -101,15 +101,15 @@ public sealed class HistoryStoreTests
         HistorySample before = Samples.At(812, 345, Samples.Epoch, 5 << 20);
         using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { BootId = "boot-a" }))
         {
-            store.AppendSamples([before]);
+            store.Writer.AppendSamples([before]);
         }
 
         using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { BootId = "boot-b" }))
         {
-            Assert.Empty(store.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
+            Assert.Empty(store.Reader.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
             HistorySample after = Samples.At(812, 345, Samples.Epoch.AddDays(1), 6 << 20);
-            store.AppendSamples([after]);
-            Assert.Equal([after], store.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
+            store.Writer.AppendSamples([after]);
+            Assert.Equal([after], store.Reader.LoadSamples(812, 345, Samples.Epoch.AddDays(-1)));
         }
     }
 
@@ -121,10 +121,10 @@ public sealed class HistoryStoreTests
         var changes = Enumerable.Range(0, 5)
             .Select(i => new VerdictChange(9, 77, "api", Samples.Epoch.AddMinutes(i), i % 2 == 0 ? "stable" : "allocator-retention", i % 2 == 0 ? null : "glibc-top-chunk", 0.1 * i, $"change {i}"))
             .ToList();
-        changes.ForEach(store.RecordVerdictChange);
+        changes.ForEach(store.Writer.RecordVerdictChange);
 
-        Assert.Equal(changes[2..], store.LoadVerdictChanges(9, 3));
-        Assert.Equal(changes, store.LoadVerdictChanges(9, 100));
+        Assert.Equal(changes[2..], store.Reader.LoadVerdictChanges(9, 3));
+        Assert.Equal(changes, store.Reader.LoadVerdictChanges(9, 100));
     }
 
     [Fact]
@@ -135,13 +135,13 @@ public sealed class HistoryStoreTests
         var a = new AuditEntry(Samples.Epoch, "policy:api", 10, 1, "api", "trim", "released", 900 << 20, 500 << 20, 400 << 20, "malloc_trim(0)");
         var b = new AuditEntry(Samples.Epoch.AddMinutes(1), "token:ops", 11, 2, "db", "trim", "refused", null, null, null, "target is in a syscall");
         var c = a with { At = Samples.Epoch.AddMinutes(2), Result = "failed", ReleasedBytes = -5 };
-        store.AppendAudit(a);
-        store.AppendAudit(b);
-        store.AppendAudit(c);
+        store.Writer.AppendAudit(a);
+        store.Writer.AppendAudit(b);
+        store.Writer.AppendAudit(c);
 
-        Assert.Equal([a, c], store.LoadAudit(10, 10));
-        Assert.Equal([b, c], store.LoadAudit(null, 2));
-        Assert.Empty(store.LoadAudit(12, 10));
+        Assert.Equal([a, c], store.Reader.LoadAudit(10, 10));
+        Assert.Equal([b, c], store.Reader.LoadAudit(null, 2));
+        Assert.Empty(store.Reader.LoadAudit(12, 10));
     }
 
     [Fact]
@@ -154,28 +154,28 @@ public sealed class HistoryStoreTests
         using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions()))
         {
             Samples.AppendInTicks(store, series, perBatch: 7);
-            store.RecordVerdictChange(verdict);
-            store.AppendAudit(audit);
+            store.Writer.RecordVerdictChange(verdict);
+            store.Writer.AppendAudit(audit);
         }
 
         Assert.False(File.Exists(dir.DatabasePath + "-wal") && new FileInfo(dir.DatabasePath + "-wal").Length > 0, "closing checkpoints the WAL");
         using (HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions()))
         {
-            Assert.Equal(series, store.LoadSamples(300, 42, Samples.Epoch));
-            Assert.Equal([verdict], store.LoadVerdictChanges(300, 10));
-            Assert.Equal([audit], store.LoadAudit(300, 10));
+            Assert.Equal(series, store.Reader.LoadSamples(300, 42, Samples.Epoch));
+            Assert.Equal([verdict], store.Reader.LoadVerdictChanges(300, 10));
+            Assert.Equal([audit], store.Reader.LoadAudit(300, 10));
 
             // The writer keeps working on the reopened file, with the same process row.
             HistorySample next = Samples.At(300, 42, Samples.Epoch.AddMinutes(10), 1 << 20);
-            store.AppendSamples([next]);
-            Assert.Equal(series.Count + 1, store.LoadSamples(300, 42, Samples.Epoch).Count);
+            store.Writer.AppendSamples([next]);
+            Assert.Equal(series.Count + 1, store.Reader.LoadSamples(300, 42, Samples.Epoch).Count);
         }
 
         using (HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path))
         {
             Assert.True(reader.IsReadOnly);
-            Assert.Equal(series.Count + 1, reader.LoadSamples(300, 42, Samples.Epoch).Count);
-            Assert.Throws<InvalidOperationException>(() => reader.AppendAudit(audit));
+            Assert.Equal(series.Count + 1, reader.Reader.LoadSamples(300, 42, Samples.Epoch).Count);
+            Assert.Throws<InvalidOperationException>(() => reader.Writer.AppendAudit(audit));
         }
     }
 
@@ -184,10 +184,10 @@ public sealed class HistoryStoreTests
     {
         using var dir = new TempStateDirectory();
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
-        store.AppendSamples([Samples.At(5, 50, Samples.Epoch, 1, comm: "sh")]);
-        store.AppendSamples([Samples.At(5, 50, Samples.Epoch.AddSeconds(5), 2, comm: "python3")]);
+        store.Writer.AppendSamples([Samples.At(5, 50, Samples.Epoch, 1, comm: "sh")]);
+        store.Writer.AppendSamples([Samples.At(5, 50, Samples.Epoch.AddSeconds(5), 2, comm: "python3")]);
 
-        IReadOnlyList<HistorySample> loaded = store.LoadSamples(5, 50, Samples.Epoch);
+        IReadOnlyList<HistorySample> loaded = store.Reader.LoadSamples(5, 50, Samples.Epoch);
         Assert.Equal(2, loaded.Count);
         Assert.All(loaded, s => Assert.Equal("python3", s.Comm));
     }
@@ -199,11 +199,11 @@ public sealed class HistoryStoreTests
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions());
         HistorySample good = Samples.At(1, 1, Samples.Epoch, 1);
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => store.AppendSamples([good, good with { At = default }]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => store.AppendSamples([good with { At = DateTimeOffset.UtcNow.AddDays(2) }]));
-        Assert.Empty(store.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
-        store.AppendSamples([good]);
-        Assert.Equal([good], store.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Writer.AppendSamples([good, good with { At = default }]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.Writer.AppendSamples([good with { At = DateTimeOffset.UtcNow.AddDays(2) }]));
+        Assert.Empty(store.Reader.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
+        store.Writer.AppendSamples([good]);
+        Assert.Equal([good], store.Reader.LoadSamples(1, 1, DateTimeOffset.UnixEpoch));
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal static class Samples
     {
         foreach (HistorySample[] chunk in samples.Chunk(perBatch))
         {
-            store.AppendSamples(chunk);
+            store.Writer.AppendSamples(chunk);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using MemWatch.Probes.DotNet;
-using Microsoft.Diagnostics.Tracing;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.DotNet;
@@ -12,18 +11,27 @@ namespace MemWatch.IntegrationTests.DotNet;
 /// (to CollectTracing2, StopTracing and an unknown command) are captured from a live runtime, mutated (bit flips,
 /// interesting values, truncation, chunks duplicated, removed or inserted) and fed to
 /// <see cref="DiagnosticsIpc.ReadAnswer"/>, which may only return or throw <see cref="DotNetDiagnosticsException"/>.
-/// A real nettrace capture is parsed by <see cref="EventPipeCapture.Parse"/> with MemWatch's subscribers.
+/// A real nettrace capture, mutated the same way, is parsed by <see cref="EventPipeCapture.Parse"/> with MemWatch's
+/// subscribers (counters and the induced-GC watch), which may only return or report <see cref="InvalidDataException"/>
+/// or <see cref="EndOfStreamException"/>.
 /// </summary>
 /// <remarks>
-/// Mutated nettrace streams are not fed here: the first attempt crashed the test host with a stack overflow in
-/// TraceEvent 3.1.21 (<c>FastSerializationObjectParser.ReadBlockHeader</c>, under <c>EventPipeEventSource.Process</c>),
-/// which no catch can stop; docs/security.md lists it as an open hole until the stream is parsed out of process or its
-/// framing is checked before TraceEvent sees it.
+/// Mutated nettrace streams crashed the test host with a stack overflow in TraceEvent 3.1.21
+/// (<c>FastSerializationObjectParser.ReadBlockHeader</c> under <c>EventPipeEventSource.Process</c>), which no catch can
+/// stop; MemWatch now parses the stream with its own bounded <see cref="NetTraceReader"/>.
 /// </remarks>
 [Collection(DotNetTargetsCollection.Name)]
 public sealed class DotNetParserFuzzTests
 {
     private const int AnswerInputs = 100_000;
+    private const int StreamInputs = 100_000;
+
+    /// <summary>
+    /// What one input may allocate: one block buffer and the metadata kept, twice over, plus what decoding the events of
+    /// a stream of that size allocates (a few small objects per event).
+    /// </summary>
+    private const long AllocationBoundBase = 2 * (NetTraceReader.MaxBlockBytes + NetTraceReader.MaxMetadataBytes);
+    private const int AllocationPerInputByte = 64;
     private readonly ITestOutputHelper _output;
 
     public DotNetParserFuzzTests(ITestOutputHelper output)
@@ -81,23 +89,73 @@ public sealed class DotNetParserFuzzTests
         Assert.True(unexpected.Count == 0, string.Join("\n\n", unexpected));
     }
 
-    /// <summary>True when the exception was thrown in MemWatch's own code, or in the runtime library it called, before TraceEvent's frames.</summary>
-    private static bool ThrownThroughMemWatch(Exception e)
+    [Fact]
+    public void MutatedNettraceStreams_OnlyFormatErrors_BoundedAllocation()
     {
-        foreach (string line in (e.StackTrace ?? "").Split('\n'))
+        using DotNetTarget target = DotNetTarget.Start(largeGen0: true);
+        Assert.True(new DiagnosticEndpointLocator().TryLocate(target.Pid, out DiagnosticEndpoint? endpoint));
+        byte[] stream = CaptureStream(endpoint, target);
+        _output.WriteLine($"captured: nettrace {stream.Length} bytes");
+
+        // The unmutated capture parses to its end tag and yields the figures a live read would.
+        var seed = new ManagedHeapReader.CounterBatches();
+        var clock = Stopwatch.StartNew();
+        Assert.Null(EventPipeCapture.Parse(new MemoryStream(stream), seed.Subscribe, () => { }));
+        _output.WriteLine($"seed parsed in {clock.Elapsed.TotalMilliseconds:0.0} ms");
+        Assert.NotNull(seed.Figures(complete: false));
+
+        var random = new Random(1414);
+        var unexpected = new List<string>();
+        var kinds = new Dictionary<string, int>();
+        long maxAllocated = 0;
+        double maxMilliseconds = 0;
+        int parsedToEnd = 0;
+        var total = Stopwatch.StartNew();
+        for (int i = 0; i < StreamInputs && unexpected.Count < 5; i++)
         {
-            if (line.Contains(" MemWatch.", StringComparison.Ordinal))
+            byte[] input = Mutate(stream, random, headBias: 4096);
+            var counters = new ManagedHeapReader.CounterBatches();
+            var gc = new GcTrigger.InducedGcWatch();
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            long started = Stopwatch.GetTimestamp();
+            Exception? e = EventPipeCapture.Parse(new MemoryStream(input, writable: false), (source, done) =>
             {
-                return !line.Contains("EventPipeCapture.Parse", StringComparison.Ordinal);
+                counters.Subscribe(source, done);
+                gc.Subscribe(source, done);
+            }, () => { });
+            _ = counters.Figures(complete: false);
+            maxMilliseconds = Math.Max(maxMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+            maxAllocated = Math.Max(maxAllocated, allocated);
+            if (allocated > AllocationBoundBase + (AllocationPerInputByte * (long)input.Length))
+            {
+                unexpected.Add($"stream input {i}: allocated {allocated} bytes for {input.Length} bytes of input");
             }
 
-            if (line.Contains(" Microsoft.Diagnostics.", StringComparison.Ordinal))
+            if (e is null)
             {
-                return false;
+                parsedToEnd++;
+            }
+            else if (e is InvalidDataException or EndOfStreamException)
+            {
+                string kind = e.GetType().Name;
+                kinds[kind] = kinds.GetValueOrDefault(kind) + 1;
+            }
+            else
+            {
+                unexpected.Add($"stream input {i}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
             }
         }
 
-        return false;
+        double seconds = total.Elapsed.TotalSeconds;
+        _output.WriteLine($"nettrace: {StreamInputs} inputs in {seconds:0.0} s ({StreamInputs / seconds:0} per second), slowest {maxMilliseconds:0.0} ms, "
+            + $"most allocated {maxAllocated / 1024.0:0} KiB; parsed to the end tag {parsedToEnd}, "
+            + string.Join(", ", kinds.OrderBy(k => k.Key).Select(k => $"{k.Key} {k.Value}")));
+        Assert.True(unexpected.Count == 0, string.Join("\n\n", unexpected));
+
+        // Both outcomes occur, or the mutations missed the framing (or never left it intact).
+        Assert.True(parsedToEnd > 0, "no mutated stream parsed to its end");
+        Assert.True(kinds.GetValueOrDefault(nameof(InvalidDataException)) > 0, "no mutated stream was refused as malformed");
     }
 
     /// <summary>About 1.5 s of a real session: System.Runtime counters every 0.5 s and the GC events of a churning target.</summary>
@@ -169,14 +227,17 @@ public sealed class DotNetParserFuzzTests
         }
     }
 
-    /// <summary>One to four mutations of a copy of <paramref name="seed"/>.</summary>
-    private static byte[] Mutate(byte[] seed, Random random)
+    /// <summary>
+    /// One to four mutations of a copy of <paramref name="seed"/>; with <paramref name="headBias"/>, half of them fall in
+    /// that many first bytes (headers, the Trace object, the first metadata), where the framing is.
+    /// </summary>
+    private static byte[] Mutate(byte[] seed, Random random, int headBias = 0)
     {
         var data = new List<byte>(seed);
         int count = random.Next(1, 5);
         for (int m = 0; m < count && data.Count > 0; m++)
         {
-            int at = random.Next(data.Count);
+            int at = headBias > 0 && random.Next(2) == 0 ? random.Next(Math.Min(headBias, data.Count)) : random.Next(data.Count);
             switch (random.Next(7))
             {
                 case 0:
