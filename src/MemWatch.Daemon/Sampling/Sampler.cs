@@ -570,6 +570,11 @@ public sealed partial class Sampler
 
     private void CountReadFailure(Exception e, int pid)
     {
+        if (HasExited(pid))
+        {
+            return;
+        }
+
         SampleErrorReason reason = e switch
         {
             UnauthorizedAccessException => SampleErrorReason.PermissionDenied,
@@ -578,6 +583,19 @@ public sealed partial class Sampler
         };
         _health.CountError(reason);
         LogReadFailed(pid, reason, e.Message);
+    }
+
+    /// <summary>A process that exits between two reads is not an error: its files vanish, and a zombie's smaps read empty.</summary>
+    private bool HasExited(int pid)
+    {
+        try
+        {
+            return !ProcStat.TryRead(_fs, pid, _buffer, out ProcStat? stat) || (stat.State is 'Z' or 'X' && stat.ThreadCount <= 1);
+        }
+        catch (Exception e) when (IsReadFailure(e))
+        {
+            return false;
+        }
     }
 
     private static bool IsReadFailure(Exception e) =>

@@ -70,7 +70,10 @@ public sealed class ManagedHeapReader
                     }
 
                     _current[name] = value;
-                    if (CounterNames.All(_current.ContainsKey))
+
+                    // An interval cut short (the runtime may report as soon as a session enables the counters) gives
+                    // no rate: wait for the next one.
+                    if (CounterNames.All(_current.ContainsKey) && _current["alloc-rate"].IntervalSeconds >= MinRateIntervalSeconds)
                     {
                         done();
                     }

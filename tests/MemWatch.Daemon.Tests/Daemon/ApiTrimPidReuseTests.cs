@@ -7,11 +7,10 @@ using MemWatch.IntegrationTests.Support;
 namespace MemWatch.Daemon.Tests.Daemon;
 
 /// <summary>
-/// PID reuse through an API trim: the watched process exits and a new one takes its PID (ns_last_pid) before the
+/// PID reuse through an API trim: the watched process exits and a new one takes its PID (clone3 with set_tid) before the
 /// sampler has looked again (30 s interval). The trim is meant for the process the daemon watched: it is refused as
 /// process-exited, naming that process, and the newcomer, whose freed heap a trim would release, is left alone.
 /// </summary>
-[Collection(PidReuseCollection.Name)]
 public sealed class ApiTrimPidReuseTests
 {
     private const string Token = "pid-reuse-token-0123456789abcdef";

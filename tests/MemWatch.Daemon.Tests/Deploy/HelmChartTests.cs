@@ -134,7 +134,7 @@ public sealed class HelmChartTests
     [Fact]
     public void ConfigMapHoldsTheDaemonConfiguration()
     {
-        List<Dictionary<object, object>> docs = Render("memwatch", "authSecret=memwatch-token");
+        List<Dictionary<object, object>> docs = Render("memwatch", "authSecret=memwatch-token,config.Auth.AnonymousReads=true");
 
         JsonNode config = JsonNode.Parse(Yaml.Text(Single(docs, "ConfigMap"), "data", "memwatch.json"))!;
         Assert.Equal("0.0.0.0:9487", (string?)config["Listen"]);
@@ -144,6 +144,9 @@ public sealed class HelmChartTests
 
         // The token file sits in the mounted Secret, and the state directory is writable.
         string tokenFile = (string)config["Auth"]!["TokenFile"]!;
+
+        // The chart adds the token file to the values' Auth section; it does not replace the section.
+        Assert.True((bool?)config["Auth"]!["AnonymousReads"]);
         Dictionary<object, object> pod = Yaml.Map(Single(docs, "DaemonSet"), "spec", "template", "spec");
         List<object> mounts = Yaml.List(pod, "containers", 0, "volumeMounts");
         object secretMount = Assert.Single(mounts, m => Yaml.Text(m, "name") == "memwatch-auth");

@@ -6,10 +6,9 @@ using MemWatch.Probes.ProcFs;
 namespace MemWatch.IntegrationTests.Injection;
 
 /// <summary>
-/// PID reuse through /proc/sys/kernel/ns_last_pid: a process meant by its start time exits, another one is started
+/// PID reuse through clone3 with set_tid: a process meant by its start time exits, another one is started
 /// with its PID, and a call meant for the first is refused as gone, naming the start times, with the second untouched.
 /// </summary>
-[Collection(PidReuseCollection.Name)]
 public sealed class PidReuseTests
 {
     [Fact]

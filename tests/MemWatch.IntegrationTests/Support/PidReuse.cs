@@ -1,29 +1,30 @@
 namespace MemWatch.IntegrationTests.Support;
 
-/// <summary>Gives a new process a PID that another one had, through /proc/sys/kernel/ns_last_pid.</summary>
+/// <summary>Gives a new process a PID that another one had.</summary>
 public static class PidReuse
 {
     /// <summary>
-    /// Starts the workload so that it gets <paramref name="pid"/>: the shell and the workload are the next two PIDs after
-    /// ns_last_pid, unless a thread of this process or another process takes one in between: the offset is varied and
-    /// the start retried; null if it never worked.
+    /// Starts the workload as process <paramref name="pid"/> through tests/workloads/with_pid.c (clone3 with set_tid):
+    /// the kernel gives that PID or refuses, so no other process of the machine can take it in between, as it could
+    /// when ns_last_pid was set and the next fork hoped for. Null when the PID is in use.
     /// </summary>
     public static Workload? StartWithPid(int pid, string source, string arguments = "")
     {
-        Workload.Build(source);
-        for (int attempt = 0; attempt < 60; attempt++)
+        string launcher = Workload.Build("with_pid.c");
+        string exe = Workload.Build(source);
+        Workload w;
+        try
         {
-            int offset = 2 + (attempt % 3);
-            File.WriteAllText("/proc/sys/kernel/ns_last_pid", (pid - offset).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Workload w = Workload.Start(source, arguments);
-            if (w.Pid == pid)
-            {
-                return w;
-            }
-
-            w.Dispose();
+            w = Workload.StartExecutable(
+                $"\"{launcher}\" {pid.ToString(System.Globalization.CultureInfo.InvariantCulture)} \"{exe}\"", arguments, label: source);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("'ERR clone3", StringComparison.Ordinal))
+        {
+            return null;
         }
 
-        return null;
+        // The shell started the launcher; the workload is the launcher's child, and the process meant from now on.
+        w.Rebind(pid);
+        return w;
     }
 }

@@ -177,6 +177,12 @@ public sealed class Workload : IDisposable
 
     public bool WaitForExit(int milliseconds) => _process.WaitForExit(milliseconds);
 
+    /// <summary>
+    /// Makes <paramref name="pid"/>, a child of the process the shell started (a launcher that waits for it), the
+    /// workload: <see cref="Pid"/>, <see cref="Kill"/> and <see cref="Dispose"/> mean it from now on.
+    /// </summary>
+    internal void Rebind(int pid) => _pid = pid;
+
     /// <summary>Sends SIGKILL to the workload and waits until it is reaped.</summary>
     public void Kill()
     {

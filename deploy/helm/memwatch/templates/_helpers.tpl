@@ -35,7 +35,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- $_ := set $config "Listen" (printf "0.0.0.0:%d" (int .Values.port)) }}
 {{- $_ := set $config "StateDirectory" "/var/lib/memwatch" }}
 {{- if .Values.authSecret }}
-{{- $_ := set $config "Auth" (dict "TokenFile" "/var/run/secrets/memwatch/token") }}
+{{- $auth := deepCopy (default (dict) $config.Auth) }}
+{{- $_ := set $auth "TokenFile" "/var/run/secrets/memwatch/token" }}
+{{- $_ := set $config "Auth" $auth }}
 {{- end }}
 {{- if and (eq .Values.mode "daemonset") .Values.hostCgroups }}
 {{- $sampling := deepCopy (default (dict) $config.Sampling) }}
