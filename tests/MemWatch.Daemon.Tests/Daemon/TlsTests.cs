@@ -58,8 +58,9 @@ public sealed class TlsTests : IDisposable
         string metrics = await client.GetStringAsync("/metrics");
         Assert.Contains("memwatch_", metrics);
 
-        // openssl's own client, verifying the chain and the address.
-        var psi = new ProcessStartInfo("openssl", ["s_client", "-connect", $"127.0.0.1:{daemon.Port}", "-CAfile", ca, "-verify_return_error", "-verify_ip", "127.0.0.1", "-brief"])
+        // openssl's own client, verifying the chain and the address. -ign_eof: without it s_client hangs up when its
+        // stdin ends, which can be before the answer arrives; with it, it reads until the daemon closes (Connection: close).
+        var psi = new ProcessStartInfo("openssl", ["s_client", "-connect", $"127.0.0.1:{daemon.Port}", "-CAfile", ca, "-verify_return_error", "-verify_ip", "127.0.0.1", "-brief", "-ign_eof"])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
