@@ -73,6 +73,7 @@ public static class DaemonHost
         services.TryAddSingleton<IHostLifetime, ConsoleLifetime>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(connections);
         // The tree the daemon watches: the host's /proc and /sys, or a fixture (Sampling.ProcRoot, Sampling.SysRoot).
         services.AddSingleton(new ProcFileSystem(settings.Sampling.ProcRoot, settings.Sampling.SysRoot));
