@@ -16,15 +16,17 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging;
-using Serilog.Extensions.Logging;
+using Microsoft.Extensions.Hosting.Systemd;
+using Serilog;
 
 namespace MemWatch.Daemon.Hosting;
 
 /// <summary>
 /// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
-/// sd_notify services, and the single request handler. The seams for the history store
-/// (<see cref="ISampleSink"/>, <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller
-/// replaces through <paramref name="configure"/>.
+/// sd_notify services (through Microsoft.Extensions.Hosting.Systemd's notifier), Serilog through its hosting
+/// integration, and the single request handler. The seams for the history store (<see cref="ISampleSink"/>,
+/// <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller replaces through
+/// <paramref name="configure"/>.
 /// </summary>
 public static class DaemonHost
 {
@@ -65,14 +67,14 @@ public static class DaemonHost
             limits.Http2.MaxStreamsPerConnection = 16;
         });
 
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(LogLevel.Trace);
-        builder.Logging.AddProvider(new SerilogLoggerProvider(logger, dispose: false));
-
         IServiceCollection services = builder.Services;
+
+        // Serilog's hosting integration: its logger factory replaces Microsoft's, so levels are Serilog's alone.
+        services.AddSerilog(logger, dispose: false);
         services.TryAddSingleton<IHostLifetime, ConsoleLifetime>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(connections);
         // The tree the daemon watches: the host's /proc and /sys, or a fixture (Sampling.ProcRoot, Sampling.SysRoot).
         services.AddSingleton(new ProcFileSystem(settings.Sampling.ProcRoot, settings.Sampling.SysRoot));
@@ -96,7 +98,8 @@ public static class DaemonHost
         services.AddHostedService(sp => sp.GetRequiredService<AttributionService>());
         services.AddSingleton<AuthGate>();
         services.AddSingleton<ApiHandler>();
-        services.AddSingleton(_ => SystemdNotifier.FromEnvironment());
+        services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+        services.AddSingleton(_ => SystemdWatchdog.FromEnvironment());
         services.AddHostedService<SamplerService>();
         services.AddHostedService<RemediatorService>();
         services.AddHostedService<DotNetCounterService>();

@@ -16,13 +16,17 @@ public sealed partial class AuthGate
     private readonly BearerAuthenticator _auth;
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
-    private readonly ClientLimiter _networkFailures = new(perSecond: 0.1, burst: 5);
-    private readonly RateLimiter _allFailures = new(perSecond: 1, burst: 20);
+    private readonly TimeProvider _time;
+    private readonly ClientLimiter _networkFailures;
+    private readonly RateLimiter _allFailures;
     private readonly long[] _lastLoggedMs = new long[ClientLimiter.Slots];
     private readonly int[] _heldBack = new int[ClientLimiter.Slots];
 
-    public AuthGate(BearerAuthenticator auth, DaemonSettings settings, ILogger<AuthGate> log)
+    public AuthGate(BearerAuthenticator auth, DaemonSettings settings, TimeProvider time, ILogger<AuthGate> log)
     {
+        _time = time;
+        _networkFailures = new ClientLimiter(perSecond: 0.1, burst: 5, time);
+        _allFailures = new RateLimiter(perSecond: 1, burst: 20, time);
         _auth = auth;
         _settings = settings;
         _log = log;
@@ -89,7 +93,7 @@ public sealed partial class AuthGate
     private void NoteFailure(IPAddress? client, string what, bool limited)
     {
         int slot = _networkFailures.Slot(client);
-        long now = Environment.TickCount64;
+        long now = TokenBucket.NowMs(_time);
         long last = Volatile.Read(ref _lastLoggedMs[slot]);
         if (last != 0 && now - last < 60_000)
         {

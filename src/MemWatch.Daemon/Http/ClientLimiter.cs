@@ -14,16 +14,19 @@ public sealed class ClientLimiter
 {
     public const int Slots = 4096;
 
-    private readonly Bucket[] _buckets = new Bucket[Slots];
+    private readonly TokenBucket[] _buckets = new TokenBucket[Slots];
     private readonly byte[] _hashKey = RandomNumberGenerator.GetBytes(16);
 
-    public ClientLimiter(double perSecond, double burst)
+    private readonly TimeProvider _time;
+
+    public ClientLimiter(double perSecond, double burst, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         PerSecond = perSecond;
         Burst = burst;
         for (int i = 0; i < Slots; i++)
         {
-            _buckets[i] = new Bucket(burst);
+            _buckets[i] = new TokenBucket(burst, TokenBucket.NowMs(_time));
         }
     }
 
@@ -33,10 +36,10 @@ public sealed class ClientLimiter
 
     /// <summary>Takes one token for <paramref name="client"/>'s network; false (with seconds until the next) when empty.</summary>
     public bool TryAcquire(IPAddress? client, out double retryAfterSeconds) =>
-        _buckets[Slot(client)].TryTake(PerSecond, Burst, Environment.TickCount64, out retryAfterSeconds);
+        _buckets[Slot(client)].TryTake(PerSecond, Burst, TokenBucket.NowMs(_time), out retryAfterSeconds);
 
     /// <summary>True when <paramref name="client"/>'s network has no token left, without taking one.</summary>
-    public bool IsExhausted(IPAddress? client) => _buckets[Slot(client)].Peek(PerSecond, Burst, Environment.TickCount64) < 1;
+    public bool IsExhausted(IPAddress? client) => _buckets[Slot(client)].Peek(PerSecond, Burst, TokenBucket.NowMs(_time)) < 1;
 
     /// <summary>The slot of the client's network: also used to key other per-network state of the same size.</summary>
     public int Slot(IPAddress? client)
@@ -87,44 +90,5 @@ public sealed class ClientLimiter
         int keep = bytes.Length == 4 ? 3 : 8;
         Array.Clear(bytes, keep, bytes.Length - keep);
         return $"{new IPAddress(bytes)}/{(bytes.Length == 4 ? 24 : 64)}";
-    }
-
-    private sealed class Bucket
-    {
-        private readonly Lock _lock = new();
-        private double _tokens;
-        private long _lastMs;
-
-        public Bucket(double burst)
-        {
-            _tokens = burst;
-            _lastMs = Environment.TickCount64;
-        }
-
-        public bool TryTake(double perSecond, double burst, long nowMs, out double retryAfterSeconds)
-        {
-            lock (_lock)
-            {
-                _tokens = Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
-                _lastMs = nowMs;
-                if (_tokens >= 1)
-                {
-                    _tokens -= 1;
-                    retryAfterSeconds = 0;
-                    return true;
-                }
-
-                retryAfterSeconds = (1 - _tokens) / perSecond;
-                return false;
-            }
-        }
-
-        public double Peek(double perSecond, double burst, long nowMs)
-        {
-            lock (_lock)
-            {
-                return Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
-            }
-        }
     }
 }

@@ -10,10 +10,13 @@ namespace MemWatch.Daemon.Http;
 public sealed class RateLimiter
 {
     private const int MaxKeys = 10_000;
-    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);
 
-    public RateLimiter(double perSecond, double burst)
+    private readonly TimeProvider _time;
+
+    public RateLimiter(double perSecond, double burst, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         PerSecond = perSecond;
         Burst = burst;
     }
@@ -30,50 +33,12 @@ public sealed class RateLimiter
             _buckets.Clear();
         }
 
-        Bucket bucket = _buckets.GetOrAdd(key, static (_, burst) => new Bucket(burst), Burst);
-        return bucket.TryTake(PerSecond, Burst, Environment.TickCount64, out retryAfterSeconds);
+        long now = TokenBucket.NowMs(_time);
+        TokenBucket bucket = _buckets.GetOrAdd(key, static (_, state) => new TokenBucket(state.Burst, state.now), (Burst, now));
+        return bucket.TryTake(PerSecond, Burst, now, out retryAfterSeconds);
     }
 
     /// <summary>True when <paramref name="key"/> has a token left, without taking it.</summary>
     public bool TryPeek(string key) =>
-        !_buckets.TryGetValue(key, out Bucket? bucket) || bucket.Peek(PerSecond, Burst, Environment.TickCount64) >= 1;
-
-    private sealed class Bucket
-    {
-        private readonly Lock _lock = new();
-        private double _tokens;
-        private long _lastMs;
-
-        public Bucket(double burst)
-        {
-            _tokens = burst;
-            _lastMs = Environment.TickCount64;
-        }
-
-        public bool TryTake(double perSecond, double burst, long nowMs, out double retryAfterSeconds)
-        {
-            lock (_lock)
-            {
-                _tokens = Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
-                _lastMs = nowMs;
-                if (_tokens >= 1)
-                {
-                    _tokens -= 1;
-                    retryAfterSeconds = 0;
-                    return true;
-                }
-
-                retryAfterSeconds = (1 - _tokens) / perSecond;
-                return false;
-            }
-        }
-
-        public double Peek(double perSecond, double burst, long nowMs)
-        {
-            lock (_lock)
-            {
-                return Math.Min(burst, _tokens + (nowMs - _lastMs) / 1000.0 * perSecond);
-            }
-        }
-    }
+        !_buckets.TryGetValue(key, out TokenBucket? bucket) || bucket.Peek(PerSecond, Burst, TokenBucket.NowMs(_time)) >= 1;
 }

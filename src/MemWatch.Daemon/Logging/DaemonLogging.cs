@@ -10,8 +10,8 @@ using Serilog.Sinks.SystemConsole.Themes;
 namespace MemWatch.Daemon.Logging;
 
 /// <summary>
-/// Serilog for the daemon, wired into Microsoft.Extensions.Logging through Serilog.Extensions.Logging's provider
-/// (Serilog.Extensions.Hosting is not available here). Text or compact JSON on stdout, colours only on a terminal
+/// Serilog for the daemon, wired into the host by Serilog.Extensions.Hosting (<c>AddSerilog</c> in DaemonHost). Text or
+/// compact JSON on stdout, colours only on a terminal
 /// (journald gets plain lines, each with its syslog priority prefix), and optionally the same to a file. Text
 /// timestamps are UTC.
 /// </summary>

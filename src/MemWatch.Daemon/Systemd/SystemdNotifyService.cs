@@ -1,18 +1,23 @@
+using System.Net.Sockets;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace MemWatch.Daemon.Systemd;
 
 /// <summary>
 /// READY=1 once the listener is up and the first sample is taken; WATCHDOG=1 every half WATCHDOG_USEC while the sampler
-/// keeps ticking (a wedged sampler stops the pings and systemd restarts the daemon); STOPPING=1 on shutdown.
+/// keeps ticking (a wedged sampler stops the pings and systemd restarts the daemon); STOPPING=1 on shutdown. Sent
+/// through Microsoft.Extensions.Hosting.Systemd's <see cref="ISystemdNotifier"/> (a no-op outside systemd); its
+/// SystemdLifetime is not used, as it announces READY when the host starts, before the first sample.
 /// </summary>
 public sealed partial class SystemdNotifyService : BackgroundService
 {
-    private readonly SystemdNotifier _notifier;
+    private readonly ISystemdNotifier _notifier;
+    private readonly SystemdWatchdog _watchdog;
     private readonly TargetRegistry _registry;
     private readonly DaemonHealth _health;
     private readonly DaemonSettings _settings;
@@ -20,10 +25,11 @@ public sealed partial class SystemdNotifyService : BackgroundService
     private readonly ILogger _log;
 
     public SystemdNotifyService(
-        SystemdNotifier notifier, TargetRegistry registry, DaemonHealth health, DaemonSettings settings, IHostApplicationLifetime lifetime,
+        ISystemdNotifier notifier, SystemdWatchdog watchdog, TargetRegistry registry, DaemonHealth health, DaemonSettings settings, IHostApplicationLifetime lifetime,
         ILogger<SystemdNotifyService> log)
     {
         _notifier = notifier;
+        _watchdog = watchdog;
         _registry = registry;
         _health = health;
         _settings = settings;
@@ -46,10 +52,10 @@ public sealed partial class SystemdNotifyService : BackgroundService
         }
 
         string status = $"STATUS=watching {_registry.Count} processes, listening on {_settings.Listen}";
-        _notifier.Notify("READY=1\n" + status);
+        Notify("READY=1\n" + status);
         LogReady(_registry.Count, _settings.Listen.ToString());
 
-        if (_notifier.WatchdogInterval is not { } watchdog)
+        if (_watchdog.Interval is not { } watchdog)
         {
             return;
         }
@@ -62,7 +68,7 @@ public sealed partial class SystemdNotifyService : BackgroundService
             long last = _health.LastSampleUnixMilliseconds;
             if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - last <= stalledMs)
             {
-                _notifier.Notify("WATCHDOG=1");
+                Notify("WATCHDOG=1");
             }
         }
         while (await WaitTick(timer, stoppingToken));
@@ -82,8 +88,25 @@ public sealed partial class SystemdNotifyService : BackgroundService
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
-        _notifier.Notify("STOPPING=1");
+        Notify("STOPPING=1");
         return base.StopAsync(cancellationToken);
+    }
+
+    private void Notify(string state)
+    {
+        if (!_notifier.IsEnabled)
+        {
+            return;
+        }
+
+        try
+        {
+            _notifier.Notify(new ServiceState(state));
+        }
+        catch (SocketException)
+        {
+            // The library connects for each message and throws when systemd went away: notifications are best effort.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ready: watching {Targets} processes, listening on http://{Listen}")]

@@ -19,7 +19,7 @@ namespace MemWatch.Probes.DotNet;
 /// that key (the runtime started in another time namespace), the newest candidate is taken.</para>
 /// <para>The chosen socket is confirmed bound in the target's network namespace through <c>/proc/PID/net/unix</c>,
 /// which lists bound paths as the target named them: a stale socket file is not there. DiagnosticsClient's own
-/// <c>GetPublishedProcesses</c> is not used: in 0.2.745401 it throws on kernel threads (allocator-internals §6.1).</para>
+/// <c>GetPublishedProcesses</c> is not used: it looks only in the caller's own temporary directory.</para>
 /// </remarks>
 public sealed class DiagnosticEndpointLocator
 {

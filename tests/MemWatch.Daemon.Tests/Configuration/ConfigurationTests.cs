@@ -187,16 +187,4 @@ public sealed class ConfigurationTests
         Assert.Contains("releasable 24 MiB", why);
         Assert.False(TrimPolicy.ShouldTrim(rule with { AllowActions = false }, 200 * MiB, 400 * MiB, 0, now, out _));
     }
-
-    [Fact]
-    public void RateLimiterAllowsABurstThenRefusesWithARetryTime()
-    {
-        var limiter = new RateLimiter(perSecond: 0.5, burst: 3);
-        Assert.True(limiter.TryAcquire("a", out _));
-        Assert.True(limiter.TryAcquire("a", out _));
-        Assert.True(limiter.TryAcquire("a", out _));
-        Assert.False(limiter.TryAcquire("a", out double retry));
-        Assert.InRange(retry, 0.1, 2.1);
-        Assert.True(limiter.TryAcquire("b", out _));
-    }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using MemWatch.Probes.DotNet;
+using MemWatch.Probes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.DotNet;
@@ -9,8 +10,9 @@ namespace MemWatch.IntegrationTests.DotNet;
 /// <summary>
 /// Issue 14, item 8: the bytes a .NET target sends are the target's to choose. Real answers of the diagnostic server
 /// (to CollectTracing2, StopTracing and an unknown command) are captured from a live runtime, mutated (bit flips,
-/// interesting values, truncation, chunks duplicated, removed or inserted) and fed to
-/// <see cref="DiagnosticsIpc.ReadAnswer"/>, which may only return or throw <see cref="DotNetDiagnosticsException"/>.
+/// interesting values, truncation, chunks duplicated, removed or inserted) and served by a fake server to
+/// <see cref="EventPipeStreamSession"/> (Microsoft.Diagnostics.NETCore.Client underneath), which may only start a session
+/// or throw <see cref="DotNetDiagnosticsException"/>.
 /// A real nettrace capture, mutated the same way, is parsed by <see cref="EventPipeCapture.Parse"/> with MemWatch's
 /// subscribers (counters and the induced-GC watch), which may only return or report <see cref="InvalidDataException"/>
 /// or <see cref="EndOfStreamException"/>.
@@ -24,6 +26,7 @@ namespace MemWatch.IntegrationTests.DotNet;
 public sealed class DotNetParserFuzzTests
 {
     private const int AnswerInputs = 100_000;
+    private const int HeaderSize = 20;
     private const int StreamInputs = 100_000;
 
     /// <summary>
@@ -53,40 +56,44 @@ public sealed class DotNetParserFuzzTests
         Assert.Null(EventPipeCapture.Parse(new MemoryStream(stream), seed.Subscribe, () => { }));
         Assert.NotNull(seed.Figures(complete: false));
 
+        // A fake server answers each request with a mutated real answer (half the time the one for that command); the
+        // client is Microsoft.Diagnostics.NETCore.Client as MemWatch calls it, session started and disposed (stopped).
         var random = new Random(14);
-        var unexpected = new List<string>();
-        var total = Stopwatch.StartNew();
-        for (int i = 0; i < AnswerInputs && unexpected.Count < 5; i++)
+        using var server = new FakeDiagnosticServer(request =>
         {
-            byte[] input = Mutate(answers[i % answers.Length], random);
-            int offset = 0;
+            int seed = random.Next(2) == 0 ? (request[17] == 0x03 ? 0 : request[17] == 0x01 ? 1 : 2) : random.Next(answers.Length);
+            return Mutate(answers[seed], random);
+        });
+        var fake = new DiagnosticEndpoint(1, 1, server.Path, 1, true);
+        EventPipeProviderSpec[] providers = [new("System.Runtime", 0, EventPipeProviderSpec.Informational)];
+        var unexpected = new List<string>();
+        var outcomes = new Dictionary<string, int>();
+        var total = Stopwatch.StartNew();
+        int started = 0;
+        while (server.Answered < AnswerInputs && unexpected.Count < 5)
+        {
             try
             {
-                byte[] payload = DiagnosticsIpc.ReadAnswer(buffer =>
-                {
-                    int n = Math.Min(buffer.Length, input.Length - offset);
-                    input.AsSpan(offset, n).CopyTo(buffer);
-                    offset += n;
-                    return n;
-                }, DiagnosticsIpc.EventPipeCommandSet, DiagnosticsIpc.CollectTracing2);
-                if (payload.Length >= 8)
-                {
-                    _ = DiagnosticsIpc.ReadSessionId(payload);
-                }
+                using EventPipeStreamSession session = EventPipeStreamSession.Start(fake, providers, 1, TimeSpan.FromSeconds(10));
+                started++;
             }
-            catch (DotNetDiagnosticsException)
+            catch (DotNetDiagnosticsException e)
             {
                 // Refused, Protocol or Unreachable (truncated): what the callers handle.
+                outcomes[e.Reason.ToString()] = outcomes.GetValueOrDefault(e.Reason.ToString()) + 1;
             }
             catch (Exception e)
             {
-                unexpected.Add($"answer input {i}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
+                unexpected.Add($"answer {server.Answered}: {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
             }
         }
 
         double answerSeconds = total.Elapsed.TotalSeconds;
-        _output.WriteLine($"IPC answers: {AnswerInputs} inputs in {answerSeconds:0.0} s ({AnswerInputs / answerSeconds:0} per second)");
+        _output.WriteLine($"IPC answers: {server.Answered} in {answerSeconds:0.0} s ({server.Answered / answerSeconds:0} per second); sessions started {started}, "
+            + string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}")));
         Assert.True(unexpected.Count == 0, string.Join("\n\n", unexpected));
+        Assert.True(started > 0 && outcomes.Count > 0, "the mutations never or always left a valid answer");
+        Assert.Equal(0, EventPipeStreamSession.OpenSessions);
     }
 
     [Fact]
@@ -190,32 +197,45 @@ public sealed class DotNetParserFuzzTests
     /// <summary>The server's real answers: CollectTracing2 (OK, session id), StopTracing (OK), an unknown command (error, HRESULT).</summary>
     private static byte[][] CaptureAnswers(DiagnosticEndpoint endpoint)
     {
-        byte[] collectPayload = DiagnosticsIpc.CollectTracing2Payload(1, false, [new("System.Runtime", 0, EventPipeProviderSpec.Informational, null)]);
+        byte[] collectPayload = [.. U32(1), .. U32(1), 0, .. U32(1), .. new byte[8], .. U32(EventPipeProviderSpec.Informational), .. Utf16("System.Runtime"), .. U32(0)];
         using Socket collect = DiagnosticsIpc.Connect(endpoint, TimeSpan.FromSeconds(10));
-        byte[] started = Exchange(collect, DiagnosticsIpc.EventPipeCommandSet, DiagnosticsIpc.CollectTracing2, collectPayload);
-        ulong session = BinaryPrimitives.ReadUInt64LittleEndian(started.AsSpan(DiagnosticsIpc.HeaderSize));
+        byte[] started = Exchange(collect, 0x02, 0x03, collectPayload);
         using Socket stop = DiagnosticsIpc.Connect(endpoint, TimeSpan.FromSeconds(10));
-        byte[] stopped = Exchange(stop, DiagnosticsIpc.EventPipeCommandSet, DiagnosticsIpc.StopTracing, DiagnosticsIpc.SessionIdPayload(session));
+        byte[] stopped = Exchange(stop, 0x02, 0x01, started[HeaderSize..(HeaderSize + 8)]);
         using Socket unknown = DiagnosticsIpc.Connect(endpoint, TimeSpan.FromSeconds(10));
-        byte[] refused = Exchange(unknown, DiagnosticsIpc.EventPipeCommandSet, 0x7F, []);
-        Assert.Equal(DiagnosticsIpc.ServerError, refused[17]);
+        byte[] refused = Exchange(unknown, 0x02, 0x7F, []);
+        Assert.Equal(0xFF, refused[17]);
         return [started, stopped, refused];
     }
 
-    /// <summary>Sends one message and returns the raw answer, header included.</summary>
+    /// <summary>Sends one message (dotnet/diagnostics IPC: magic, size, command set and id, reserved) and returns the raw answer.</summary>
     private static byte[] Exchange(Socket socket, byte commandSet, byte commandId, byte[] payload)
     {
-        byte[] message = new byte[DiagnosticsIpc.HeaderSize + payload.Length];
-        DiagnosticsIpc.WriteHeader(message, (ushort)message.Length, commandSet, commandId);
-        payload.CopyTo(message, DiagnosticsIpc.HeaderSize);
+        byte[] message = [.. "DOTNET_IPC_V1\0"u8, .. U16((ushort)(HeaderSize + payload.Length)), commandSet, commandId, 0, 0, .. payload];
         socket.Send(message);
-        byte[] header = new byte[DiagnosticsIpc.HeaderSize];
+        byte[] header = new byte[HeaderSize];
         Receive(socket, header);
         byte[] answer = new byte[BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(14))];
         header.CopyTo(answer, 0);
-        Receive(socket, answer.AsSpan(DiagnosticsIpc.HeaderSize));
+        Receive(socket, answer.AsSpan(HeaderSize));
         return answer;
     }
+
+    private static byte[] U16(ushort v)
+    {
+        byte[] b = new byte[2];
+        BinaryPrimitives.WriteUInt16LittleEndian(b, v);
+        return b;
+    }
+
+    private static byte[] U32(uint v)
+    {
+        byte[] b = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(b, v);
+        return b;
+    }
+
+    private static byte[] Utf16(string s) => [.. U32((uint)s.Length + 1), .. System.Text.Encoding.Unicode.GetBytes(s), 0, 0];
 
     private static void Receive(Socket socket, Span<byte> buffer)
     {

@@ -128,7 +128,7 @@ public sealed class DotNetProbeTests
         Assert.NotNull(f.PohBytes);
         Assert.NotNull(f.FragmentationBytes);
         Assert.NotNull(f.GcCount);
-        Assert.True(f.AllocationRateBytesPerSecond >= 0);
+        Assert.True(f.AllocationRateBytesPerSecond >= 0, $"allocation rate {f.AllocationRateBytesPerSecond} over an interval of {f.IntervalSeconds} s");
         Assert.InRange(f.IntervalSeconds, 0.1, 5);
         ulong rss = ReadRss(target.Pid);
         Assert.InRange((double)f.WorkingSetBytes!.Value, rss * 0.7, rss * 1.3);
