@@ -97,7 +97,7 @@ public sealed class ReleasePackageTests(ReleasePackageFixture package) : IClassF
         }
 
         // The root's libc is this host's libc6 (copied below), so its database records this host's libc6: what the
-        // package's Depends (libc6 >= 2.34) is checked against.
+        // package's Depends (libc6 >= the newest GLIBC_ version memwatch needs) is checked against.
         ExternalTool.Result libc6 = ExternalTool.Run("dpkg-query", ["--status", "libc6"]);
         Assert.True(libc6.ExitCode == 0, libc6.Output);
         File.WriteAllText(root.Combine("var/lib/dpkg/status"), libc6.StandardOutput.TrimEnd() + "\n\n");
