@@ -103,6 +103,67 @@ public sealed class QuarantineTests
         Assert.Equal(HttpStatusCode.OK, detail);
     }
 
+    [Fact]
+    public void TrimLeftInTheCallee_QuarantinedTheNextTrimRefusedWithoutACall()
+    {
+        using Workload holder = Workload.Start("jemalloc_ctl_holder.c", extraFlags: "-ljemalloc");
+        int pid = holder.Pid;
+        string pidText = pid.ToString(CultureInfo.InvariantCulture);
+        using DaemonProcess daemon = DaemonProcess.Start(
+            config =>
+            {
+                config["Sampling"] = TestConfig.FastSampling();
+                config["Targets"] = new object[]
+                {
+                    new Dictionary<string, object?> { ["Name"] = "holder", ["Pid"] = pid, ["AllowActions"] = true },
+                };
+            },
+            tokenFileContent: Token);
+        daemon.GetJson($"/api/targets/{pid}", out HttpStatusCode known);
+        Assert.Equal(HttpStatusCode.OK, known);
+
+        // mallctl("arena.4096.purge") waits for ctl_mtx past the trim's timeout (30 s).
+        (HttpStatusCode status, JsonElement trim) = daemon.Post($"/api/targets/{pid}/trim", token: Token);
+        Assert.Equal(HttpStatusCode.BadGateway, status);
+        Assert.Equal("timeout", trim.GetProperty("outcome").GetString());
+        string message = trim.GetProperty("message").GetString()!;
+        Assert.Contains("could not be rolled back", message, StringComparison.Ordinal);
+        int left = int.Parse(Regex.Match(message, @"thread (\d+) of process").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.Equal([left], ThreadsInFutex(pid));
+        Assert.Null(ThreadsHeld(pid));
+        daemon.AssertLogged($"quarantined {pidText} (");
+        Assert.Equal(message, Quarantine(daemon.GetJson($"/api/targets/{pid}", out _).GetProperty("target")));
+        Assert.Equal(1, MetricsText.Value(daemon.Metrics(), "memwatch_process_injection_quarantined", $"pid=\"{pidText}\""));
+
+        // The next trim is refused before any call: nothing traced while it is answered, no other thread left waiting.
+        using var watching = new CancellationTokenSource();
+        var traced = new List<string>();
+        Thread watcher = new(() =>
+        {
+            while (!watching.IsCancellationRequested)
+            {
+                if (ThreadsHeld(pid) is string held)
+                {
+                    traced.Add(held);
+                }
+
+                Thread.Sleep(5);
+            }
+        });
+        watcher.Start();
+        (status, trim) = daemon.Post($"/api/targets/{pid}/trim", token: Token);
+        watching.Cancel();
+        watcher.Join();
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.StartsWith("quarantined: ", trim.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Empty(traced);
+        Assert.Equal([left], ThreadsInFutex(pid));
+        Assert.False(holder.HasExited);
+        Assert.False(daemon.HasExited);
+        daemon.Get("/healthz", out HttpStatusCode health);
+        Assert.Equal(HttpStatusCode.OK, health);
+    }
+
     private static string? Quarantine(JsonElement target) =>
         target.ValueKind == JsonValueKind.Object && target.TryGetProperty("quarantine", out JsonElement q) && q.ValueKind == JsonValueKind.String
             ? q.GetString()
