@@ -1,7 +1,7 @@
 /* A jemalloc process one of whose threads holds jemalloc's ctl_mtx for good, for the daemon's quarantine test
  * (tests/MemWatch.Daemon.Tests/Daemon/QuarantineTests). Thread "holder" creates an arena with mallctl("arenas.create")
- * and extent hooks whose alloc hook never returns: jemalloc 5.3 calls it to map the new arena's metadata (base_new)
- * while arenas.create holds ctl_mtx, which every later statistics refresh (mallctl "epoch") and purge
+ * and extent hooks whose alloc hook never returns: jemalloc 5.3 calls it from inside arenas.create (for the new
+ * arena's own memory) with ctl_mtx held, which every later statistics refresh (mallctl "epoch") and purge
  * ("arena.<i>.purge") takes first. The holder's own stack is inside jemalloc, so no remote call may use it; a call on
  * any other thread waits for ctl_mtx past its timeout, in a callee that is not lock-step.
  * The other threads sleep in 10 ms nanosleeps, counting early returns and errors. Link with -ljemalloc.
