@@ -71,6 +71,20 @@ public sealed class PymallocReaderTests
         Assert.Contains("more than", r.Problem);
     }
 
+    [Fact]
+    public void Read_HeadersReadInBatches_MatchOneReadPerPool()
+    {
+        using RuntimeProgram p = RuntimeProgram.Start("/usr/bin/python3", ["-c", Script]);
+        p.WaitReady(TimeSpan.FromSeconds(120));
+
+        // The interpreter sleeps: both walks see the same pools, one through process_vm_readv batches, one pread each.
+        RuntimeHeapFigures batched = Read(p.Pid, m => m).Figures!;
+        RuntimeHeapFigures single = Read(p.Pid, m => new OneAtATime(m)).Figures!;
+
+        Assert.True(batched.PoolsInUse > 1000, $"pools in use {batched.PoolsInUse}");
+        Assert.Equal((single.Arenas, single.PoolsInUse, single.PoolsFree, single.UsedBytes), (batched.Arenas, batched.PoolsInUse, batched.PoolsFree, batched.UsedBytes));
+    }
+
     private static RuntimeReading Read(int pid, Func<IProcessMemory, IProcessMemory> wrap)
     {
         var fs = ProcFileSystem.Default;
@@ -82,6 +96,12 @@ public sealed class PymallocReaderTests
             Lying.Symbols = symbols;
             return PymallocReader.Read(symbols, wrap(memory));
         }
+    }
+
+    /// <summary>The target's memory without batches: every range through its own pread.</summary>
+    private sealed class OneAtATime(IProcessMemory inner) : IProcessMemory
+    {
+        public bool TryRead(ulong address, Span<byte> destination) => inner.TryRead(address, destination);
     }
 
     /// <summary>Answers 0xffffffff for reads at one symbol of the interpreter, the real memory elsewhere.</summary>

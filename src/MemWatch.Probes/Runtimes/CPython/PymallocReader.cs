@@ -24,11 +24,10 @@ internal static class PymallocReader
     public const ulong ArenaSize = 1UL << 20;
     public const ulong PoolSize = 16UL << 10;
     private const int ArenaObjectSize = 48;
-    private const int PoolHeaderSize = 48;
     // The arena table's size and the pools walked come from the target: bounded so that a corrupt or hostile table
-    // costs at most a 3 MiB buffer and 2^18 reads (4 GiB of pools) per reading.
+    // costs at most a 3 MiB buffer and 2^18 pool headers (4 GiB of pools) per reading.
     private const uint MaxArenas = 1 << 16;
-    private const long MaxPoolReads = 1 << 18;
+    internal const long MaxPoolReads = 1 << 18;
     private const int Attempts = 3;
 
     public static RuntimeReading Read(TargetSymbols symbols, IProcessMemory memory)
@@ -121,13 +120,14 @@ internal static class PymallocReader
         return null;
     }
 
-    /// <summary>The header of every pool carved from a live arena of <paramref name="table"/>.</summary>
+    /// <summary>
+    /// The header of every pool carved from a live arena of <paramref name="table"/>, a thousand headers per system call
+    /// (<see cref="PoolWalk"/>).
+    /// </summary>
     private static (long Arenas, long PoolsInUse, long PoolsFree, ulong BlockBytes, bool Walked) Walk(IProcessMemory memory, byte[] table)
     {
-        long arenaCount = 0, poolsInUse = 0, poolsFree = 0, poolReads = 0;
-        ulong blockBytes = 0;
-        bool walked = true;
-        Span<byte> header = stackalloc byte[PoolHeaderSize];
+        using var walk = new PoolWalk(memory);
+        long arenaCount = 0, poolsFree = 0;
         for (int i = 0; i < table.Length / ArenaObjectSize; i++)
         {
             ReadOnlySpan<byte> a = table.AsSpan(i * ArenaObjectSize, ArenaObjectSize);
@@ -149,32 +149,14 @@ internal static class PymallocReader
             }
 
             poolsFree += nfree;
-            for (ulong pool = first; walked && pool + PoolSize <= carvedEnd; pool += PoolSize)
+            for (ulong pool = first; walk.Walked && pool + PoolSize <= carvedEnd; pool += PoolSize)
             {
-                if (++poolReads > MaxPoolReads)
-                {
-                    walked = false;
-                    break;
-                }
-
-                if (!memory.TryRead(pool, header))
-                {
-                    continue;
-                }
-
-                uint count = BinaryPrimitives.ReadUInt32LittleEndian(header);
-                uint szidx = BinaryPrimitives.ReadUInt32LittleEndian(header[36..]);
-                if (count == 0 || szidx >= 32)
-                {
-                    continue;
-                }
-
-                poolsInUse++;
-                blockBytes += Math.Min(count, (uint)(PoolSize / 16)) * (ulong)(szidx + 1) * 16;
+                walk.Add(pool);
             }
         }
 
-        return (arenaCount, poolsInUse, poolsFree, blockBytes, walked);
+        walk.Flush();
+        return (arenaCount, walk.PoolsInUse, poolsFree, walk.BlockBytes, walk.Walked);
     }
 
     /// <summary>The module defining the interpreter: libpython3.x, else the executable when it exports Py_Version.</summary>
