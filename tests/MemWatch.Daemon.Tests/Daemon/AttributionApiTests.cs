@@ -51,7 +51,14 @@ public sealed class AttributionApiTests
         Assert.True(attribution.GetProperty("hasGrowth").GetBoolean(), attribution.ToString());
         JsonElement top = attribution.GetProperty("sites")[0];
         Assert.Contains(top.GetProperty("frames").EnumerateArray(), f => f.GetProperty("function").GetString() == "cache_insert");
-        Assert.True(top.GetProperty("share").GetDouble() > 0.5, top.ToString());
+
+        // One leak shows as two or three sites (faults in its own writes, in malloc taking the top chunk, in sysmalloc
+        // growing the heap; docs/attribution.md): each holds the leaking frame, and together they carry most of the
+        // growth. Not all: a churning path's malloc that first touches the top chunk takes faults the leak then reuses.
+        double leakShare = attribution.GetProperty("sites").EnumerateArray()
+            .Where(site => site.GetProperty("frames").EnumerateArray().Any(f => f.GetProperty("function").GetString() == "cache_insert"))
+            .Sum(site => site.GetProperty("share").GetDouble());
+        Assert.True(leakShare > 0.5, attribution.ToString());
 
         JsonElement latest = daemon.GetJson($"/api/targets/{leak.Pid}/attribution", out HttpStatusCode latestStatus);
         Assert.Equal(HttpStatusCode.OK, latestStatus);

@@ -26,7 +26,8 @@ public sealed class ProcessSelfMetricsTests
         Assert.InRange(Value(metrics, "process_open_fds"), fds - 16, fds + 16);
         Assert.Equal(maxSoft, Value(metrics, "process_max_fds"));
         Assert.InRange(Value(metrics, "process_cpu_seconds_total"), 0.01, 600);
-        Assert.InRange(Value(metrics, "process_start_time_seconds"), before - 1, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        // The start time is the boot time (whole seconds in /proc/stat) plus the start ticks: right to within a second.
+        Assert.InRange(Value(metrics, "process_start_time_seconds"), before - 1, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
         Assert.True(Value(metrics, "dotnet_total_memory_bytes") > 0);
         Assert.NotNull(MetricsText.Value(metrics, "dotnet_collection_count_total", "generation=\"2\""));
     }

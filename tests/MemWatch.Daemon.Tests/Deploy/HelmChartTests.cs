@@ -214,6 +214,8 @@ public sealed class HelmChartTests
     [InlineData("config.Listen=0.0.0.0:1", "config: Must not validate the schema")]
     [InlineData("config.Targets[0].Name=api,config.Targets[0].Units=api.service", "Additional property Units is not allowed")]
     [InlineData("port=0", "port: Must be greater than or equal to 1")]
+    [InlineData("config.Auth.TokenFile=/etc/token", "Additional property TokenFile is not allowed")]
+    [InlineData("prometheusRule.runbookUrl=wiki/memwatch", "runbookUrl: Does not match pattern")]
     public void SchemaRefusesBadValues(string set, string message)
     {
         ExternalTool.Result r = ExternalTool.Run("helm", ["template", "memwatch", Chart, "--set", set]);
@@ -265,6 +267,20 @@ public sealed class HelmChartTests
         Dictionary<object, object> rules = Yaml.Single(DeployTree.ReadAllText("prometheus", "memwatch.rules.yml"));
         Assert.NotEmpty(Yaml.List(spec, "groups"));
         Assert.True(Yaml.DeepEquals(rules, spec), "the PrometheusRule's spec differs from deploy/prometheus/memwatch.rules.yml");
+    }
+
+    [Fact]
+    public void RunbookLinksPointWhereTheValuesSay()
+    {
+        List<Dictionary<object, object>> docs = Render("memwatch", "prometheusRule.enabled=true,prometheusRule.runbookUrl=https://wiki.example.com/sre/memwatch");
+
+        List<string> urls = Yaml.List(Single(docs, "PrometheusRule"), "spec", "groups")
+            .SelectMany(g => Yaml.List(g, "rules"))
+            .Where(r => Yaml.Has(r, "alert"))
+            .Select(r => Yaml.Text(r, "annotations", "runbook_url"))
+            .ToList();
+        Assert.NotEmpty(urls);
+        Assert.All(urls, u => Assert.Matches("^https://wiki\\.example\\.com/sre/memwatch#memwatch[a-z]+$", u));
     }
 
     [Fact]
