@@ -34,8 +34,9 @@ public sealed class ApiTrimPidReuseTests
         daemon.GetJson($"/api/targets/{pid}", out HttpStatusCode known);
         Assert.Equal(HttpStatusCode.OK, known);
 
+        ulong watchedStart = PidReuse.StartTicks(pid);
         watched.Dispose();
-        using Workload? newcomer = PidReuse.StartWithPid(pid, "seed.cc");
+        using Workload? newcomer = PidReuse.StartWithPid(pid, watchedStart, "seed.cc");
         Assert.NotNull(newcomer);
         newcomer.Send("fill 256");
         newcomer.Send("drop");

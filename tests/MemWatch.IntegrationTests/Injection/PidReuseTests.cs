@@ -22,7 +22,7 @@ public sealed class PidReuseTests
             meant = StartTime(pid);
         }
 
-        using Workload? second = PidReuse.StartWithPid(pid, "lock_holders.c", "malloc-stack");
+        using Workload? second = PidReuse.StartWithPid(pid, meant, "lock_holders.c", "malloc-stack");
         Assert.NotNull(second);
         Assert.NotEqual(meant, StartTime(pid));
 

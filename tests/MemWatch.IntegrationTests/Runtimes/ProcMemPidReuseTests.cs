@@ -20,8 +20,9 @@ public sealed class ProcMemPidReuseTests
         Assert.True(ProcMem.TryOpen(ProcFileSystem.Default, pid, out ProcMem? meant));
         using (meant)
         {
+            ulong firstStart = PidReuse.StartTicks(pid);
             first.Dispose();
-            using Workload? second = PidReuse.StartWithPid(pid, "live_bytes.c");
+            using Workload? second = PidReuse.StartWithPid(pid, firstStart, "live_bytes.c");
             Assert.NotNull(second);
             (ulong start, ulong end) = ProcMemReadRangesTests.MappingBeforeAGap(pid);
             ulong[] addresses = [start, start + 4096, end - Size];
