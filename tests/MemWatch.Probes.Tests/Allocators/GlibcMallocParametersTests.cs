@@ -15,7 +15,7 @@ public sealed class GlibcMallocParametersTests
     {
         GlibcMallocParameters p = GlibcMallocParameters.Defaults(onlineCpus: 2);
 
-        // Values seen in gdb in a fresh process (mp_ dump, ref §1.3) and the 120-byte fastbin limit of seed 001.
+        // Values seen in gdb in a fresh process (mp_ dump) and the 120-byte fastbin limit of seed 001.
         Assert.Equal(131072UL, p.MmapThresholdBytes);
         Assert.Equal(131072UL, p.TrimThresholdBytes);
         Assert.Equal(131072UL, p.TopPadBytes);

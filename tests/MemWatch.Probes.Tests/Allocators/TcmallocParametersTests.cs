@@ -9,7 +9,7 @@ public sealed class TcmallocParametersTests
     {
         TcmallocParameters p = TcmallocParameters.Defaults();
 
-        // 33 554 432 read at run time with GetNumericProperty (ref §4.2), not the 16 MB of the header comment.
+        // 33 554 432 read at run time with GetNumericProperty (gperftools 2.10), not the 16 MB of the header comment.
         Assert.Equal(33_554_432UL, p.MaxTotalThreadCacheBytes);
         Assert.Equal(1.0, p.ReleaseRate);
         Assert.False(p.AggressiveDecommit);

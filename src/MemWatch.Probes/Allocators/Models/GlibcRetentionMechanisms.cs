@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace MemWatch.Probes.Allocators.Models;
 
-/// <summary>ptmalloc's retention mechanisms under given parameters (ref §1.9, §1.10, seed articles 001–004).</summary>
+/// <summary>ptmalloc's retention mechanisms under given parameters (seed articles 001–004).</summary>
 internal static class GlibcRetentionMechanisms
 {
     private const string Trim = "malloc_trim(0)";
@@ -41,7 +41,7 @@ internal static class GlibcRetentionMechanisms
                 new(ObservationSource.FaultCounters, "RSS at its high-water mark with no new minor faults after the burst"),
             ],
             [
-                new(Trim, "madvises whole free pages inside free chunks of every arena, below the pinned chunk; returns most of the free bytes (ref §1.10: 249 MB to 3.4 MB); the address space stays", true),
+                new(Trim, "madvises whole free pages inside free chunks of every arena, below the pinned chunk; returns most of the free bytes (249 MB to 3.4 MB in a measured case); the address space stays", true),
                 new("allocate long-lived blocks with mmap, or above the 32 MiB maximum mmap threshold", "keeps long-lived blocks out of the heaps, so tops can shrink", false),
             ]));
 

@@ -5,7 +5,7 @@ namespace MemWatch.Probes.Allocators.Models;
 /// <summary>
 /// The effective jemalloc 5.3 options (<c>opt.*</c>, jemalloc(3)) of a process, from Debian 5.3.0-1 defaults, the
 /// <c>/etc/malloc.conf</c> link target and <c>MALLOC_CONF</c> (applied in that order; later wins).
-/// Defaults from ref §5.3, read with mallctl on this build.
+/// Defaults as read with mallctl on this build (jemalloc 5.3).
 /// </summary>
 /// <remarks>
 /// A bundled jemalloc built with a prefix reads <c>&lt;PREFIX&gt;MALLOC_CONF</c> and may have a compiled-in
@@ -13,16 +13,16 @@ namespace MemWatch.Probes.Allocators.Models;
 /// </remarks>
 public sealed record JemallocParameters
 {
-    /// <summary>DIRTY_DECAY_MS_DEFAULT, 10 s (include/jemalloc/internal/arena_types.h; ref §5.3).</summary>
+    /// <summary>DIRTY_DECAY_MS_DEFAULT, 10 s (include/jemalloc/internal/arena_types.h).</summary>
     public const long DefaultDirtyDecayMilliseconds = 10_000;
 
-    /// <summary>MUZZY_DECAY_MS_DEFAULT, 0 in 5.x (the 5.3.0 man page's "10 seconds" is wrong for this build; ref §5.3).</summary>
+    /// <summary>MUZZY_DECAY_MS_DEFAULT, 0 in 5.x (the 5.3.0 man page's "10 seconds" is wrong for this build).</summary>
     public const long DefaultMuzzyDecayMilliseconds = 0;
 
-    /// <summary>opt.tcache_max default, 32 KiB (ref §5.3).</summary>
+    /// <summary>opt.tcache_max default, 32 KiB.</summary>
     public const ulong DefaultTcacheMaxBytes = 32 * 1024;
 
-    /// <summary>opt.oversize_threshold default, 8 MiB (ref §5.3).</summary>
+    /// <summary>opt.oversize_threshold default, 8 MiB.</summary>
     public const ulong DefaultOversizeThresholdBytes = 8 * 1024 * 1024;
 
     public required int OnlineCpus { get; init; }

@@ -1,6 +1,6 @@
 namespace MemWatch.Probes.Allocators.Models;
 
-/// <summary>jemalloc's retention mechanisms under given options (ref §5).</summary>
+/// <summary>jemalloc's retention mechanisms under given options.</summary>
 internal static class JemallocRetentionMechanisms
 {
     private const string Purge = "mallctl(\"arena.4096.purge\")";
@@ -16,7 +16,7 @@ internal static class JemallocRetentionMechanisms
                 : "without background_thread, decay only runs when the process calls into jemalloc, so an idle process keeps them";
             var remedies = new List<RetentionRemedy>
             {
-                new(Purge, "purges all unused dirty and muzzy pages of every arena; returns stats.resident - stats.active - stats.metadata (ref §5.2: resident 87 MB to 5.4 MB)", true),
+                new(Purge, "purges all unused dirty and muzzy pages of every arena; returns stats.resident - stats.active - stats.metadata (resident 87 MB to 5.4 MB in a measured case)", true),
             };
             if (!p.BackgroundThread)
             {

@@ -4,7 +4,7 @@ namespace MemWatch.Probes.Allocators.Models;
 
 /// <summary>
 /// The effective settings of gperftools tcmalloc 2.10 (Debian libtcmalloc-minimal4 / libgoogle-perftools-dev) from its
-/// TCMALLOC_* variables (ref §4.2, §4.3). google/tcmalloc has no such variables; its caches are read by introspection.
+/// TCMALLOC_* variables. google/tcmalloc has no such variables; its caches are read by introspection.
 /// </summary>
 /// <remarks>
 /// gperftools reads them with <c>EnvToInt64</c>/<c>EnvToDouble</c>/<c>EnvToBool</c> (src/base/commandlineflags.h):
@@ -13,7 +13,7 @@ namespace MemWatch.Probes.Allocators.Models;
 /// </remarks>
 public sealed record TcmallocParameters
 {
-    /// <summary>kDefaultOverallThreadCacheSize = 8 × kMaxThreadCacheSize = 32 MiB (src/common.h; the 16 MB in malloc_extension.h is stale; ref §4.3).</summary>
+    /// <summary>kDefaultOverallThreadCacheSize = 8 × kMaxThreadCacheSize = 32 MiB (src/common.h; the 16 MB in malloc_extension.h is stale).</summary>
     public const ulong DefaultMaxTotalThreadCacheBytes = 32UL << 20;
 
     /// <summary>kMinThreadCacheSize = 512 KiB: set_overall_thread_cache_size raises smaller values to it (src/thread_cache.cc).</summary>
@@ -22,10 +22,10 @@ public sealed record TcmallocParameters
     /// <summary>set_overall_thread_cache_size caps the total at 1 GiB (src/thread_cache.cc).</summary>
     public const ulong TotalThreadCacheCeilingBytes = 1UL << 30;
 
-    /// <summary>kMaxThreadCacheSize, 4 MiB per thread (src/common.h; ref §4.3).</summary>
+    /// <summary>kMaxThreadCacheSize, 4 MiB per thread (src/common.h).</summary>
     public const ulong MaxPerThreadCacheBytes = 4UL << 20;
 
-    /// <summary>TCMALLOC_RELEASE_RATE default, 1.0 (src/page_heap.cc; ref §4.3).</summary>
+    /// <summary>TCMALLOC_RELEASE_RATE default, 1.0 (src/page_heap.cc).</summary>
     public const double DefaultReleaseRate = 1.0;
 
     public ulong MaxTotalThreadCacheBytes { get; init; } = DefaultMaxTotalThreadCacheBytes;

@@ -1,6 +1,6 @@
 namespace MemWatch.Probes.Allocators.Models;
 
-/// <summary>gperftools tcmalloc's retention mechanisms under given settings (ref §4, seed 000).</summary>
+/// <summary>gperftools tcmalloc's retention mechanisms under given settings (seed 000).</summary>
 internal static class TcmallocRetentionMechanisms
 {
     private const string Release = "MallocExtension_ReleaseFreeMemory()";
@@ -17,7 +17,7 @@ internal static class TcmallocRetentionMechanisms
         [
             new RetentionMechanism(
                 RetentionMechanismKind.ThreadCache,
-                $"Thread caches hold up to {cache} in total (at most 4 MiB per thread); ReleaseFreeMemory does not empty them (ref §4.2).",
+                $"Thread caches hold up to {cache} in total (at most 4 MiB per thread); ReleaseFreeMemory does not empty them.",
                 "tcmalloc.current_total_thread_cache_bytes (plus central and transfer cache free bytes)",
                 [new(ObservationSource.AllocatorCounters, "tcmalloc.thread_cache_free_bytes near the maximum with many threads")],
                 [
@@ -33,7 +33,7 @@ internal static class TcmallocRetentionMechanisms
                     new(ObservationSource.RegionModel, "RSS at its high-water mark after frees"),
                 ],
                 [
-                    new(Release, "madvises every free page-heap span; returns tcmalloc.pageheap_free_bytes (ref §4.2: 75.5 MB); thread caches stay", true),
+                    new(Release, "madvises every free page-heap span; returns tcmalloc.pageheap_free_bytes (75.5 MB in a measured case); thread caches stay", true),
                     new("TCMALLOC_AGGRESSIVE_DECOMMIT=true", "returns spans as they are freed; more page faults", false),
                 ]),
             new RetentionMechanism(
