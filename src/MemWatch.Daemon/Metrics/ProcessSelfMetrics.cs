@@ -35,7 +35,7 @@ internal sealed class ProcessSelfMetrics(ProcFileSystem self)
             w.Sample("process_resident_memory_bytes", LabelSet.Empty, stat.RssBytes);
         }
 
-        if (OpenDescriptors() is { } open)
+        if (OpenDescriptors.Count(self, Environment.ProcessId) is { } open)
         {
             w.Family("process_open_fds", MetricType.Gauge, "Number of open file descriptors.");
             w.Sample("process_open_fds", LabelSet.Empty, open);
@@ -58,19 +58,6 @@ internal sealed class ProcessSelfMetrics(ProcFileSystem self)
 
         w.Family("dotnet_total_memory_bytes", MetricType.Gauge, "Total known allocated memory", "bytes");
         w.Sample("dotnet_total_memory_bytes", LabelSet.Empty, GC.GetTotalMemory(forceFullCollection: false));
-    }
-
-    private int? OpenDescriptors()
-    {
-        try
-        {
-            // The enumeration's own descriptor on /proc/self/fd is counted too, as the Go client's is.
-            return Directory.EnumerateFileSystemEntries(self.SystemPath("self/fd")).Count();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     private static double StartTimeSeconds()
