@@ -248,8 +248,11 @@ public sealed class SamplerTests : IDisposable
         Assert.Equal(0UL, a.Counters.SwapBytes);
         Assert.Equal(2, a.Window.Count);
 
-        // A minute after the last reading it is read whatever RSS does.
-        a.LastStatusTicks -= Sampler.StatusMaxAgeMilliseconds;
+        // Just under a minute after the last reading it is still carried forward; a minute after, it is read whatever
+        // RSS does.
+        _time.Advance(TimeSpan.FromMilliseconds(Sampler.StatusMaxAgeMilliseconds - 10));
+        _sampler.Tick();
+        Assert.Equal(0UL, a.Counters.SwapBytes);
         Later();
         _sampler.Tick();
         Assert.Equal(300UL * 1024, a.Counters.SwapBytes);
@@ -261,7 +264,7 @@ public sealed class SamplerTests : IDisposable
         _sampler.Tick();
         Assert.Equal(9000UL * 1024, a.Counters.RssBytes);
         Assert.Equal(100UL * 1024, a.Counters.SwapBytes);
-        Assert.Equal(4, a.Window.Count);
+        Assert.Equal(5, a.Window.Count);
     }
 
     [Fact]
