@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
@@ -64,12 +65,12 @@ public sealed partial class TargetAnalyzer
         // Only entering or leaving a forecast is news; flapping between the reasons for no forecast is not.
         if (IsForecasting(forecast) != (previous is not null && IsForecasting(previous.Forecast)))
         {
-            LogForecastChanged(target.Pid, target.Comm, forecast.Outcome, forecast.Reason);
+            _log.ForecastChanged(target.Pid, target.Comm, forecast.Outcome, forecast.Reason);
         }
 
         if (verdict is not null && previous?.Verdict?.Kind != verdict.Kind)
         {
-            LogVerdictChanged(target.Pid, target.Comm, verdict.KindName, verdict.Confidence, verdict.Summary);
+            _log.VerdictChanged(target.Pid, target.Comm, verdict.KindName, verdict.Confidence, verdict.Summary);
         }
 
         return new TargetAnalysis(unixMilliseconds, assessment.Growth, forecast, verdict);
@@ -138,10 +139,4 @@ public sealed partial class TargetAnalyzer
 
         return target.Environment.Count == 0 ? null : target.Environment;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "target {Pid} ({Comm}): forecast {Outcome}: {Reason}")]
-    private partial void LogForecastChanged(int pid, string comm, ForecastOutcome outcome, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "target {Pid} ({Comm}): verdict {Verdict} (confidence {Confidence:0.00}): {Reason}")]
-    private partial void LogVerdictChanged(int pid, string comm, string verdict, double confidence, string reason);
 }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using MemWatch.Daemon.Clocks;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Reports;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Attribution;
@@ -22,12 +24,14 @@ public sealed partial class AttributionService : BackgroundService
     private readonly TargetRegistry _registry;
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
     private readonly SemaphoreSlim _one = new(1, 1);
     private readonly ConcurrentDictionary<int, AttributionRecord> _latest = new();
     private readonly ConcurrentDictionary<int, (ulong StartTime, string? Verdict, DateTimeOffset LastAuto)> _seen = new();
 
-    public AttributionService(TargetRegistry registry, DaemonSettings settings, ILogger<AttributionService> log)
+    public AttributionService(TargetRegistry registry, DaemonSettings settings, ILogger<AttributionService> log, TimeProvider time)
     {
+        _time = time;
         _registry = registry;
         _settings = settings;
         _log = log;
@@ -54,10 +58,10 @@ public sealed partial class AttributionService : BackgroundService
                 return null;
             }
 
-            var record = new AttributionRecord(target.Pid, target.Comm, trigger, DateTimeOffset.UtcNow, AttributionReport.From(result));
+            var record = new AttributionRecord(target.Pid, target.Comm, trigger, _time.GetUtcNow(), AttributionReport.From(result));
             _latest[target.Pid] = record;
             AttributionSite? top = result.Sites.Count > 0 ? result.Sites[0] : null;
-            LogCaptured(target.Pid, target.Comm, trigger, result.Bytes, top is null ? record.Attribution.Summary
+            _log.AttributionCaptured(target.Pid, target.Comm, trigger, result.Bytes, top is null ? record.Attribution.Summary
                 : $"{top.Share:P0} at {string.Join(" <- ", top.Frames.Take(6).Select(f => f.Function))}");
             return record;
         }
@@ -79,7 +83,7 @@ public sealed partial class AttributionService : BackgroundService
 
     private void Loop(CancellationToken stop)
     {
-        while (!stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(5)))
+        while (_time.Wait(TimeSpan.FromSeconds(5), stop))
         {
             foreach (TargetState target in _registry.Snapshot())
             {
@@ -106,7 +110,7 @@ public sealed partial class AttributionService : BackgroundService
                 }
                 catch (PerfAccessException e)
                 {
-                    LogRefused(target.Pid, e.Message);
+                    _log.AttributionRefused(target.Pid, e.Message);
                 }
             }
 
@@ -125,14 +129,9 @@ public sealed partial class AttributionService : BackgroundService
             ? s
             : (target.StartTimeTicks, null, DateTimeOffset.MinValue);
         bool becameGrowth = verdict is not null && GrowthVerdicts.Contains(verdict) && seen.Verdict != verdict;
-        bool due = DateTimeOffset.UtcNow - seen.LastAuto >= minInterval;
-        _seen[target.Pid] = (target.StartTimeTicks, verdict, becameGrowth && due ? DateTimeOffset.UtcNow : seen.LastAuto);
+        DateTimeOffset now = _time.GetUtcNow();
+        bool due = now - seen.LastAuto >= minInterval;
+        _seen[target.Pid] = (target.StartTimeTicks, verdict, becameGrowth && due ? now : seen.LastAuto);
         return becameGrowth && due;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "target {Pid} ({Comm}): attribution ({Trigger}): {Bytes} bytes of growth; top: {Top}")]
-    private partial void LogCaptured(int pid, string comm, string trigger, long bytes, string top);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "target {Pid}: attribution refused: {Reason}")]
-    private partial void LogRefused(int pid, string reason);
 }

@@ -9,6 +9,7 @@ using MemWatch.Probes.ProcFs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Serilog.Core;
+using Serilog.Extensions.Logging;
 
 namespace MemWatch.Daemon.Cli;
 
@@ -58,10 +59,13 @@ internal static class RunCommand
         // directories 0700) whatever umask it was started with.
         FileCreationMask.Set(0x3F); // 0077
         using Logger root = DaemonLogging.CreateLogger(settings.Logging);
-        Serilog.ILogger logger = root.ForContext("SourceContext", "MemWatch.Daemon");
+
+        // Before the host exists, through the same Serilog logger: these lines carry event ids as the host's do.
+        using var loggers = new SerilogLoggerFactory(root);
+        ILogger logger = loggers.CreateLogger("MemWatch.Daemon");
         foreach (string warning in settings.Warnings)
         {
-            logger.Warning("config: {Warning}", warning);
+            logger.ConfigWarning(warning);
         }
 
         try
@@ -70,7 +74,7 @@ internal static class RunCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            logger.Warning("state directory {StateDirectory} cannot be created: {Reason}", settings.StateDirectory, e.Message);
+            logger.StateDirectoryUnavailable(settings.StateDirectory, e.Message);
         }
 
         if (!OperatingSystem.IsWindows())
@@ -84,7 +88,7 @@ internal static class RunCommand
             history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions(), out string? movedAsideTo);
             if (movedAsideTo is not null)
             {
-                logger.Warning("history database was corrupt; moved aside to {Path}, starting a fresh one", movedAsideTo);
+                logger.HistoryMovedAside(movedAsideTo);
             }
         }
         catch (HistoryStoreException e) when (e.Failure is HistoryFailure.Locked or HistoryFailure.NewerSchema)
@@ -98,17 +102,16 @@ internal static class RunCommand
         }
         catch (HistoryStoreException e)
         {
-            logger.Error("history is unavailable, running without it: {Reason}", e.Message);
+            logger.HistoryUnavailable(e.Message);
             history = null;
         }
 
         WebApplication app = DaemonHost.Build(settings, root, history is null ? null : services => HistoryWiring.AddHistory(services, history));
         try
         {
-            logger.Information("memwatch starting: {Rules} target rules, interval {Interval}, listening on {Listen}",
-                settings.Rules.Count, settings.Sampling.Interval, settings.Listen);
+            logger.Starting(settings.Rules.Count, settings.Sampling.Interval, settings.Listen.ToString());
             app.Run();
-            logger.Information("memwatch stopped");
+            logger.Stopped();
             return ExitCodes.Ok;
         }
         catch (IOException e) when (e.InnerException is SocketException || e.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
@@ -127,7 +130,7 @@ internal static class RunCommand
 
     /// <summary>Files an older memwatch (or another umask) left readable by others: made the daemon's own.</summary>
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-    private static void TightenStateFiles(DaemonSettings settings, Serilog.ILogger logger)
+    private static void TightenStateFiles(DaemonSettings settings, ILogger logger)
     {
         var files = new List<string>();
         try
@@ -152,12 +155,12 @@ internal static class RunCommand
                 if ((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
                 {
                     File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                    logger.Warning("{File} was mode {Mode}; made 0600 (it holds command names and client addresses)", file, Convert.ToString((int)mode, 8));
+                    logger.StateFileTightened(file, Convert.ToString((int)mode, 8));
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                logger.Warning("cannot restrict {File}: {Reason}", file, e.Message);
+                logger.StateFileNotRestricted(file, e.Message);
             }
         }
     }

@@ -1,5 +1,6 @@
 using MemWatch.Daemon.Analysis;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Remediation;
 using MemWatch.Daemon.Sampling;
@@ -52,7 +53,7 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
             int count = _store.Reader.ResumeSamples(target.Pid, target.StartTimeTicks, since, s => window.Add(s));
             if (count > 0)
             {
-                LogResumed(target.Pid, target.Comm, count, DateTimeOffset.FromUnixTimeMilliseconds(window.Oldest.TimestampMilliseconds));
+                _log.HistoryResumed(target.Pid, target.Comm, count, DateTimeOffset.FromUnixTimeMilliseconds(window.Oldest.TimestampMilliseconds));
                 if (LastVerdictOf(target) is { } kind)
                 {
                     _lastVerdict[target] = kind;
@@ -61,7 +62,7 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         }
         catch (HistoryStoreException e)
         {
-            LogStoreFailed("resume", e.Failure, e.Message);
+            _log.HistoryFailed("resume", e.Failure.ToString(), e.Message);
         }
     }
 
@@ -78,7 +79,7 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
                 if (!_overflowLogged)
                 {
                     _overflowLogged = true;
-                    LogOverflow(MaxPendingSamples);
+                    _log.HistoryBehind(MaxPendingSamples);
                 }
 
                 return;
@@ -164,7 +165,7 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         catch (Exception e) when (e is HistoryStoreException or ArgumentOutOfRangeException)
         {
             // A full disk or a database gone bad mid-run costs this batch, not the daemon.
-            LogStoreFailed("write", e is HistoryStoreException h ? h.Failure : HistoryFailure.Unavailable, e.Message);
+            _log.HistoryFailed("write", (e is HistoryStoreException h ? h.Failure : HistoryFailure.Unavailable).ToString(), e.Message);
         }
         finally
         {
@@ -177,13 +178,4 @@ public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
         IReadOnlyList<VerdictChange> changes = _store.Reader.LoadVerdictChanges(target.Pid, 1);
         return changes.Count > 0 && changes[^1].StartTimeTicks == target.StartTimeTicks ? changes[^1].Kind : null;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "resumed {Pid} ({Comm}) from history: {Count} samples since {Since:u}")]
-    private partial void LogResumed(int pid, string comm, int count, DateTimeOffset since);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "history writes are {Max} samples behind; new samples are not stored until they catch up")]
-    private partial void LogOverflow(int max);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "history {What} failed ({Failure}): {Message}")]
-    private partial void LogStoreFailed(string what, HistoryFailure failure, string message);
 }

@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using MemWatch.Daemon.Clocks;
+using MemWatch.Daemon.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -44,14 +45,16 @@ public sealed partial class HistoryWriterService : BackgroundService
 
     private void Loop(CancellationToken stop)
     {
-        long nextMaintain = Environment.TickCount64 + (long)MaintainInterval.TotalMilliseconds;
+        // Maintenance runs on the store's clock, as retention does; the flush cadence is the I/O's, on real time.
+        TimeProvider time = _recorder.Store.Time;
+        long nextMaintain = time.MonotonicMilliseconds() + (long)MaintainInterval.TotalMilliseconds;
         WaitHandle[] wake = [stop.WaitHandle, _recorder.Urgent];
         while (WaitHandle.WaitAny(wake, FlushInterval) != 0)
         {
             _recorder.Flush();
-            if (Environment.TickCount64 >= nextMaintain)
+            if (time.MonotonicMilliseconds() >= nextMaintain)
             {
-                nextMaintain = Environment.TickCount64 + (long)MaintainInterval.TotalMilliseconds;
+                nextMaintain = time.MonotonicMilliseconds() + (long)MaintainInterval.TotalMilliseconds;
                 Maintain();
             }
         }
@@ -59,16 +62,17 @@ public sealed partial class HistoryWriterService : BackgroundService
 
     private void Maintain()
     {
-        long start = Stopwatch.GetTimestamp();
+        TimeProvider time = _recorder.Store.Time;
+        long start = time.GetTimestamp();
         try
         {
-            HistoryMaintenance m = _recorder.Store.Retention.Maintain(_recorder.Store.Time.GetUtcNow());
-            LogMaintained(Stopwatch.GetElapsedTime(start).TotalMilliseconds, m.RowsToMinute + m.RowsToHour, m.SamplesExpired + m.SamplesPrunedForSize,
+            HistoryMaintenance m = _recorder.Store.Retention.Maintain(time.GetUtcNow());
+            _log.HistoryMaintained(time.GetElapsedTime(start).TotalMilliseconds, m.RowsToMinute + m.RowsToHour, m.SamplesExpired + m.SamplesPrunedForSize,
                 m.BytesAfter / 1048576.0);
         }
         catch (HistoryStoreException e)
         {
-            LogMaintainFailed(e.Failure, e.Message);
+            _log.HistoryMaintenanceFailed(e.Failure.ToString(), e.Message);
         }
     }
 
@@ -81,15 +85,6 @@ public sealed partial class HistoryWriterService : BackgroundService
 
         _recorder.Flush();
         _recorder.Store.Dispose();
-        LogClosed(_recorder.Store.DatabasePath);
+        _log.HistoryClosed(_recorder.Store.DatabasePath);
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "history maintenance took {Milliseconds:0} ms: {Folded} rows downsampled, {Deleted} deleted, {MiB:0.0} MiB in use")]
-    private partial void LogMaintained(double milliseconds, long folded, long deleted, double mib);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "history maintenance failed ({Failure}): {Message}")]
-    private partial void LogMaintainFailed(HistoryFailure failure, string message);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "history flushed and closed: {Path}")]
-    private partial void LogClosed(string path);
 }

@@ -89,7 +89,7 @@ public static class DaemonHost
         services.AddSingleton<Sampler>();
         services.AddSingleton<AllocatorActions>(sp => new AllocatorActions(
             sp.GetRequiredService<DaemonHealth>(), sp.GetRequiredService<IRemediationAuditSink>(), sp.GetRequiredService<ILogger<AllocatorActions>>(),
-            sp.GetRequiredService<ProcFileSystem>()));
+            sp.GetRequiredService<ProcFileSystem>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DotNetActions>();
         // The daemon's own process_* series read the real /proc, whatever tree it watches.
         services.AddSingleton(sp => new MetricsRenderer(sp.GetRequiredService<TargetRegistry>(), sp.GetRequiredService<DaemonHealth>(), ProcFileSystem.Default));

@@ -1,5 +1,6 @@
 using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Remediation;
 using MemWatch.Daemon.Sampling;
@@ -64,7 +65,7 @@ public sealed partial class ApiHandler
         }
         catch (Exception e)
         {
-            LogUnhandled(context.Request.Method, context.Request.Path.Value ?? "", e);
+            _log.RequestFailed(context.Request.Method, context.Request.Path.Value ?? "", e);
             if (!context.Response.HasStarted)
             {
                 context.Response.Clear();
@@ -180,8 +181,5 @@ public sealed partial class ApiHandler
 
     private Task? Limited(HttpContext context) =>
         _clientRequests.TryAcquire(context.Connection.RemoteIpAddress, out double retry) ? null : ApiResponses.TooMany(context, retry, "too many requests from this client");
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed")]
-    private partial void LogUnhandled(string method, string path, Exception e);
 
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Reports;
 using MemWatch.Daemon.Sampling;
@@ -56,7 +57,7 @@ public sealed partial class ApiViews
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ExpositionNegotiation.ContentType(format);
         context.Response.ContentLength = writer.Written.Length;
-        LogScrape(format, writer.Written.Length, ApiResponses.ClientKey(context));
+        _log.MetricsServed(format.ToString(), writer.Written.Length, ApiResponses.ClientKey(context));
         await context.Response.Body.WriteAsync(writer.Written, context.RequestAborted);
 
         // Kestrel has copied the body into its own buffers by now.
@@ -236,7 +237,4 @@ public sealed partial class ApiViews
     }
 
     private long NowMs() => TokenBucket.NowMs(_time);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "served /metrics as {Format} ({Bytes} bytes) to {Client}")]
-    private partial void LogScrape(ExpositionFormat format, int bytes, string client);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -108,9 +109,6 @@ public sealed partial class AuthGate
         }
 
         int held = Interlocked.Exchange(ref _heldBack[slot], 0);
-        LogBadToken(what, ClientLimiter.NetworkText(client), limited ? "rate-limited" : "invalid token", held);
+        _log.RequestRejected(what, ClientLimiter.NetworkText(client), limited ? "rate-limited" : "invalid token", held);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "rejected a {Action} request from {Network}: {Reason} ({HeldBack} more from that network in the last minute not logged)")]
-    private partial void LogBadToken(string action, string network, string reason, int heldBack);
 }

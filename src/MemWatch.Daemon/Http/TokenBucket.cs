@@ -1,3 +1,5 @@
+using MemWatch.Daemon.Clocks;
+
 namespace MemWatch.Daemon.Http;
 
 /// <summary>
@@ -17,13 +19,8 @@ internal sealed class TokenBucket
         _lastMs = nowMs;
     }
 
-    /// <summary>The provider's monotonic clock in milliseconds, in integers: a double loses the last millisecond of a large timestamp.</summary>
-    public static long NowMs(TimeProvider time)
-    {
-        long ticks = time.GetTimestamp();
-        long frequency = time.TimestampFrequency;
-        return ticks / frequency * 1000 + ticks % frequency * 1000 / frequency;
-    }
+    /// <summary>The provider's monotonic clock in milliseconds.</summary>
+    public static long NowMs(TimeProvider time) => time.MonotonicMilliseconds();
 
     public bool TryTake(double perSecond, double burst, long nowMs, out double retryAfterSeconds)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -20,9 +21,11 @@ public sealed partial class PodWatchService : BackgroundService
     private readonly Uri? _server;
     private readonly KubernetesOptions _options;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
-    public PodWatchService(PodDirectory pods, DaemonSettings settings, ILogger<PodWatchService> log)
+    public PodWatchService(PodDirectory pods, DaemonSettings settings, ILogger<PodWatchService> log, TimeProvider time)
     {
+        _time = time;
         _pods = pods;
         _options = settings.Kubernetes;
         _node = _options.NodeName ?? "";
@@ -39,7 +42,7 @@ public sealed partial class PodWatchService : BackgroundService
 
         if (_server is null)
         {
-            LogNoServer(_node);
+            _log.KubernetesNoApiServer(_node);
             return;
         }
 
@@ -54,7 +57,7 @@ public sealed partial class PodWatchService : BackgroundService
             {
                 KubePodList list = await client.ListPodsAsync(_node, stoppingToken).ConfigureAwait(false);
                 _pods.Replace((list.Items ?? []).Select(ToInfo).OfType<PodInfo>());
-                LogListed(_pods.Count, _node, _server);
+                _log.KubernetesPodsListed(_pods.Count, _node, _server);
                 failures = 0;
                 delay = TimeSpan.FromSeconds(1);
                 string version = list.Metadata?.ResourceVersion ?? "";
@@ -74,12 +77,12 @@ public sealed partial class PodWatchService : BackgroundService
                 // gone (410): list again after a pause. Sampling carries on meanwhile.
                 if (e is not KubernetesApiException { Status: 410 } && failures++ % 10 == 0)
                 {
-                    LogFailed(_node, e.GetType().Name, e.Message.ReplaceLineEndings(" "), delay.TotalSeconds);
+                    _log.KubernetesPodsUnavailable(_node, e.GetType().Name, e.Message.ReplaceLineEndings(" "), delay.TotalSeconds);
                 }
 
                 try
                 {
-                    await Task.Delay(delay, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(delay, _time, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -142,13 +145,4 @@ public sealed partial class PodWatchService : BackgroundService
 
         return new PodInfo(uid, name, meta.Namespace ?? "", containers);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kubernetes.NodeName is {Node} but no API server is known (KUBERNETES_SERVICE_HOST is unset and Kubernetes.ApiServer is not set): pod names stay empty")]
-    private partial void LogNoServer(string node);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Kubernetes API: {Count} pods on node {Node} ({Server}); watching for changes")]
-    private partial void LogListed(int count, string node, Uri server);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Kubernetes API: pods of node {Node} not available ({Kind}: {Message}); retrying in {Seconds} s, sampling goes on without pod names")]
-    private partial void LogFailed(string node, string kind, string message, double seconds);
 }

@@ -17,7 +17,8 @@ namespace MemWatch.Daemon.Logging;
 /// </summary>
 public static class DaemonLogging
 {
-    private const string TextTemplate = "{UtcTimestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    // EventTag: the event id in brackets after the source, "INF MemWatch.Daemon.Sampling.Sampler[2001]: watching ...".
+    private const string TextTemplate = "{UtcTimestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}{EventTag}: {Message:lj}{NewLine}{Exception}";
 
     /// <param name="options">Format, level and file.</param>
     /// <param name="journalStream"><c>JOURNAL_STREAM</c> (tests pass their own); null for the process's.</param>
@@ -33,6 +34,11 @@ public static class DaemonLogging
             .Enrich.With(new UtcTimestampEnricher());
 
         bool json = options.Format == "json";
+        if (!json)
+        {
+            config = config.Enrich.With(new EventIdTagEnricher());
+        }
+
         if (journal)
         {
             ITextFormatter inner = json

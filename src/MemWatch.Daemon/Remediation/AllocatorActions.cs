@@ -1,3 +1,4 @@
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Allocators;
@@ -23,9 +24,11 @@ public sealed partial class AllocatorActions
     private readonly IRemediationAuditSink _audit;
     private readonly ProcFileSystem _fs;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
-    public AllocatorActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<AllocatorActions> log, ProcFileSystem fs)
+    public AllocatorActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<AllocatorActions> log, ProcFileSystem fs, TimeProvider time)
     {
+        _time = time;
         _health = health;
         _audit = audit;
         _log = log;
@@ -50,7 +53,7 @@ public sealed partial class AllocatorActions
 
             AllocatorStatistics stats = connection.ReadStatistics(StatisticsTimeout);
             var reading = new AllocatorReading(
-                DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), stats.Allocator, stats.InUseBytes, stats.FreeBytes, stats.ReleasableBytes,
+                _time.GetUtcNow().ToUnixTimeMilliseconds(), stats.Allocator, stats.InUseBytes, stats.FreeBytes, stats.ReleasableBytes,
                 stats.PauseMicrosecondsMax);
             lock (target.Sync)
             {
@@ -69,7 +72,7 @@ public sealed partial class AllocatorActions
             else if (e.Reason != RemoteCallFailure.ProcessExited)
             {
                 _health.CountError(SampleErrorReason.IntrospectionFailed);
-                LogIntrospectionFailed(target.Pid, target.Comm, e.Reason, e.Message);
+                _log.IntrospectionRefused(target.Pid, target.Comm, e.Reason, e.Message);
             }
 
             return false;
@@ -85,7 +88,7 @@ public sealed partial class AllocatorActions
     /// <see cref="StatisticsTimeout"/>) before answering busy.</param>
     public TrimOutcome Trim(TargetState target, TrimTrigger trigger, string who, ulong? releasableBefore = null, TimeSpan wait = default)
     {
-        DateTimeOffset at = DateTimeOffset.UtcNow;
+        DateTimeOffset at = _time.GetUtcNow();
         if (IsQuarantined(target) is string quarantine)
         {
             return Finish(new TrimOutcome(target.Pid, target.Comm, trigger, who, at, false, false, RemediationResult.Refused, "quarantined",
@@ -177,7 +180,7 @@ public sealed partial class AllocatorActions
     private TrimOutcome Finish(TrimOutcome outcome)
     {
         _health.CountRemediation(RemediationAction.Trim, outcome.Result);
-        LogTrim(outcome.Pid, outcome.Comm, outcome.Trigger, outcome.Who, outcome.Outcome, Mib(outcome.RssBeforeBytes), Mib(outcome.RssAfterBytes),
+        _log.Trimmed(outcome.Pid, outcome.Comm, outcome.Trigger.ToString(), outcome.Who, outcome.Outcome, Mib(outcome.RssBeforeBytes), Mib(outcome.RssAfterBytes),
             outcome.PauseMicroseconds / 1000.0, outcome.Message);
         _audit.Record(outcome);
         return outcome;
@@ -205,7 +208,7 @@ public sealed partial class AllocatorActions
         }
 
         _health.CountError(SampleErrorReason.IntrospectionFailed);
-        LogQuarantined(target.Pid, target.Comm, why);
+        _log.Quarantined(target.Pid, target.Comm, why);
     }
 
     private static double Mib(ulong? bytes) => bytes is { } b ? b / 1048576.0 : double.NaN;
@@ -230,13 +233,4 @@ public sealed partial class AllocatorActions
         RemoteCallFailure.Unsupported => "unsupported",
         _ => "busy",
     };
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "trim of {Pid} ({Comm}) by {Trigger} ({Who}): {Outcome}, RSS {RssBeforeMiB:0.0} -> {RssAfterMiB:0.0} MiB, pause {PauseMilliseconds:0.0} ms: {Message}")]
-    private partial void LogTrim(int pid, string comm, TrimTrigger trigger, string who, string outcome, double rssBeforeMiB, double rssAfterMiB, double pauseMilliseconds, string message);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "quarantined {Pid} ({Comm}): no more introspection or trims of this process: {Message}")]
-    private partial void LogQuarantined(int pid, string comm, string message);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "introspection of {Pid} ({Comm}) refused ({Reason}): {Message}")]
-    private partial void LogIntrospectionFailed(int pid, string comm, RemoteCallFailure reason, string message);
 }

@@ -1,3 +1,5 @@
+using MemWatch.Daemon.Clocks;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.DotNet;
@@ -20,9 +22,11 @@ public sealed partial class DotNetActions
     private readonly IRemediationAuditSink _audit;
     private readonly ILogger _log;
     private readonly ProcFileSystem _fs;
+    private readonly TimeProvider _time;
 
-    public DotNetActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<DotNetActions> log, ProcFileSystem fs)
+    public DotNetActions(DaemonHealth health, IRemediationAuditSink audit, ILogger<DotNetActions> log, ProcFileSystem fs, TimeProvider time)
     {
+        _time = time;
         _fs = fs;
         _health = health;
         _audit = audit;
@@ -58,7 +62,7 @@ public sealed partial class DotNetActions
     /// <param name="wait">How long to wait for another action on the target before answering busy.</param>
     public GcOutcome Gc(TargetState target, string who, TimeSpan wait)
     {
-        DateTimeOffset at = DateTimeOffset.UtcNow;
+        DateTimeOffset at = _time.GetUtcNow();
         if (!target.ActionGate.Wait(wait))
         {
             return Finish(Refused(target, who, at, "busy", "another action on this process is in progress") with { Busy = true });
@@ -119,7 +123,7 @@ public sealed partial class DotNetActions
             }
 
             // The counters are stale now: read them again soon so the metrics show the effect.
-            target.NextDotNetTicks = Environment.TickCount64 + 1000;
+            target.NextDotNetTicks = _time.MonotonicMilliseconds() + 1000;
         }
         finally
         {
@@ -135,7 +139,7 @@ public sealed partial class DotNetActions
     private GcOutcome Finish(GcOutcome outcome)
     {
         _health.CountRemediation(RemediationAction.Gc, outcome.Result);
-        LogGc(outcome.Pid, outcome.Comm, outcome.Who, outcome.Outcome, Mib(outcome.Gc?.HeapBeforeBytes), Mib(outcome.Gc?.HeapAfterBytes),
+        _log.GcInduced(outcome.Pid, outcome.Comm, outcome.Who, outcome.Outcome, Mib(outcome.Gc?.HeapBeforeBytes), Mib(outcome.Gc?.HeapAfterBytes),
             Mib(outcome.RssBeforeBytes), Mib(outcome.RssAfterBytes), outcome.Gc?.PauseDuration?.TotalMilliseconds ?? double.NaN, outcome.Message);
         _audit.Record(outcome.ToAudit());
         return outcome;
@@ -153,7 +157,4 @@ public sealed partial class DotNetActions
         DotNetDiagnosticsFailure.Timeout => "timeout",
         _ => "protocol",
     };
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "gc of {Pid} ({Comm}) by {Who}: {Outcome}, GC heap {HeapBeforeMiB:0.0} -> {HeapAfterMiB:0.0} MiB, RSS {RssBeforeMiB:0.0} -> {RssAfterMiB:0.0} MiB, pause {PauseMilliseconds:0.0} ms: {Message}")]
-    private partial void LogGc(int pid, string comm, string who, string outcome, double heapBeforeMiB, double heapAfterMiB, double rssBeforeMiB, double rssAfterMiB, double pauseMilliseconds, string message);
 }

@@ -1,4 +1,6 @@
+using MemWatch.Daemon.Clocks;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Hosting;
@@ -17,16 +19,18 @@ public sealed partial class RemediatorService : BackgroundService
     private readonly AllocatorActions _actions;
     private readonly DaemonSettings _settings;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
     // The trims whose re-faulting was logged: once per trim, not on every visit.
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<TrimEfficacyTracker, TrimEfficacyTracker> _refaultLogged = [];
 
-    public RemediatorService(TargetRegistry registry, AllocatorActions actions, DaemonSettings settings, ILogger<RemediatorService> log)
+    public RemediatorService(TargetRegistry registry, AllocatorActions actions, DaemonSettings settings, ILogger<RemediatorService> log, TimeProvider time)
     {
         _registry = registry;
         _actions = actions;
         _settings = settings;
         _log = log;
+        _time = time;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
@@ -41,7 +45,7 @@ public sealed partial class RemediatorService : BackgroundService
 
     private void Loop(CancellationToken stop)
     {
-        stop.WaitHandle.WaitOne(_registry.FirstTick.IsCompleted ? 0 : 100);
+        _time.Wait(TimeSpan.FromMilliseconds(_registry.FirstTick.IsCompleted ? 0 : 100), stop);
         while (!stop.IsCancellationRequested)
         {
             foreach (TargetState target in _registry.Snapshot())
@@ -57,17 +61,17 @@ public sealed partial class RemediatorService : BackgroundService
                 }
                 catch (Exception e)
                 {
-                    LogFailed(target.Pid, e);
+                    _log.RemediationFailed(target.Pid, e);
                 }
             }
 
-            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(500));
+            _time.Wait(TimeSpan.FromMilliseconds(500), stop);
         }
     }
 
     private void Visit(TargetState target)
     {
-        long now = Environment.TickCount64;
+        long now = _time.MonotonicMilliseconds();
         if (!target.Introspected || target.Exited || now < target.NextIntrospectTicks)
         {
             return;
@@ -89,7 +93,7 @@ public sealed partial class RemediatorService : BackgroundService
             lastTrim = target.LastTrimUnixMilliseconds;
         }
 
-        if (TrimPolicy.ShouldTrim(target.Rule, releasable, rss, lastTrim, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), out string reason))
+        if (TrimPolicy.ShouldTrim(target.Rule, releasable, rss, lastTrim, _time.GetUtcNow().ToUnixTimeMilliseconds(), out string reason))
         {
             TrimEfficacyTracker? tracker;
             lock (target.Sync)
@@ -104,26 +108,17 @@ public sealed partial class RemediatorService : BackgroundService
                 if (!_refaultLogged.TryGetValue(tracker, out _))
                 {
                     _refaultLogged.Add(tracker, tracker);
-                    LogRefaulted(target.Pid, target.Comm, target.Rule.Name, last.RefaultedFraction * 100, last.ReleasedBytes / 1048576.0, last.ObservedSeconds);
+                    _log.PolicyTrimRefaulted(target.Pid, target.Comm, target.Rule.Name, last.RefaultedFraction * 100, last.ReleasedBytes / 1048576.0, last.ObservedSeconds);
                 }
 
                 return;
             }
 
-            LogPolicyTrim(target.Pid, target.Comm, target.Rule.Name, reason);
+            _log.PolicyTrim(target.Pid, target.Comm, target.Rule.Name, reason);
             _actions.Trim(target, TrimTrigger.Policy, $"policy:{target.Rule.Name}", releasable);
 
             // Re-read soon so the metrics show the effect.
-            target.NextIntrospectTicks = Environment.TickCount64 + 1000;
+            target.NextIntrospectTicks = _time.MonotonicMilliseconds() + 1000;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "policy of rule {Rule} trims {Pid} ({Comm}): {Reason}")]
-    private partial void LogPolicyTrim(int pid, string comm, string rule, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "policy of rule {Rule} no longer trims {Pid} ({Comm}): {RefaultedPercent:0}% of the {ReleasedMiB:0.0} MiB its last trim released came back within {Seconds:0} s; see its verdict's recommendations")]
-    private partial void LogRefaulted(int pid, string comm, string rule, double refaultedPercent, double releasedMiB, double seconds);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "remediation pass over {Pid} failed")]
-    private partial void LogFailed(int pid, Exception e);
 }

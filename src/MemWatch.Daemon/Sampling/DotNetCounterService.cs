@@ -1,5 +1,6 @@
-using System.Diagnostics;
+using MemWatch.Daemon.Clocks;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;
@@ -31,13 +32,15 @@ public sealed partial class DotNetCounterService : BackgroundService
     private readonly DaemonHealth _health;
     private readonly ILogger _log;
     private readonly ProcFileSystem _fs;
+    private readonly TimeProvider _time;
     private readonly ManagedHeapReader _reader = new();
     private readonly SemaphoreSlim _slots = new(MaxConcurrentReads, MaxConcurrentReads);
     private readonly HashSet<TargetState> _inFlight = [];
     private readonly List<Task> _running = [];
 
-    public DotNetCounterService(TargetRegistry registry, DaemonSettings settings, DaemonHealth health, ILogger<DotNetCounterService> log, ProcFileSystem fs)
+    public DotNetCounterService(TargetRegistry registry, DaemonSettings settings, DaemonHealth health, ILogger<DotNetCounterService> log, ProcFileSystem fs, TimeProvider time)
     {
+        _time = time;
         _fs = fs;
         _registry = registry;
         _settings = settings;
@@ -72,7 +75,7 @@ public sealed partial class DotNetCounterService : BackgroundService
                 _running.RemoveAll(t => t.IsCompleted);
             }
 
-            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
+            _time.Wait(TimeSpan.FromMilliseconds(250), stop);
         }
 
         // Reads end by themselves within the cap; let them close their sessions before the host goes.
@@ -87,7 +90,7 @@ public sealed partial class DotNetCounterService : BackgroundService
 
     private bool IsDue(TargetState target)
     {
-        if (!target.Rule.Introspect || target.Exited || Environment.TickCount64 < target.NextDotNetTicks)
+        if (!target.Rule.Introspect || target.Exited || _time.MonotonicMilliseconds() < target.NextDotNetTicks)
         {
             return false;
         }
@@ -108,7 +111,7 @@ public sealed partial class DotNetCounterService : BackgroundService
 
     private void Start(TargetState target)
     {
-        target.NextDotNetTicks = Environment.TickCount64 + (long)_settings.Sampling.IntrospectInterval.TotalMilliseconds;
+        target.NextDotNetTicks = _time.MonotonicMilliseconds() + (long)_settings.Sampling.IntrospectInterval.TotalMilliseconds;
         lock (_inFlight)
         {
             _inFlight.Add(target);
@@ -123,7 +126,7 @@ public sealed partial class DotNetCounterService : BackgroundService
             catch (Exception e)
             {
                 _health.CountError(SampleErrorReason.Internal);
-                LogFailed(target.Pid, e);
+                _log.DotNetCounterReadFailed(target.Pid, e);
             }
             finally
             {
@@ -166,20 +169,20 @@ public sealed partial class DotNetCounterService : BackgroundService
                 }
             }
 
-            long start = Stopwatch.GetTimestamp();
+            long start = _time.GetTimestamp();
             ManagedHeapFigures figures = _reader.Read(endpoint, ReadCap);
-            var reading = new DotNetReading(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), endpoint, figures, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            var reading = new DotNetReading(_time.GetUtcNow().ToUnixTimeMilliseconds(), endpoint, figures, _time.GetElapsedTime(start).TotalSeconds);
             lock (target.Sync)
             {
                 target.RememberDotNet(reading);
             }
 
-            LogRead(target.Pid, target.Comm, figures.GcHeapBytes, reading.ReadSeconds * 1000);
+            _log.DotNetCountersRead(target.Pid, target.Comm, figures.GcHeapBytes, reading.ReadSeconds * 1000);
         }
         catch (UnauthorizedAccessException e)
         {
             _health.CountError(SampleErrorReason.PermissionDenied);
-            LogReadFailed(target.Pid, target.Comm, "permission-denied", e.Message);
+            _log.DotNetCountersNotRead(target.Pid, target.Comm, "permission-denied", e.Message);
             Forget(target, endpoint: true);
         }
         catch (DotNetDiagnosticsException e)
@@ -190,7 +193,7 @@ public sealed partial class DotNetCounterService : BackgroundService
             }
 
             _health.CountError(e.Reason == DotNetDiagnosticsFailure.PermissionDenied ? SampleErrorReason.PermissionDenied : SampleErrorReason.IntrospectionFailed);
-            LogReadFailed(target.Pid, target.Comm, e.Reason.ToString(), e.Message);
+            _log.DotNetCountersNotRead(target.Pid, target.Comm, e.Reason.ToString(), e.Message);
 
             // Look for the socket afresh next time; stale figures go rather than linger as if current.
             Forget(target, endpoint: e.Reason == DotNetDiagnosticsFailure.Unreachable);
@@ -207,19 +210,10 @@ public sealed partial class DotNetCounterService : BackgroundService
                 target.DotNetEndpoint = null;
             }
 
-            if (target.DotNet is { } old && DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - old.UnixMilliseconds > staleAfter)
+            if (target.DotNet is { } old && _time.GetUtcNow().ToUnixTimeMilliseconds() - old.UnixMilliseconds > staleAfter)
             {
                 target.DotNet = null;
             }
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = ".NET counters of {Pid} ({Comm}): GC heap {GcHeapBytes} bytes, read in {Milliseconds:0} ms")]
-    private partial void LogRead(int pid, string comm, ulong gcHeapBytes, double milliseconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = ".NET counters of {Pid} ({Comm}) not read ({Reason}): {Message}")]
-    private partial void LogReadFailed(int pid, string comm, string reason, string message);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = ".NET counter read of {Pid} failed")]
-    private partial void LogFailed(int pid, Exception e);
 }

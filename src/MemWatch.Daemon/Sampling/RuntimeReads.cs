@@ -12,7 +12,7 @@ namespace MemWatch.Daemon.Sampling;
 /// </summary>
 internal static class RuntimeReads
 {
-    public static RuntimeSample? Read(ProcFileSystem fs, FileBuffer buffer, TargetState target, ProcStatus status)
+    public static RuntimeSample? Read(ProcFileSystem fs, FileBuffer buffer, TargetState target, ProcStatus status, TimeProvider time)
     {
         if (target.Runtime is null)
         {
@@ -35,6 +35,6 @@ internal static class RuntimeReads
             return null;
         }
 
-        return new RuntimeSample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), RuntimeProbe.Read(fs, target.Pid, kind, status, target.RuntimeSymbols));
+        return new RuntimeSample(time.GetUtcNow().ToUnixTimeMilliseconds(), RuntimeProbe.Read(fs, target.Pid, kind, status, target.RuntimeSymbols));
     }
 }

@@ -1,3 +1,5 @@
+using MemWatch.Daemon.Clocks;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Probes.Allocators;
 using Microsoft.Extensions.Hosting;
@@ -15,6 +17,7 @@ public sealed partial class SamplerService : BackgroundService
     private readonly TimeSpan _interval;
     private readonly DaemonHealth _health;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
     /// <summary>
     /// How often the daemon gives its own freed C heap back: start-up (JIT, type loading, SQLite) leaves about 5 MiB
@@ -22,12 +25,13 @@ public sealed partial class SamplerService : BackgroundService
     /// </summary>
     public static readonly TimeSpan OwnTrimInterval = TimeSpan.FromMinutes(5);
 
-    public SamplerService(Sampler sampler, Configuration.DaemonSettings settings, DaemonHealth health, ILogger<SamplerService> log)
+    public SamplerService(Sampler sampler, Configuration.DaemonSettings settings, DaemonHealth health, ILogger<SamplerService> log, TimeProvider time)
     {
         _sampler = sampler;
         _interval = settings.Sampling.Interval;
         _health = health;
         _log = log;
+        _time = time;
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -36,7 +40,7 @@ public sealed partial class SamplerService : BackgroundService
     private void Loop(CancellationToken stop)
     {
         long intervalMs = (long)_interval.TotalMilliseconds;
-        long next = Environment.TickCount64;
+        long next = _time.MonotonicMilliseconds();
         long nextTrim = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -48,10 +52,10 @@ public sealed partial class SamplerService : BackgroundService
             {
                 // A bug in one tick must not end sampling: count it, log it, carry on.
                 _health.CountError(SampleErrorReason.Internal);
-                LogTickFailed(e);
+                _log.TickFailed(e);
             }
 
-            long now = Environment.TickCount64;
+            long now = _time.MonotonicMilliseconds();
             if (now >= nextTrim)
             {
                 OwnGlibcHeap.TryTrim();
@@ -65,10 +69,7 @@ public sealed partial class SamplerService : BackgroundService
                 next = now + intervalMs;
             }
 
-            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(next - now));
+            _time.Wait(TimeSpan.FromMilliseconds(next - now), stop);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "sampling tick failed")]
-    private partial void LogTickFailed(Exception e);
 }

@@ -169,7 +169,7 @@ public sealed class TargetState
     /// <summary>Follows RSS after the last trim that released memory; null when none did.</summary>
     public TrimEfficacyTracker? TrimTracker { get; set; }
 
-    // Schedule, on the monotonic clock (Environment.TickCount64); only the sampler and the remediator touch these.
+    // Schedule, in milliseconds of the injected TimeProvider's monotonic clock; only the sampler and the remediator touch these.
     public long NextRollupTicks { get; set; }
 
     public long NextSmapsTicks { get; set; }

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using MemWatch.Daemon.Configuration;
+using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using Microsoft.Extensions.Hosting;
@@ -23,11 +24,13 @@ public sealed partial class SystemdNotifyService : BackgroundService
     private readonly DaemonSettings _settings;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly ILogger _log;
+    private readonly TimeProvider _time;
 
     public SystemdNotifyService(
         ISystemdNotifier notifier, SystemdWatchdog watchdog, TargetRegistry registry, DaemonHealth health, DaemonSettings settings, IHostApplicationLifetime lifetime,
-        ILogger<SystemdNotifyService> log)
+        ILogger<SystemdNotifyService> log, TimeProvider time)
     {
+        _time = time;
         _notifier = notifier;
         _watchdog = watchdog;
         _registry = registry;
@@ -53,7 +56,7 @@ public sealed partial class SystemdNotifyService : BackgroundService
 
         string status = $"STATUS=watching {_registry.Count} processes, listening on {_settings.Listen}";
         Notify("READY=1\n" + status);
-        LogReady(_registry.Count, _settings.Listen.ToString());
+        _log.Ready(_registry.Count, _settings.Listen.ToString());
 
         if (_watchdog.Interval is not { } watchdog)
         {
@@ -62,11 +65,11 @@ public sealed partial class SystemdNotifyService : BackgroundService
 
         TimeSpan every = watchdog / 2;
         double stalledMs = Math.Max(_settings.Sampling.Interval.TotalMilliseconds * 3, watchdog.TotalMilliseconds);
-        using var timer = new PeriodicTimer(every);
+        using var timer = new PeriodicTimer(every, _time);
         do
         {
             long last = _health.LastSampleUnixMilliseconds;
-            if (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - last <= stalledMs)
+            if (_time.GetUtcNow().ToUnixTimeMilliseconds() - last <= stalledMs)
             {
                 Notify("WATCHDOG=1");
             }
@@ -108,7 +111,4 @@ public sealed partial class SystemdNotifyService : BackgroundService
             // The library connects for each message and throws when systemd went away: notifications are best effort.
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "ready: watching {Targets} processes, listening on http://{Listen}")]
-    private partial void LogReady(int targets, string listen);
 }

@@ -48,7 +48,7 @@ public class SamplerBenchmarks
         _registry = new TargetRegistry();
         var health = new DaemonHealth();
         _sampler = new Sampler(ProcFileSystem.Default, settings, _registry, health,
-            new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance, TimeProvider.System);
         _renderer = new MetricsRenderer(_registry, health, ProcFileSystem.Default);
 
         // The first ticks discover the targets and do their first deep reads.

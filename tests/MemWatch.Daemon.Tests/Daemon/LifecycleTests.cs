@@ -150,7 +150,10 @@ public sealed class LifecycleTests
         string[] lines = daemon.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.NotEmpty(lines);
         Assert.All(lines, l => Assert.True(System.Text.Json.JsonDocument.Parse(l).RootElement.TryGetProperty("@t", out _), l));
-        Assert.Contains(lines, l => l.Contains("\"@mt\":\"watching {Pid}", StringComparison.Ordinal));
+        string watching = Assert.Single(lines, l => l.Contains("\"@mt\":\"watching {Pid}", StringComparison.Ordinal));
+        System.Text.Json.JsonElement eventId = System.Text.Json.JsonDocument.Parse(watching).RootElement.GetProperty("EventId");
+        Assert.Equal(2001, eventId.GetProperty("Id").GetInt32());
+        Assert.Equal("Watching", eventId.GetProperty("Name").GetString());
     }
 
     [Fact]

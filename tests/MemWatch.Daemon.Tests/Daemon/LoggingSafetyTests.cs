@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Tests.Daemon;
 /// <summary>
 /// Issue 14, item 7: started the way a unit starts it (standard output the journal's stream, a local time zone, a
 /// permissive umask), the daemon logs UTC timestamps marked Z, puts journald priority prefixes on its lines, and
-/// creates its state and log files 0600.
+/// creates its state and log files 0600. Issue 15: each line carries its event id.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed partial class LoggingSafetyTests
@@ -40,6 +40,11 @@ public sealed partial class LoggingSafetyTests
         Assert.True(m.Success, started);
         DateTime stamped = DateTime.ParseExact(m.Groups[1].Value, "yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture);
         Assert.True(Math.Abs((now - stamped).TotalMinutes) < 10, $"'{started}' is not UTC (now {now:O})");
+
+        // Each line carries its event id after the source (Logging/Log.cs; the table in docs/daemon.md).
+        Assert.Contains(" INF MemWatch.Daemon[1005]: memwatch starting", started, StringComparison.Ordinal);
+        Assert.Contains(lines, l => l.StartsWith("<4>", StringComparison.Ordinal) && l.Contains("MemWatch.Daemon[1001]: config:", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains($"MemWatch.Daemon.Sampling.Sampler[2001]: watching {Environment.ProcessId} (", StringComparison.Ordinal));
 
         string state = Path.Combine(Path.GetDirectoryName(logFile)!, "state");
         string[] files = [logFile, .. Directory.EnumerateFiles(state, "history.db*")];

@@ -5,12 +5,14 @@ using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MemWatch.Daemon.Tests.Sampling;
 
 /// <summary>
 /// The sampler over a proc root made of files copied from this test process: a target that exits, one whose files
-/// become unreadable or garbled, and a PID taken over by another process.
+/// become unreadable or garbled, and a PID taken over by another process. The sampler's clock is a fake one: a tick
+/// happens when the test says, and time passes only when it advances it.
 /// </summary>
 public sealed class SamplerTests : IDisposable
 {
@@ -19,6 +21,7 @@ public sealed class SamplerTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("memwatch-fakeproc-").FullName;
     private readonly TargetRegistry _registry = new();
     private readonly DaemonHealth _health = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly Sampler _sampler;
 
     public SamplerTests()
@@ -28,7 +31,7 @@ public sealed class SamplerTests : IDisposable
         AddProcess(PidB);
         DaemonSettings settings = DaemonConfigurationLoader.Validate(new DaemonOptions { Targets = [new TargetOptions { Name = "all" }] }, null);
         _sampler = new Sampler(new ProcFileSystem(_root), settings, _registry, _health,
-            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance, _time);
     }
 
     [Fact]
@@ -42,7 +45,7 @@ public sealed class SamplerTests : IDisposable
         Assert.True(_registry.FirstTick.IsCompleted);
 
         Directory.Delete(Path.Combine(_root, PidB.ToString()), recursive: true);
-        Thread.Sleep(5);
+        Later();
         _sampler.Tick();
         Assert.Equal(1, _registry.Count);
         Assert.False(_registry.TryGet(PidB, out _));
@@ -85,7 +88,7 @@ public sealed class SamplerTests : IDisposable
         int close = Array.FindIndex(fields, f => f.EndsWith(')'));
         fields[close + 20] = (ulong.Parse(fields[close + 20], System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         File.WriteAllText(stat, string.Join(' ', fields));
-        Thread.Sleep(5);
+        Later();
 
         _sampler.Tick();
         Assert.True(_registry.TryGet(PidA, out TargetState? after));
@@ -111,7 +114,7 @@ public sealed class SamplerTests : IDisposable
         foreach (int expected in new[] { 2, 4, 4 })
         {
             a.NextRollupTicks = 0;
-            Thread.Sleep(5);
+            Later();
             _sampler.Tick();
             Assert.Equal(expected, a.RollupStretch);
             Assert.Equal(interval * a.RollupBackoff * expected, a.NextRollupTicks - a.LastRollupTicks);
@@ -121,13 +124,13 @@ public sealed class SamplerTests : IDisposable
         long last = a.LastRollupTicks;
         ulong kib = a.Counters.RssBytes / 1024;
         SetRss(PidA, kib + kib / 10 + 2048);
-        Thread.Sleep(5);
+        Later();
         _sampler.Tick();
         Assert.Equal(last + interval * a.RollupBackoff, a.NextRollupTicks);
 
         // Once that rollup has run, having seen RSS move, the stretch is back to 1.
         a.NextRollupTicks = 0;
-        Thread.Sleep(5);
+        Later();
         _sampler.Tick();
         Assert.Equal(1, a.RollupStretch);
         Assert.Equal(interval * a.RollupBackoff, a.NextRollupTicks - a.LastRollupTicks);
@@ -140,7 +143,7 @@ public sealed class SamplerTests : IDisposable
             new DaemonOptions { Targets = [new TargetOptions { Name = "big", MinRssMiB = 1 }] }, null);
         var registry = new TargetRegistry();
         var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
-            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance, _time);
 
         // B's statm claims 4 KiB resident (its status still says otherwise): it is not even read further.
         File.WriteAllText(Path.Combine(_root, PidB.ToString(), "statm"), "100 1 0 1 0 50 0\n");
@@ -164,7 +167,7 @@ public sealed class SamplerTests : IDisposable
             sampler.Tick();
             Assert.True(registry.TryGet(sleeper.Id, out TargetState? target));
             Assert.NotNull(target.HeldFiles);
-            Thread.Sleep(5);
+            Later();
             sampler.Tick();
             Assert.Equal(2, target.Window.Count);
             Assert.NotNull(target.HeldFiles);
@@ -209,12 +212,13 @@ public sealed class SamplerTests : IDisposable
             {
                 firstReading = target.LastStatusTicks;
                 Thread.Sleep(20);
+                Later();
                 sampler.Tick();
             }
             while (target.LastStatusTicks != firstReading && ++attempts < 50);
 
             Assert.Equal(firstReading, target.LastStatusTicks);
-            Thread.Sleep(20);
+            Later();
             sampler.Tick();
             Assert.Equal(firstReading, target.LastStatusTicks);
             Assert.Equal(attempts + 3, target.Window.Count); // every tick still made a sample
@@ -239,25 +243,28 @@ public sealed class SamplerTests : IDisposable
 
         // status alone changes (stat's RSS has not): carried forward, not read.
         SetStatusField(PidA, "VmSwap", 300);
-        Thread.Sleep(5);
+        Later();
         _sampler.Tick();
         Assert.Equal(0UL, a.Counters.SwapBytes);
         Assert.Equal(2, a.Window.Count);
 
-        // A minute after the last reading it is read whatever RSS does.
-        a.LastStatusTicks -= Sampler.StatusMaxAgeMilliseconds;
-        Thread.Sleep(5);
+        // Just under a minute after the last reading it is still carried forward; a minute after, it is read whatever
+        // RSS does.
+        _time.Advance(TimeSpan.FromMilliseconds(Sampler.StatusMaxAgeMilliseconds - 10));
+        _sampler.Tick();
+        Assert.Equal(0UL, a.Counters.SwapBytes);
+        Later();
         _sampler.Tick();
         Assert.Equal(300UL * 1024, a.Counters.SwapBytes);
 
         // RSS moves in stat: status is read at once.
         SetRss(PidA, 9000);
         SetStatusField(PidA, "VmSwap", 100);
-        Thread.Sleep(5);
+        Later();
         _sampler.Tick();
         Assert.Equal(9000UL * 1024, a.Counters.RssBytes);
         Assert.Equal(100UL * 1024, a.Counters.SwapBytes);
-        Assert.Equal(4, a.Window.Count);
+        Assert.Equal(5, a.Window.Count);
     }
 
     [Fact]
@@ -267,10 +274,7 @@ public sealed class SamplerTests : IDisposable
             new DaemonOptions { Targets = [new TargetOptions { Name = "named", Comm = "^target$" }] }, null);
         var registry = new TargetRegistry();
         var sampler = new Sampler(new ProcFileSystem(_root), settings, registry, new DaemonHealth(),
-            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance)
-        {
-            RejectedRecheck = TimeSpan.FromMilliseconds(500),
-        };
+            new TargetAnalyzer(new ProcFileSystem(_root), NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance, _time);
 
         // A: no match at the first look, a match at the second (as a process that execs its real program): found.
         sampler.Tick();
@@ -284,19 +288,25 @@ public sealed class SamplerTests : IDisposable
         Rename(PidB, "target");
         sampler.Tick();
         Assert.False(registry.TryGet(PidB, out _));
-        Thread.Sleep(600);
+        _time.Advance(sampler.RejectedRecheck - TimeSpan.FromMilliseconds(1));
+        sampler.Tick();
+        Assert.False(registry.TryGet(PidB, out _));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
         sampler.Tick();
         Assert.True(registry.TryGet(PidB, out _));
     }
 
     // A sampler of the real /proc with one rule selecting the process by PID.
-    private static Sampler RealProcSampler(int pid, TargetRegistry registry, DaemonHealth health)
+    private Sampler RealProcSampler(int pid, TargetRegistry registry, DaemonHealth health)
     {
         DaemonSettings settings = DaemonConfigurationLoader.Validate(
             new DaemonOptions { Targets = [new TargetOptions { Name = "sleeper", Pid = pid }] }, null);
         return new Sampler(ProcFileSystem.Default, settings, registry, health,
-            new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance);
+            new TargetAnalyzer(ProcFileSystem.Default, NullLogger<TargetAnalyzer>.Instance), new NullSampleSink(), NullLogger<Sampler>.Instance, _time);
     }
+
+    /// <summary>The next tick, a moment later: a sample needs a timestamp after the last one's.</summary>
+    private void Later() => _time.Advance(TimeSpan.FromMilliseconds(5));
 
     private void Rename(int pid, string comm)
     {
