@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MemWatch.Daemon.History;
 using MemWatch.Daemon.Reports;
+using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Daemon.Cli;
 
@@ -90,7 +91,7 @@ internal static class HistoryCommand
 
         try
         {
-            return HistoryStore.OpenReadOnly(dir);
+            return HistoryStore.OpenReadOnly(dir, bootId: HistoryStore.ReadBootId(ProcFileSystem.Default));
         }
         catch (HistoryStoreException e) when (e.Failure == HistoryFailure.Missing)
         {

@@ -81,7 +81,8 @@ internal static class RunCommand
         HistoryStore? history;
         try
         {
-            history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions(), out string? movedAsideTo);
+            string bootId = HistoryStore.ReadBootId(new ProcFileSystem(settings.Sampling.ProcRoot, settings.Sampling.SysRoot));
+            history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions { BootId = bootId }, out string? movedAsideTo);
             if (movedAsideTo is not null)
             {
                 logger.Warning("history database was corrupt; moved aside to {Path}, starting a fresh one", movedAsideTo);
