@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Daemon.Cli;
 
@@ -22,10 +23,12 @@ internal static class CommandLine
     {
         var root = new RootCommand(
             "memwatch: where a Linux process's memory is, whether it grows, and why (leak or allocator retention). " + RootExitCodesHelp);
-        root.Add(Inspect(stdout, cancel));
-        root.Add(Trim(stdout));
-        root.Add(Gc(stdout));
-        root.Add(History(stdout));
+        // The commands act on processes of the machine they run on: its /proc, for every command, from here.
+        ProcFileSystem fs = ProcFileSystem.Default;
+        root.Add(Inspect(fs, stdout, cancel));
+        root.Add(Trim(fs, stdout));
+        root.Add(Gc(fs, stdout));
+        root.Add(History(fs, stdout));
         root.Add(Run());
         return root;
     }
@@ -46,7 +49,7 @@ internal static class CommandLine
         },
     };
 
-    private static Command Trim(TextWriter stdout)
+    private static Command Trim(ProcFileSystem fs, TextWriter stdout)
     {
         Argument<int> pid = PidArgument("The process whose allocator should give free memory back.");
         var json = new Option<bool>("--json") { Description = "Write the report as JSON (stable camelCase fields)." };
@@ -77,11 +80,11 @@ internal static class CommandLine
             json,
             timeout,
         };
-        command.SetAction(r => TrimCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(timeout), stdout));
+        command.SetAction(r => TrimCommand.Run(fs, r.GetValue(pid), r.GetValue(json), r.GetValue(timeout), stdout));
         return command;
     }
 
-    private static Command Gc(TextWriter stdout)
+    private static Command Gc(ProcFileSystem fs, TextWriter stdout)
     {
         Argument<int> pid = PidArgument("The .NET process to collect.");
         var json = new Option<bool>("--json") { Description = "Write the result as JSON (stable camelCase fields)." };
@@ -92,7 +95,7 @@ internal static class CommandLine
             pid,
             json,
         };
-        command.SetAction(r => GcCommand.Run(r.GetValue(pid), r.GetValue(json), stdout));
+        command.SetAction(r => GcCommand.Run(fs, r.GetValue(pid), r.GetValue(json), stdout));
         return command;
     }
 
@@ -135,7 +138,7 @@ internal static class CommandLine
         return command;
     }
 
-    private static Command Inspect(TextWriter stdout, CancellationToken cancel)
+    private static Command Inspect(ProcFileSystem fs, TextWriter stdout, CancellationToken cancel)
     {
         Argument<int> pid = PidArgument("The process to inspect.");
         var json = new Option<bool>("--json") { Description = "Write the report as JSON (stable camelCase fields)." };
@@ -210,12 +213,12 @@ internal static class CommandLine
                 r.AddError("--flamegraph and --folded need --attribute");
             }
         });
-        command.SetAction(r => InspectCommand.Run(r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect),
+        command.SetAction(r => InspectCommand.Run(fs, r.GetValue(pid), r.GetValue(json), r.GetValue(watch), stdout, cancel, r.GetValue(introspect),
             r.GetValue(attribute) ? new AttributionRequest(r.GetValue(flamegraph), r.GetValue(folded)) : null, r.GetValue(dotnet)));
         return command;
     }
 
-    private static Command History(TextWriter stdout)
+    private static Command History(ProcFileSystem fs, TextWriter stdout)
     {
         Argument<int> pid = PidArgument("The process whose history to show (its latest incarnation, if the PID was reused).");
         var since = new Option<TimeSpan>("--since")
@@ -251,7 +254,7 @@ internal static class CommandLine
             json,
             stateDir,
         };
-        command.SetAction(r => HistoryCommand.Run(r.GetValue(pid), r.GetValue(since), r.GetValue(json), r.GetValue(stateDir), stdout));
+        command.SetAction(r => HistoryCommand.Run(fs, r.GetValue(pid), r.GetValue(since), r.GetValue(json), r.GetValue(stateDir), stdout));
         return command;
     }
 }

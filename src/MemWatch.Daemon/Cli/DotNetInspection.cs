@@ -1,5 +1,6 @@
 using MemWatch.Daemon.Reports;
 using MemWatch.Probes.DotNet;
+using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Snapshots;
 
 namespace MemWatch.Daemon.Cli;
@@ -15,7 +16,7 @@ internal sealed record DotNetInspection(DiagnosticEndpoint? Endpoint, ManagedHea
     /// <summary>Null when the process is not a .NET runtime.</summary>
     /// <param name="snapshot">The process as read from /proc.</param>
     /// <param name="asked">False: only a note that the figures exist; nothing is connected to.</param>
-    public static DotNetInspection? Read(ProcessSnapshot snapshot, bool asked)
+    public static DotNetInspection? Read(ProcFileSystem fs, ProcessSnapshot snapshot, bool asked)
     {
         if (snapshot.Layout is not { Allocator.DotNetRuntime: true })
         {
@@ -29,7 +30,7 @@ internal sealed record DotNetInspection(DiagnosticEndpoint? Endpoint, ManagedHea
 
         try
         {
-            if (new DiagnosticEndpointLocator().TryLocate(snapshot.Pid, out DiagnosticEndpoint? endpoint))
+            if (new DiagnosticEndpointLocator(fs).TryLocate(snapshot.Pid, out DiagnosticEndpoint? endpoint))
             {
                 return new DotNetInspection(endpoint, new ManagedHeapReader().Read(endpoint, s_timeout), null);
             }

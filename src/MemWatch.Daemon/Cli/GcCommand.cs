@@ -11,19 +11,19 @@ internal static class GcCommand
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(15);
 
-    public static int Run(int pid, bool json, TextWriter stdout)
+    public static int Run(ProcFileSystem fs, int pid, bool json, TextWriter stdout)
     {
         // The runtime names its socket with its own start time: a socket whose key is the start time read here can only
         // reach this process, never one that takes the PID later. Otherwise (another time namespace) the start time is
         // checked again after the GC.
-        ulong startTime = StartTime(pid) ?? throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
-        DiagnosticEndpoint endpoint = Locate(pid);
-        if (StartTime(pid) != startTime)
+        ulong startTime = StartTime(fs, pid) ?? throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
+        DiagnosticEndpoint endpoint = Locate(fs, pid);
+        if (StartTime(fs, pid) != startTime)
         {
             throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited; the PID now names another process)");
         }
 
-        ulong? rssBefore = Rss(pid);
+        ulong? rssBefore = Rss(fs, pid);
         GcTriggerResult result;
         try
         {
@@ -31,10 +31,10 @@ internal static class GcCommand
         }
         catch (DotNetDiagnosticsException e)
         {
-            throw ToCliException(pid, e);
+            throw ToCliException(fs, pid, e);
         }
 
-        if (endpoint.DisambiguationKey != startTime && StartTime(pid) != startTime)
+        if (endpoint.DisambiguationKey != startTime && StartTime(fs, pid) != startTime)
         {
             throw new CliException(ExitCodes.NoSuchProcess, $"process {pid} exited during the GC request and its PID now names another process; which one the GC reached is unknown");
         }
@@ -49,7 +49,7 @@ internal static class GcCommand
             CommittedBeforeBytes = result.CommittedBeforeBytes,
             CommittedAfterBytes = result.CommittedAfterBytes,
             RssBeforeBytes = rssBefore,
-            RssAfterBytes = Rss(pid),
+            RssAfterBytes = Rss(fs, pid),
             GcObserved = result.GcObserved,
             PauseMilliseconds = result.PauseDuration?.TotalMilliseconds,
             DurationMilliseconds = result.Duration.TotalMilliseconds,
@@ -61,11 +61,11 @@ internal static class GcCommand
     }
 
     /// <summary>The diagnostic endpoint of a .NET process, or the CLI error for a missing or non-.NET process.</summary>
-    internal static DiagnosticEndpoint Locate(int pid)
+    internal static DiagnosticEndpoint Locate(ProcFileSystem fs, int pid)
     {
         try
         {
-            if (new DiagnosticEndpointLocator().TryLocate(pid, out DiagnosticEndpoint? endpoint))
+            if (new DiagnosticEndpointLocator(fs).TryLocate(pid, out DiagnosticEndpoint? endpoint))
             {
                 return endpoint;
             }
@@ -75,7 +75,7 @@ internal static class GcCommand
             throw new CliException(ExitCodes.PermissionDenied, $"permission denied looking into /proc/{pid}/root: run as the process's user or as root");
         }
 
-        if (!Directory.Exists(ProcFileSystem.Default.ProcessDirectory(pid)))
+        if (!Directory.Exists(fs.ProcessDirectory(pid)))
         {
             throw new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid}");
         }
@@ -83,19 +83,19 @@ internal static class GcCommand
         throw new CliException(ExitCodes.NotDotNet, $"not a .NET process: {pid} has no diagnostic socket (or runs with DOTNET_EnableDiagnostics=0)");
     }
 
-    internal static CliException ToCliException(int pid, DotNetDiagnosticsException e) => e.Reason switch
+    internal static CliException ToCliException(ProcFileSystem fs, int pid, DotNetDiagnosticsException e) => e.Reason switch
     {
         DotNetDiagnosticsFailure.PermissionDenied => new CliException(ExitCodes.PermissionDenied, $"permission denied on the diagnostic socket of {pid}: run as its user or as root"),
         DotNetDiagnosticsFailure.Unsafe => new CliException(ExitCodes.RefusedUnsafe, $".NET diagnostics of {pid} refused: {e.Message}"),
-        DotNetDiagnosticsFailure.Unreachable when !Directory.Exists(ProcFileSystem.Default.ProcessDirectory(pid))
+        DotNetDiagnosticsFailure.Unreachable when !Directory.Exists(fs.ProcessDirectory(pid))
             => new CliException(ExitCodes.NoSuchProcess, $"no such process: {pid} (it exited)"),
         _ => new CliException(ExitCodes.Failure, $".NET diagnostics of {pid} failed: {e.Message}"),
     };
 
-    private static ulong? StartTime(int pid) =>
-        ProcStat.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStat? stat) ? stat.StartTimeTicks : null;
+    private static ulong? StartTime(ProcFileSystem fs, int pid) =>
+        ProcStat.TryRead(fs, pid, new FileBuffer(4096), out ProcStat? stat) ? stat.StartTimeTicks : null;
 
-    private static ulong? Rss(int pid) => Remediation.ResidentSize.Read(ProcFileSystem.Default, pid);
+    private static ulong? Rss(ProcFileSystem fs, int pid) => Remediation.ResidentSize.Read(fs, pid);
 
     private static string Render(GcReport r)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MemWatch.Daemon.History;
 using MemWatch.Daemon.Reports;
+using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.Daemon.Cli;
 
@@ -13,12 +14,12 @@ internal static class HistoryCommand
     /// <summary>Verdict changes and audit entries shown (the newest ones); --since bounds only the samples.</summary>
     private const int EventLimit = 50;
 
-    public static int Run(int pid, TimeSpan since, bool json, string? stateDirectory, TextWriter stdout)
+    public static int Run(ProcFileSystem fs, int pid, TimeSpan since, bool json, string? stateDirectory, TextWriter stdout)
     {
         string dir = stateDirectory ?? StateDirectory.Default;
         DateTimeOffset from = DateTimeOffset.UtcNow - since;
         HistoryReport report;
-        using (HistoryStore store = OpenReader(dir, pid))
+        using (HistoryStore store = OpenReader(fs, dir, pid))
         {
             try
             {
@@ -71,7 +72,7 @@ internal static class HistoryCommand
             [.. audit.Where(a => a.StartTimeTicks == latest.StartTimeTicks).TakeLast(EventLimit)]);
     }
 
-    private static HistoryStore OpenReader(string dir, int pid)
+    private static HistoryStore OpenReader(ProcFileSystem fs, string dir, int pid)
     {
         string path = Path.Combine(dir, HistoryStore.FileName);
         try
@@ -90,7 +91,7 @@ internal static class HistoryCommand
 
         try
         {
-            return HistoryStore.OpenReadOnly(dir);
+            return HistoryStore.OpenReadOnly(dir, bootId: HistoryStore.ReadBootId(fs));
         }
         catch (HistoryStoreException e) when (e.Failure == HistoryFailure.Missing)
         {

@@ -18,19 +18,18 @@ internal static class InspectCommand
     /// <summary>Longest time one remote call of --introspect may run in the target.</summary>
     private static readonly TimeSpan s_introspectCallTimeout = TimeSpan.FromSeconds(10);
 
-    public static int Run(int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false,
+    public static int Run(ProcFileSystem fs, int pid, bool json, double? watchSeconds, TextWriter stdout, CancellationToken cancel, bool introspect = false,
         AttributionRequest? attribute = null, bool askDotNet = false)
     {
         // Asking the runtime opens a session in the target: only when the user asked (--dotnet, or --introspect, which
         // asks the process itself); otherwise inspect reads /proc and connects to nothing.
         bool dotnetAsked = askDotNet || introspect;
-        var fs = ProcFileSystem.Default;
-        var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader());
+        var reader = new ProcessSnapshotReader(fs, new CgroupMemoryReader(new CgroupResolver(fs)));
         ProcessSnapshot snapshot = Capture(reader, pid, SnapshotDepth.Full);
 
         // Only with --introspect is anything injected; a refusal is reported in the document, not as a failure.
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
-        DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(snapshot, dotnetAsked) : null;
+        DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(fs, snapshot, dotnetAsked) : null;
         (RuntimeKind runtime, TargetSymbols? symbols) = DetectRuntime(fs, pid);
         RuntimeReading? earliestRuntime = watchSeconds is not null ? RuntimeProbe.Read(fs, pid, runtime, snapshot.Status, symbols) : null;
         DotNetInspection? dotnet;
@@ -54,7 +53,7 @@ internal static class InspectCommand
             snapshot = Capture(reader, pid, SnapshotDepth.Full);
             window.Add(snapshot.ToSample());
             introspection = introspect ? Introspect(pid) : null;
-            dotnet = DotNetInspection.Read(snapshot, dotnetAsked);
+            dotnet = DotNetInspection.Read(fs, snapshot, dotnetAsked);
             var buffer = new FileBuffer();
             environment = ReadEnvironment(fs, pid, buffer);
             host = Meminfo.TryRead(fs, buffer, out Meminfo? meminfo) ? meminfo : null;
@@ -63,7 +62,7 @@ internal static class InspectCommand
         else
         {
             introspection = introspect ? Introspect(pid) : null;
-            dotnet = DotNetInspection.Read(snapshot, dotnetAsked);
+            dotnet = DotNetInspection.Read(fs, snapshot, dotnetAsked);
             environment = ReadEnvironment(fs, pid, new FileBuffer());
         }
 

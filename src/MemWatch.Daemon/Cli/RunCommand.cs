@@ -85,7 +85,8 @@ internal static class RunCommand
         HistoryStore? history;
         try
         {
-            history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions(), out string? movedAsideTo);
+            string bootId = HistoryStore.ReadBootId(new ProcFileSystem(settings.Sampling.ProcRoot, settings.Sampling.SysRoot));
+            history = HistoryStore.OpenOrStartFresh(settings.StateDirectory, new HistoryOptions { BootId = bootId }, out string? movedAsideTo);
             if (movedAsideTo is not null)
             {
                 logger.HistoryMovedAside(movedAsideTo);

@@ -14,10 +14,9 @@ namespace MemWatch.Daemon.Cli;
 /// </summary>
 internal static class TrimCommand
 {
-    public static int Run(int pid, bool json, double timeoutSeconds, TextWriter stdout)
+    public static int Run(ProcFileSystem fs, int pid, bool json, double timeoutSeconds, TextWriter stdout)
     {
         TimeSpan timeout = TimeSpan.FromSeconds(timeoutSeconds);
-        var fs = ProcFileSystem.Default;
         var buffer = new FileBuffer();
         // The name and the start time come from one read of /proc/PID/stat; the session then acts only on the process
         // with that start time (checked after each PTRACE_SEIZE), so the report names the process acted on.

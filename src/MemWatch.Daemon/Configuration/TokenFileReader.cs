@@ -1,6 +1,5 @@
 using System.Text;
 using MemWatch.Probes.Files;
-using MemWatch.Probes.ProcFs;
 using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Daemon.Configuration;
@@ -23,7 +22,7 @@ public static class TokenFileReader
         {
             using SafeFileHandle handle = CheckedFile.OpenRegular(path, MaxBytes);
             FileStatus status = CheckedFile.Stat(handle, path);
-            uint daemonUid = DaemonUid();
+            uint daemonUid = FileOwner.Current;
             if (status.Uid != daemonUid && status.Uid != 0)
             {
                 errors.Add($"{where} is owned by uid {status.Uid}, who could change the token: it must belong to the daemon's user (uid {daemonUid}) or root");
@@ -75,9 +74,6 @@ public static class TokenFileReader
             return null;
         }
     }
-
-    private static uint DaemonUid() =>
-        ProcStatus.TryRead(ProcFileSystem.Default, Environment.ProcessId, new FileBuffer(4096), out ProcStatus? status) ? status.EffectiveUid : 0;
 
     private static string Octal(uint mode) => "0" + Convert.ToString(mode, 8);
 }

@@ -17,8 +17,8 @@ public sealed record HistoryOptions
     /// auto-checkpoint and journal_size_limit.</summary>
     public long MaxBytes { get; init; } = 256L * 1024 * 1024;
 
-    /// <summary>Identifies this boot (/proc/sys/kernel/random/boot_id when null); starttime is counted from boot, so
-    /// the same pid and starttime after a reboot is another process.</summary>
+    /// <summary>Identifies this boot (<see cref="HistoryStore.ReadBootId"/>; null in tests: one unnamed boot); starttime
+    /// is counted from boot, so the same pid and starttime after a reboot is another process.</summary>
     internal string? BootId { get; init; }
 
     /// <summary>The clock of sample-date checks, "recent" queries and moved-aside names (fake in tests).</summary>

@@ -1,3 +1,5 @@
+using MemWatch.Probes;
+using MemWatch.Probes.ProcFs;
 using Microsoft.Data.Sqlite;
 
 namespace MemWatch.Daemon.History;
@@ -22,7 +24,7 @@ public sealed class HistoryStore : IDisposable
 
     private HistoryStore(SqliteConnection db, FileStream? writerLock, HistoryOptions options, string path)
     {
-        _db = new HistoryDatabase(db, path, options.BootId ?? ReadBootId(), options.Time);
+        _db = new HistoryDatabase(db, path, options.BootId ?? "", options.Time);
         _writerLock = writerLock;
         Reader = new HistoryReader(_db);
         if (writerLock is not null)
@@ -111,7 +113,8 @@ public sealed class HistoryStore : IDisposable
     /// Opens a reader (the CLI): read-only, never takes the writer lock and never blocks the writer. Throws
     /// <see cref="HistoryStoreException"/> with Missing when the daemon never wrote a database there.
     /// </summary>
-    public static HistoryStore OpenReadOnly(string stateDirectory, TimeProvider? time = null)
+    /// <param name="bootId">This boot's id (<see cref="ReadBootId"/>): the reader's "current boot".</param>
+    public static HistoryStore OpenReadOnly(string stateDirectory, TimeProvider? time = null, string? bootId = null)
     {
         string path = Path.Combine(stateDirectory, FileName);
         if (!File.Exists(path))
@@ -137,7 +140,7 @@ public sealed class HistoryStore : IDisposable
                     $"history database {path} has schema version {version}; start the memwatch daemon once to migrate it to {HistorySchema.CurrentVersion}");
             }
 
-            return new HistoryStore(db, null, new HistoryOptions { Time = time ?? TimeProvider.System }, path);
+            return new HistoryStore(db, null, new HistoryOptions { Time = time ?? TimeProvider.System, BootId = bootId }, path);
         }
         catch (SqliteException e)
         {
@@ -308,13 +311,14 @@ public sealed class HistoryStore : IDisposable
         return new HistoryStoreException(failure, path, $"history database {path} {what}: {e.Message}", e);
     }
 
-    private static string ReadBootId()
+    /// <summary>This boot's id as <paramref name="fs"/> shows it; "" when it cannot be read (boots are then not told apart).</summary>
+    public static string ReadBootId(ProcFileSystem fs)
     {
         try
         {
-            return File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+            return BootId.TryRead(fs, new FileBuffer(64), out BootId? id) ? id.Value : "";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcParseException)
         {
             return "";
         }

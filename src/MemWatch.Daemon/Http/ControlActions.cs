@@ -112,11 +112,11 @@ public sealed class ControlActions
         await ApiResponses.Json(context, outcome.Result == RemediationResult.Failed ? StatusCodes.Status502BadGateway : StatusCodes.Status200OK, body, ApiJsonContext.Default.TrimResponse);
     }
 
-    private static bool IsDotNet(TargetState target)
+    private bool IsDotNet(TargetState target)
     {
         try
         {
-            return DotNetActions.FindEndpoint(target) is not null;
+            return _dotnet.FindEndpoint(target) is not null;
         }
         catch (UnauthorizedAccessException)
         {

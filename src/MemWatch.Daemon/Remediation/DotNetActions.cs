@@ -35,7 +35,7 @@ public sealed partial class DotNetActions
 
     /// <summary>The target's diagnostic socket: the cached one, else a fresh look (cached when found); null when it has none.</summary>
     /// <exception cref="UnauthorizedAccessException">The daemon may not look into the process's root.</exception>
-    public static DiagnosticEndpoint? FindEndpoint(TargetState target)
+    public DiagnosticEndpoint? FindEndpoint(TargetState target)
     {
         lock (target.Sync)
         {
@@ -45,7 +45,7 @@ public sealed partial class DotNetActions
             }
         }
 
-        if (!new DiagnosticEndpointLocator().TryLocate(target.Pid, out DiagnosticEndpoint? endpoint))
+        if (!new DiagnosticEndpointLocator(_fs).TryLocate(target.Pid, out DiagnosticEndpoint? endpoint))
         {
             return null;
         }
@@ -90,7 +90,7 @@ public sealed partial class DotNetActions
             // The socket is named with its runtime's start time: one named with this target's start time reaches only this
             // process. Otherwise (another time namespace) the PID must still hold a process with that start time.
             if (endpoint.DisambiguationKey != target.StartTimeTicks
-                && !(ProcStat.TryRead(ProcFileSystem.Default, target.Pid, new FileBuffer(4096), out ProcStat? stat) && stat.StartTimeTicks == target.StartTimeTicks))
+                && !(ProcStat.TryRead(_fs, target.Pid, new FileBuffer(4096), out ProcStat? stat) && stat.StartTimeTicks == target.StartTimeTicks))
             {
                 return Finish(Refused(target, who, at, "process-exited", $"process {target.Pid} that MemWatch watched exited; its PID now names another process or none"));
             }

@@ -7,6 +7,12 @@ namespace MemWatch.Daemon.Reports;
 /// growth of the capture came from (docs/attribution.md). <c>sites</c> is empty and <c>summary</c> starts with
 /// "no growth to attribute" when the process only churned.
 /// </summary>
+/// <remarks>
+/// A shape of its own rather than <see cref="AttributionResult"/> serialized: the JSON carries a <c>summary</c> in place
+/// of <c>NoGrowthReason</c>, rounded seconds, shares and CPU figures, frames without <c>Label</c>, and no
+/// <c>FoldedStacks</c> (one line per site; written to the --folded file instead). Hiding those from the Probes record
+/// would tie the library's types to this contract.
+/// </remarks>
 internal sealed record AttributionReport
 {
     public required int Pid { get; init; }

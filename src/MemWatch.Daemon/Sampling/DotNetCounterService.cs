@@ -156,7 +156,7 @@ public sealed partial class DotNetCounterService : BackgroundService
         {
             if (endpoint is null)
             {
-                if (!new DiagnosticEndpointLocator().TryLocate(target.Pid, out endpoint))
+                if (!new DiagnosticEndpointLocator(_fs).TryLocate(target.Pid, out endpoint))
                 {
                     // libcoreclr without a socket: DOTNET_EnableDiagnostics=0, or the runtime has not bound it yet.
                     Forget(target, endpoint: false);

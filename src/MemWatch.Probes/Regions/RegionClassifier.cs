@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.ProcFs;
@@ -12,7 +11,7 @@ namespace MemWatch.Probes.Regions;
 /// <remarks>
 /// <para>The classifier looks at one mapping ahead and remembers only what neighbours need: an arena heap's rw part and
 /// its <c>---p</c> remainder up to the 64 MiB boundary, a guard page and the stack above it.</para>
-/// <para>Evidence, where cheap (glibc 2.36 layouts, allocator-internals §1.3, §1.4, §1.7):</para>
+/// <para>Evidence, where cheap (glibc 2.36 layouts, x86_64):</para>
 /// <list type="bullet">
 /// <item>glibc arena heap: a 64 MiB-aligned private anonymous rw mapping of at most 64 MiB whose first 8 bytes
 /// (heap_info.ar_ptr, read through <c>/proc/PID/mem</c>) point at an arena, which glibc places right after a heap_info
@@ -37,23 +36,18 @@ namespace MemWatch.Probes.Regions;
 /// </remarks>
 public sealed class RegionClassifier
 {
-    internal const ulong HeapMaxBytes = 64UL << 20;
-    private const ulong ArenaOffsetInHeap = 0x30;
-    private const int MaxMergedHeaps = 64;
+    internal const ulong HeapMaxBytes = GlibcMappingHeaders.HeapMaxBytes;
     private const ulong MinMmapChunkBytes = 128UL << 10;
-    private const int MaxMergedChunks = 64;
     private const ulong MaxGuardBytes = 1UL << 20;
     private const ulong MinLayoutStackBytes = 128UL << 10;
-    private const ulong MinExtentBytes = 1UL << 20;
-    private const ulong MinGcRunBytes = 1UL << 30;
-    private const ulong MinGcReservedBytes = 512UL << 20;
 
     private readonly Smaps _smaps;
     private readonly FileBuffer _smallFile = new(256);
     private readonly AllocatorDetector _allocators;
     private readonly RegionTotals[] _totals = new RegionTotals[RegionKindNames.Count];
     private readonly HashSet<ulong> _arenas = [];
-    private readonly List<ulong> _stackPointers = [];
+    private readonly StackPointers _stackPointers = new();
+    private readonly AnonymousRuns _runs = new();
 
     private IProcessMemory? _memory;
     private int _arenaHeapsByLayout;
@@ -70,17 +64,6 @@ public sealed class RegionClassifier
     private ulong _remainderFrom;
     private ulong _remainderTo;
     private ulong _stackAt;
-
-    private bool _inRun;
-    private ulong _runStart;
-    private ulong _runEnd;
-    private ulong _runReservedBytes;
-    private bool _runCommitted;
-    private RegionTotals _runAnon;
-    private RegionTotals _runExtent;
-    private RegionTotals _gcAnon;
-    private RegionTotals _gcExtent;
-    private RegionTotals _extentCandidates;
 
     /// <param name="hasSymbol">Optional ELF symbol lookup for <see cref="AllocatorDetector"/> (statically linked allocators).</param>
     /// <param name="smapsBufferBytes">Size of the reusable smaps read buffer.</param>
@@ -149,9 +132,7 @@ public sealed class RegionClassifier
     internal void Begin(IProcessMemory? memory, IReadOnlyList<ulong> stackPointers)
     {
         _memory = memory;
-        _stackPointers.Clear();
-        _stackPointers.AddRange(stackPointers);
-        _stackPointers.Sort();
+        _stackPointers.Reset(stackPointers);
         _allocators.Reset();
         for (int i = 0; i < _totals.Length; i++)
         {
@@ -167,10 +148,7 @@ public sealed class RegionClassifier
         _hasPrev = false;
         _remainderFrom = _remainderTo = 0;
         _stackAt = ulong.MaxValue;
-        _inRun = false;
-        _runAnon = _runExtent = _gcAnon = _gcExtent = _extentCandidates = default;
-        _runReservedBytes = 0;
-        _runCommitted = false;
+        _runs.Reset();
     }
 
     internal void Add(in SmapsEntry entry)
@@ -189,7 +167,7 @@ public sealed class RegionClassifier
             Start = header.StartAddress,
             End = header.EndAddress,
             Permissions = header.Permissions,
-            PathKind = PathKind(header),
+            PathKind = MappingPathKind.Of(header),
         };
         next.Amount.Add(header.SizeBytes, fields);
         if (next.PathKind == RegionKind.Heap)
@@ -214,23 +192,25 @@ public sealed class RegionClassifier
             _hasPrev = false;
         }
 
-        CloseRun();
+        _runs.Close();
         AllocatorInfo allocator = _allocators.Complete();
+        _totals[(int)RegionKind.Anon].Add(_runs.Anon);
+        RegionTotals extentCandidates = _runs.ExtentCandidates;
         if (allocator.DotNetRuntime)
         {
-            _totals[(int)RegionKind.GcHeap].Add(_gcAnon);
-            _totals[(int)RegionKind.GcHeap].Add(_gcExtent);
+            _totals[(int)RegionKind.GcHeap].Add(_runs.GcAnon);
+            _totals[(int)RegionKind.GcHeap].Add(_runs.GcExtent);
         }
         else
         {
-            _totals[(int)RegionKind.Anon].Add(_gcAnon);
-            _extentCandidates.Add(_gcExtent);
+            _totals[(int)RegionKind.Anon].Add(_runs.GcAnon);
+            extentCandidates.Add(_runs.GcExtent);
         }
 
         RegionKind extentKind = allocator.Kind is AllocatorKind.Jemalloc or AllocatorKind.GperftoolsTcmalloc or AllocatorKind.GoogleTcmalloc
             ? RegionKind.AllocatorExtent
             : RegionKind.Anon;
-        _totals[(int)extentKind].Add(_extentCandidates);
+        _totals[(int)extentKind].Add(extentCandidates);
 
         return new MemoryLayout
         {
@@ -249,94 +229,24 @@ public sealed class RegionClassifier
         };
     }
 
-    private static RegionKind PathKind(in MappingHeader header)
-    {
-        ReadOnlySpan<byte> path = header.Path;
-        bool shared = header.IsShared;
-        if (path.IsEmpty)
-        {
-            return shared ? RegionKind.Shmem : RegionKind.Anon;
-        }
-
-        if (path[0] == (byte)'[')
-        {
-            if (path.SequenceEqual("[heap]"u8))
-            {
-                return RegionKind.Heap;
-            }
-
-            if (path.StartsWith("[stack"u8))
-            {
-                return RegionKind.Stack;
-            }
-
-            if (path.StartsWith("[anon_shmem:"u8))
-            {
-                return RegionKind.Shmem;
-            }
-
-            if (path.StartsWith("[anon:"u8))
-            {
-                return shared ? RegionKind.Shmem : RegionKind.Anon;
-            }
-
-            return RegionKind.Kernel;
-        }
-
-        if (path.StartsWith("/dev/shm/"u8) || path.StartsWith("/SYSV"u8) || path.StartsWith("/memfd:"u8))
-        {
-            return RegionKind.Shmem;
-        }
-
-        if (path.StartsWith("/dev/zero"u8))
-        {
-            return shared ? RegionKind.Shmem : RegionKind.Anon;
-        }
-
-        return (header.Permissions & MappingPermissions.Execute) != 0 ? RegionKind.FileCode : RegionKind.FileData;
-    }
-
     private void Resolve(in PendingMapping m, in PendingMapping next, bool hasNext)
     {
         if (m.PathKind != RegionKind.Anon)
         {
-            CloseRun();
+            _runs.Close();
             Commit(m.PathKind, in m);
             return;
         }
 
         RegionKind kind = ClassifyAnonymous(in m, in next, hasNext);
-        if (!_inRun || m.Start != _runEnd)
-        {
-            CloseRun();
-            _inRun = true;
-            _runStart = m.Start;
-        }
-
-        _runEnd = m.End;
+        _runs.Continue(in m);
         if (kind != RegionKind.Anon)
         {
             Commit(kind, in m);
             return;
         }
 
-        if (m.IsNoAccess)
-        {
-            _runReservedBytes += m.Size;
-        }
-        else if (m.IsReadWrite)
-        {
-            _runCommitted = true;
-        }
-
-        if (m.IsReadWrite && m.Size >= MinExtentBytes)
-        {
-            _runExtent.Add(m.Amount);
-        }
-        else
-        {
-            _runAnon.Add(m.Amount);
-        }
+        _runs.AddUndecided(in m);
     }
 
     private RegionKind ClassifyAnonymous(in PendingMapping m, in PendingMapping next, bool hasNext)
@@ -358,7 +268,7 @@ public sealed class RegionClassifier
             return RegionKind.Arena;
         }
 
-        if (m.IsReadWrite && CountStackPointers(m.Start, m.End) > 0)
+        if (m.IsReadWrite && _stackPointers.CountWithin(m.Start, m.End) > 0)
         {
             return RegionKind.Stack;
         }
@@ -386,36 +296,18 @@ public sealed class RegionClassifier
     private bool IsArenaHeaps(in PendingMapping m, in PendingMapping next, bool hasNext)
     {
         ulong heaps = (m.Size + HeapMaxBytes - 1) / HeapMaxBytes;
-        if (heaps > MaxMergedHeaps)
+        if (heaps > GlibcMappingHeaders.MaxMergedHeaps)
         {
             return false;
         }
 
         if (_memory is not null)
         {
-            Span<byte> heapInfo = stackalloc byte[24];
-            Span<ulong> arenas = stackalloc ulong[MaxMergedHeaps];
-            int found = 0;
-            for (ulong at = m.Start; at < m.End; at += HeapMaxBytes)
+            Span<ulong> arenas = stackalloc ulong[GlibcMappingHeaders.MaxMergedHeaps];
+            int found = GlibcMappingHeaders.ReadArenaPointers(_memory, m.Start, m.End, arenas);
+            if (found < 0)
             {
-                if (!_memory.TryRead(at, heapInfo))
-                {
-                    if (at == m.Start)
-                    {
-                        break;
-                    }
-
-                    return false;
-                }
-
-                ulong arena = BinaryPrimitives.ReadUInt64LittleEndian(heapInfo);
-                ulong heapSize = BinaryPrimitives.ReadUInt64LittleEndian(heapInfo[16..]);
-                if ((arena & (HeapMaxBytes - 1)) != ArenaOffsetInHeap || heapSize == 0 || heapSize > HeapMaxBytes)
-                {
-                    return false;
-                }
-
-                arenas[found++] = arena;
+                return false;
             }
 
             if (found > 0)
@@ -442,7 +334,7 @@ public sealed class RegionClassifier
 
     private bool IsStackAboveGuard(in PendingMapping candidate)
     {
-        if (CountStackPointers(candidate.Start, candidate.End) > 0)
+        if (_stackPointers.CountWithin(candidate.Start, candidate.End) > 0)
         {
             return true;
         }
@@ -452,101 +344,15 @@ public sealed class RegionClassifier
             && !(_memory is not null && candidate.Size >= MinMmapChunkBytes && IsMmappedChunks(in candidate));
     }
 
-    // glibc 2.36 sysmalloc: an mmapped chunk starts its mapping with prev_size = alignment correction (0 on x86_64) and
-    // size = (mapping length - correction) | IS_MMAPPED. The kernel merges a chunk's mapping with anonymous neighbours
-    // mapped earlier above it (and with other chunks), so headers are followed from the start while they are valid, and
-    // the mapping counts as mmap-chunk when chunks cover at least half of it.
-    private bool IsMmappedChunks(in PendingMapping m)
-    {
-        if (_memory is null)
-        {
-            return false;
-        }
-
-        Span<byte> header = stackalloc byte[16];
-        ulong at = m.Start;
-        for (int i = 0; i < MaxMergedChunks && at < m.End; i++)
-        {
-            if (!_memory.TryRead(at, header))
-            {
-                break;
-            }
-
-            ulong prevSize = BinaryPrimitives.ReadUInt64LittleEndian(header);
-            ulong size = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
-            ulong chunk = size & ~7UL;
-            ulong left = m.End - at;
-            if ((size & 0x6) != 0x2 || (prevSize & 0xf) != 0 || prevSize >= 4096 || chunk < 4096 || chunk > left - Math.Min(left, prevSize))
-            {
-                break;
-            }
-
-            at += chunk + prevSize;
-        }
-
-        return at - m.Start >= m.Size / 2;
-    }
-
-    private int CountStackPointers(ulong start, ulong end)
-    {
-        if (_stackPointers.Count == 0)
-        {
-            return 0;
-        }
-
-        int i = _stackPointers.BinarySearch(start);
-        if (i < 0)
-        {
-            i = ~i;
-        }
-
-        while (i > 0 && _stackPointers[i - 1] == start)
-        {
-            i--;
-        }
-
-        int n = 0;
-        while (i < _stackPointers.Count && _stackPointers[i] < end)
-        {
-            n++;
-            i++;
-        }
-
-        return n;
-    }
+    private bool IsMmappedChunks(in PendingMapping m) =>
+        _memory is not null && GlibcMappingHeaders.IsMmappedChunks(_memory, m.Start, m.End);
 
     private void Commit(RegionKind kind, in PendingMapping m)
     {
         _totals[(int)kind].Add(m.Amount);
         if (kind == RegionKind.Stack)
         {
-            _threadStacksFound += CountStackPointers(m.Start, m.End);
+            _threadStacksFound += _stackPointers.CountWithin(m.Start, m.End);
         }
-    }
-
-    // Ends the current run of contiguous private anonymous mappings: its undecided memory is the .NET GC's regions
-    // reservation when the run is shaped like one, else anonymous memory (or allocator extents).
-    private void CloseRun()
-    {
-        if (!_inRun)
-        {
-            return;
-        }
-
-        if (_runEnd - _runStart >= MinGcRunBytes && _runReservedBytes >= MinGcReservedBytes && _runCommitted)
-        {
-            _gcAnon.Add(_runAnon);
-            _gcExtent.Add(_runExtent);
-        }
-        else
-        {
-            _totals[(int)RegionKind.Anon].Add(_runAnon);
-            _extentCandidates.Add(_runExtent);
-        }
-
-        _inRun = false;
-        _runAnon = _runExtent = default;
-        _runReservedBytes = 0;
-        _runCommitted = false;
     }
 }

@@ -117,6 +117,4 @@ internal static class ShapeRules
 
         return Invariant($"{Bytes(l.AnonHugePagesBytes)} of anonymous RSS ({Percent(l.AnonHugePagesBytes / Math.Max(1, anon))}) is in transparent huge pages: a 2 MiB page stays resident while any 4 KiB of it is in use");
     }
-
-    private static string Signed(double bytes) => (bytes >= 0 ? "+" : "-") + Bytes(Math.Abs(bytes));
 }

@@ -5,6 +5,10 @@ namespace MemWatch.Probes.Verdicts;
 /// <summary>Figures as verdict evidence prints them: "1.86 GiB", "97%", "2.5 MiB/s", "10 min".</summary>
 internal static class VerdictText
 {
+    /// <summary>What would settle leak against retention when only the passive figures were read.</summary>
+    public const string SettleByIntrospection =
+        "introspection (--introspect) would measure the allocator's in-use and free bytes: in-use rising means a leak, free rising with in-use flat means retention";
+
     public static string Bytes(double bytes)
     {
         double abs = Math.Abs(bytes);
@@ -12,6 +16,9 @@ internal static class VerdictText
         string format = scale == 1 ? "0" : abs / scale >= 100 ? "0" : abs / scale >= 10 ? "0.#" : "0.##";
         return (bytes / scale).ToString(format, CultureInfo.InvariantCulture) + " " + unit;
     }
+
+    /// <summary>A byte change with its sign: "+12 MiB", "-3 KiB".</summary>
+    public static string Signed(double bytes) => (bytes >= 0 ? "+" : "-") + Bytes(Math.Abs(bytes));
 
     public static string Rate(double bytesPerSecond) => Bytes(bytesPerSecond) + "/s";
 

@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Cli;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
 using MemWatch.Daemon.Configuration;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Configuration;
 

@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.Daemon.Tests.Daemon;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Daemon;
 

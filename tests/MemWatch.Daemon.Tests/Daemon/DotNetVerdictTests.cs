@@ -1,6 +1,5 @@
 using System.Text.Json;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.DotNet;
 
 namespace MemWatch.Daemon.Tests.Daemon;
 

@@ -80,7 +80,7 @@ public sealed class LifecycleTests
                   "Targets": [ { "Name": "x", "Comm": "([", "Remediation": { "Trim": { "Enabled": true } } } ]
                 }
                 """);
-            var result = IntegrationTests.Support.MemwatchCli.Run(["run", "--config", path]);
+            var result = MemwatchCli.Run(["run", "--config", path]);
             Assert.Equal(2, result.ExitCode);
             string[] lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Contains(lines, l => l.Contains("Listen port", StringComparison.Ordinal));
@@ -90,16 +90,16 @@ public sealed class LifecycleTests
             Assert.All(lines, l => Assert.StartsWith("memwatch: config: ", l));
 
             File.WriteAllText(path, """{ "Sampling": { "Intreval": "00:00:05" } }""");
-            result = IntegrationTests.Support.MemwatchCli.Run(["run", "--config", path]);
+            result = MemwatchCli.Run(["run", "--config", path]);
             Assert.Equal(2, result.ExitCode);
             Assert.Contains("Intreval", result.StandardError);
 
             File.WriteAllText(path, """{ "Listen": """);
-            result = IntegrationTests.Support.MemwatchCli.Run(["run", "--config", path]);
+            result = MemwatchCli.Run(["run", "--config", path]);
             Assert.Equal(2, result.ExitCode);
             Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
 
-            result = IntegrationTests.Support.MemwatchCli.Run(["run", "--config", Path.Combine(dir, "missing.json")]);
+            result = MemwatchCli.Run(["run", "--config", Path.Combine(dir, "missing.json")]);
             Assert.Equal(2, result.ExitCode);
             Assert.Contains("does not exist", result.StandardError);
         }

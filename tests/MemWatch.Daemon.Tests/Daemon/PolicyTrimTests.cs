@@ -1,5 +1,4 @@
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Daemon;
 

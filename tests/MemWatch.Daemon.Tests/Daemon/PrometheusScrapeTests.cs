@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Daemon;
 

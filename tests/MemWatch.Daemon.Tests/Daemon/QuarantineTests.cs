@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Daemon;
 

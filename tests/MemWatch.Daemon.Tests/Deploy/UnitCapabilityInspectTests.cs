@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Deploy;
 

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using MemWatch.Probes.Verdicts;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Cgroups;
-using MemWatch.IntegrationTests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.Daemon.Tests.EndToEnd;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Kubernetes;
 

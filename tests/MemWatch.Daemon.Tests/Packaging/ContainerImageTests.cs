@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MemWatch.Daemon.Tests.Deploy;
 using MemWatch.Daemon.Tests.Support;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Packaging;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using MemWatch.Daemon.Tests.Deploy;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Packaging;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using MemWatch.Daemon.Tests.Deploy;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Packaging;
 

@@ -1,5 +1,4 @@
 using MemWatch.Daemon.Tests.Deploy;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Packaging;
 

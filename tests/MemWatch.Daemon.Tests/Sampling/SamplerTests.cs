@@ -3,7 +3,6 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.ProcFs;
-using MemWatch.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.Daemon.Tests.Support;
 

@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Symbols;

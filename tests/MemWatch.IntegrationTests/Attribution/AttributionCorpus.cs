@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Attribution;
 
 namespace MemWatch.IntegrationTests.Attribution;

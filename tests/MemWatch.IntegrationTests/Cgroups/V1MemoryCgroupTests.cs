@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using MemWatch.IntegrationTests.Cgroups;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.IntegrationTests.Cli;
 

@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using MemWatch.IntegrationTests.Cgroups;
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Discovery;
 using MemWatch.Probes.ProcFs;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.IntegrationTests.DotNet;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.IntegrationTests.DotNet;
 

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using MemWatch.Probes.DotNet;
-using MemWatch.Probes.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.DotNet;

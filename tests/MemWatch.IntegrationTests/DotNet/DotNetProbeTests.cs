@@ -1,5 +1,4 @@
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.DotNet;
 using MemWatch.Probes.ProcFs;

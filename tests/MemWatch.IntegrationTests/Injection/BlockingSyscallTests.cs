@@ -1,5 +1,4 @@
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.Injection;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.IntegrationTests.Injection;
 

@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;

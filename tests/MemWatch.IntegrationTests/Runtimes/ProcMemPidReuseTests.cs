@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.ProcFs;
 
 namespace MemWatch.IntegrationTests.Runtimes;

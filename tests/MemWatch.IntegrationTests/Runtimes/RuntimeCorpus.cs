@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using MemWatch.IntegrationTests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.Runtimes;

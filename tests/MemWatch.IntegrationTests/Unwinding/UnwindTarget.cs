@@ -1,5 +1,4 @@
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Symbols;
 using MemWatch.Probes.Unwinding;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Cgroups;

@@ -1,4 +1,3 @@
-using MemWatch.IntegrationTests.Support;
 using MemWatch.Probes.Allocators.Models;
 using MemWatch.Probes.Verdicts;
 

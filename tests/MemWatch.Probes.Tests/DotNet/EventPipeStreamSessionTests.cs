@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using MemWatch.Probes.DotNet;
-using MemWatch.Probes.Tests.Support;
 
 namespace MemWatch.Probes.Tests.DotNet;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using MemWatch.Probes.ProcFs;
-using MemWatch.Tests.Support;
 
 namespace MemWatch.Probes.Tests.ProcFs;
 

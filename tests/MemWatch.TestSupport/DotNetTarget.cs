@@ -1,10 +1,9 @@
 using System.Globalization;
-using MemWatch.IntegrationTests.Support;
 
-namespace MemWatch.IntegrationTests.DotNet;
+namespace MemWatch.TestSupport;
 
 /// <summary>The managed_target workload and what it reports about itself (its <c>stats</c> answer).</summary>
-internal sealed class DotNetTarget : IDisposable
+public sealed class DotNetTarget : IDisposable
 {
     public const string Name = "managed_target";
 

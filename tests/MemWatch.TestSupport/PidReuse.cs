@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MemWatch.IntegrationTests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>Gives a new process a PID that another one had.</summary>
 public static class PidReuse

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace MemWatch.IntegrationTests.Cgroups;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// A v1 memory cgroup created for one test under /sys/fs/cgroup/memory (the host binds memory to v1) and removed on
 /// Dispose, after killing the test's own processes that are still in it.
 /// </summary>
-internal sealed class TemporaryMemoryCgroup : IDisposable
+public sealed class TemporaryMemoryCgroup : IDisposable
 {
     public const string HierarchyRoot = "/sys/fs/cgroup/memory";
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace MemWatch.IntegrationTests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// .NET target programs from tests/workloads/dotnet/NAME, built with <c>dotnet build</c> once per source version into a

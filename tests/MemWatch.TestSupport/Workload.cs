@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace MemWatch.IntegrationTests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// A real process built from a C or C++ source in tests/workloads with gcc at test time.

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MemWatch.Tests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// Runs code with file access checked as an unprivileged user, inside a test process that runs as root: on a thread

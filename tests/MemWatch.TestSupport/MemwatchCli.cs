@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MemWatch.IntegrationTests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// Runs the real memwatch executable as a child process: the natively compiled one that ships (scripts/publish), named

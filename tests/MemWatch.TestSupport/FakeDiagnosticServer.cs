@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 
-namespace MemWatch.Probes.Tests.Support;
+namespace MemWatch.TestSupport;
 
 /// <summary>
 /// A scripted .NET diagnostic server on a unix socket: for each connection it reads one request (20-byte header and
 /// the payload it announces), records it, writes what <c>answer</c> returns for it, and closes the connection.
 /// </summary>
-internal sealed class FakeDiagnosticServer : IDisposable
+public sealed class FakeDiagnosticServer : IDisposable
 {
     private readonly Socket _listener;
     private readonly Thread _thread;
