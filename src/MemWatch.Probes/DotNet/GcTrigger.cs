@@ -6,7 +6,7 @@ namespace MemWatch.Probes.DotNet;
 /// <summary>
 /// Induces one full blocking GC in a .NET process the way dotnet-gcdump does: an EventPipe session enabling
 /// <c>Microsoft-Windows-DotNETRuntime</c> with the GCHeapCollect keyword, which makes the runtime run
-/// <c>ETW::GCLog::ForceGC</c> once as the session starts (allocator-internals §6.3). Without GCHeapDump no heap walk is
+/// <c>ETW::GCLog::ForceGC</c> once as the session starts (dotnet/runtime, src/coreclr/vm/eventtrace.cpp). Without GCHeapDump no heap walk is
 /// sent. The GC keyword adds GCStart/GCEnd, which confirm the collection. The heap is read through
 /// <see cref="ManagedHeapReader"/> before and after.
 /// </summary>
