@@ -37,6 +37,10 @@ internal sealed class PtraceSession : IRemoteCallSession
 
     private const int SigSys = 31;
 
+    private const int PhaseMarks = 13;
+    private const int MarkStop = 0, MarkSeized = 1, MarkIdentified = 2, MarkSeccomp = 3, MarkChecked = 7, MarkResumed = 8,
+        MarkReturned = 9, MarkStoppedAgain = 10, MarkRestored = 11, MarkReleased = 12;
+
     private readonly RemoteCallOptions _options;
     private readonly ProcFileSystem _fs;
     private readonly X64ReturnPath _path;
@@ -48,6 +52,9 @@ internal sealed class PtraceSession : IRemoteCallSession
     private readonly FileBuffer _buffer = new(8 * 1024);
     private readonly Lock _callLock = new();
     private readonly Dictionary<int, ulong> _abandonedFrameTops = [];
+
+    // Stopwatch timestamps of the current call's phase boundaries (see RemoteCallPhases): one call at a time per session.
+    private readonly long[] _marks = new long[PhaseMarks];
     private PtraceThread _thread;
     private int _tid;
     private bool _disposed;
@@ -266,12 +273,15 @@ internal sealed class PtraceSession : IRemoteCallSession
 
             CheckCode(maps, function);
             long stopRequested = Stopwatch.GetTimestamp();
+            Array.Clear(_marks);
+            _marks[MarkStop] = stopRequested;
             if (!TryAttach(tid))
             {
                 lastReason = $"thread {tid} exited";
                 continue;
             }
 
+            _marks[MarkSeized] = Stopwatch.GetTimestamp();
             VerifyIdentity(tid);
             if (Libc.PtraceGetRegs(tid, out UserRegs saved) < 0)
             {
@@ -280,7 +290,9 @@ internal sealed class PtraceSession : IRemoteCallSession
                 continue;
             }
 
+            _marks[MarkIdentified] = Stopwatch.GetTimestamp();
             string? unsafeReason = Refusal(tid, saved, maps, scratch.Length, out bool filtered);
+            _marks[MarkChecked] = Stopwatch.GetTimestamp();
             if (unsafeReason is not null)
             {
                 Detach(tid, 0);
@@ -333,9 +345,11 @@ internal sealed class PtraceSession : IRemoteCallSession
         }
 
         // The stack the frame goes on, every frame of the unwound stack, and the lock words, read while the thread is stopped.
+        _marks[MarkSeccomp] = Stopwatch.GetTimestamp();
         ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
         _memory.Reset();
         SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, _candidates.CountThreads());
+        (_marks[MarkSeccomp + 1], _marks[MarkSeccomp + 2], _marks[MarkSeccomp + 3]) = _rule.LastCheckTimes;
         return verdict.IsSafe ? null : verdict.Reason;
     }
 
@@ -382,6 +396,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         }
 
         call.Resumed = Stopwatch.GetTimestamp();
+        _marks[MarkResumed] = call.Resumed;
         Libc.Ptrace(Libc.PTRACE_SYSCALL, tid, 0, 0);
         long deadline = call.Resumed + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         long uncovered = -1;
@@ -485,9 +500,13 @@ internal sealed class PtraceSession : IRemoteCallSession
             Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, w.IsSignalStop ? w.Signal : 0);
         }
 
+        _marks[MarkStoppedAgain] = Stopwatch.GetTimestamp();
         bool restored = Restore(call);
+        _marks[MarkRestored] = Stopwatch.GetTimestamp();
         Detach(tid, 0);
         long released = Stopwatch.GetTimestamp();
+        _marks[MarkReturned] = returned;
+        _marks[MarkReleased] = released;
         if (!restored)
         {
             throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"thread {tid} of process {Pid} could not be restored by ptrace after the call");
@@ -500,7 +519,7 @@ internal sealed class PtraceSession : IRemoteCallSession
 
         back.AsSpan((int)(frame.ScratchAddress - frame.ResultSlotAddress), call.Scratch.Length).CopyTo(call.Scratch);
         ulong value = X64CallAbi.ReturnValue(atReturn, _path, back.AsSpan(0, 8));
-        return new RemoteCallResult(value, Microseconds(released - call.StopRequested), Microseconds(returned - call.Resumed));
+        return new RemoteCallResult(value, Microseconds(released - call.StopRequested), Microseconds(returned - call.Resumed)) { Phases = Phases() };
     }
 
     /// <summary>Puts back the xstate, the signal mask and the registers of the first stop (see <see cref="SyscallRestart.ForRelease"/>).</summary>
@@ -735,4 +754,24 @@ internal sealed class PtraceSession : IRemoteCallSession
     private bool ProcessAliveOrThrow() => ProcessAlive() ? true : throw TargetProcess.Exited(Pid);
 
     private static long Microseconds(long ticks) => ticks * 1_000_000 / Stopwatch.Frequency;
+
+    private static long Nanoseconds(long ticks) => (long)(ticks * (1e9 / Stopwatch.Frequency));
+
+    private RemoteCallPhases Phases()
+    {
+        long[] m = _marks;
+        return new RemoteCallPhases(
+            Nanoseconds(m[MarkSeized] - m[MarkStop]),
+            Nanoseconds(m[MarkIdentified] - m[MarkSeized]),
+            Nanoseconds(m[MarkSeccomp] - m[MarkIdentified]),
+            Nanoseconds(m[MarkSeccomp + 1] - m[MarkSeccomp]),
+            Nanoseconds(m[MarkSeccomp + 2] - m[MarkSeccomp + 1]),
+            Nanoseconds(m[MarkSeccomp + 3] - m[MarkSeccomp + 2]),
+            Nanoseconds(m[MarkChecked] - m[MarkSeccomp + 3]),
+            Nanoseconds(m[MarkResumed] - m[MarkChecked]),
+            Nanoseconds(m[MarkReturned] - m[MarkResumed]),
+            Nanoseconds(m[MarkStoppedAgain] - m[MarkReturned]),
+            Nanoseconds(m[MarkRestored] - m[MarkStoppedAgain]),
+            Nanoseconds(m[MarkReleased] - m[MarkRestored]));
+    }
 }
