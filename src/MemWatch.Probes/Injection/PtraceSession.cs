@@ -53,14 +53,23 @@ internal sealed class PtraceSession : IRemoteCallSession
     private readonly Lock _callLock = new();
     private readonly Dictionary<int, ulong> _abandonedFrameTops = [];
 
+    // /proc/PID/stat held open since the start time was checked: a reload fails once that process is gone, even if
+    // its PID was reused, and gives the thread count. Null when no descriptor was to be had (read by path then).
+    private readonly ProcFile? _stat;
+
+    // The status file of the thread stopped last (the engine prefers it), held open; reopened for another thread.
+    private ProcFile? _threadStatus;
+    private int _threadStatusTid;
+
     // Stopwatch timestamps of the current call's phase boundaries (see RemoteCallPhases): one call at a time per session.
     private readonly long[] _marks = new long[PhaseMarks];
     private PtraceThread _thread;
     private int _tid;
     private bool _disposed;
 
-    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory)
+    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory, ProcFile? stat)
     {
+        _stat = stat;
         Pid = pid;
         _options = options;
         _fs = options.ProcFileSystem;
@@ -116,7 +125,7 @@ internal sealed class PtraceSession : IRemoteCallSession
                 : throw TargetProcess.Exited(pid);
             var memory = new LiveProcessMemory(pid);
             SafePointRule rule = SafePointRule.Create(options.ProcFileSystem, symbols, memory, options.ForbiddenRanges);
-            session = new PtraceSession(pid, options, path, startTime, rule, memory);
+            session = new PtraceSession(pid, options, path, startTime, rule, memory, OpenStat(options.ProcFileSystem, pid, startTime, buffer));
             session._thread.Invoke(session.Probe);
             return session;
         }
@@ -223,6 +232,8 @@ internal sealed class PtraceSession : IRemoteCallSession
 
         _disposed = true;
         _thread.Dispose();
+        _stat?.Dispose();
+        _threadStatus?.Dispose();
         TargetLock.Release(Pid);
     }
 
@@ -282,7 +293,7 @@ internal sealed class PtraceSession : IRemoteCallSession
             }
 
             _marks[MarkSeized] = Stopwatch.GetTimestamp();
-            VerifyIdentity(tid);
+            int threadCount = VerifyIdentity(tid);
             if (Libc.PtraceGetRegs(tid, out UserRegs saved) < 0)
             {
                 Detach(tid, 0);
@@ -291,7 +302,7 @@ internal sealed class PtraceSession : IRemoteCallSession
             }
 
             _marks[MarkIdentified] = Stopwatch.GetTimestamp();
-            string? unsafeReason = Refusal(tid, saved, maps, scratch.Length, out bool filtered);
+            string? unsafeReason = Refusal(tid, saved, maps, scratch.Length, threadCount, out bool filtered);
             _marks[MarkChecked] = Stopwatch.GetTimestamp();
             if (unsafeReason is not null)
             {
@@ -310,7 +321,7 @@ internal sealed class PtraceSession : IRemoteCallSession
     }
 
     /// <summary>Null when the stopped thread may run a call; otherwise why not. The safe-point rule is asked here, and only here.</summary>
-    private string? Refusal(int tid, in UserRegs regs, TargetMaps maps, int scratchLength, out bool filtered)
+    private string? Refusal(int tid, in UserRegs regs, TargetMaps maps, int scratchLength, int threadCount, out bool filtered)
     {
         filtered = false;
         if (SyscallRestart.Refusal(regs) is string syscall)
@@ -331,7 +342,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         int seccomp;
         try
         {
-            seccomp = ProcStatus.TryReadThread(_fs, Pid, tid, _buffer, out ProcStatus? status) ? status.Seccomp ?? 0 : 0;
+            seccomp = ReadSeccomp(tid);
         }
         catch (ProcParseException e)
         {
@@ -348,7 +359,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         _marks[MarkSeccomp] = Stopwatch.GetTimestamp();
         ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
         _memory.Reset();
-        SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, _candidates.CountThreads());
+        SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, threadCount);
         (_marks[MarkSeccomp + 1], _marks[MarkSeccomp + 2], _marks[MarkSeccomp + 3]) = _rule.LastCheckTimes;
         return verdict.IsSafe ? null : verdict.Reason;
     }
@@ -614,19 +625,75 @@ internal sealed class PtraceSession : IRemoteCallSession
 
     /// <summary>
     /// After PTRACE_SEIZE the thread cannot change hands: check it belongs to the process and that the process is the one
-    /// this session was opened on (same start time), so a reused PID is never called into.
+    /// this session was opened on (same start time), so a reused PID is never called into. Returns the process's thread
+    /// count, read in the same look at its stat.
     /// </summary>
-    private void VerifyIdentity(int tid)
+    private int VerifyIdentity(int tid)
     {
         bool inGroup = Directory.Exists(_fs.ThreadPath(Pid, tid, ""));
-        ulong? start = TargetProcess.StartTime(_fs, Pid, _buffer);
-        if (inGroup && start == _startTimeTicks)
+        ProcStat? stat = null;
+        try
         {
-            return;
+            if (_stat is null)
+            {
+                ProcStat.TryRead(_fs, Pid, _buffer, out stat);
+            }
+            else if (_buffer.TryReload(_stat))
+            {
+                stat = ProcStat.Parse(_buffer.Span, _stat.Path);
+            }
+        }
+        catch (Exception e) when (e is ProcParseException or IOException or UnauthorizedAccessException)
+        {
+            stat = null;
         }
 
+        if (inGroup && stat is not null && stat.StartTimeTicks == _startTimeTicks)
+        {
+            return stat.ThreadCount;
+        }
+
+        // Gone, or (read by path) another process now: name which, by the PID's current holder.
         Detach(tid, 0);
-        throw start is ulong other && inGroup ? TargetProcess.Reused(Pid, other, _startTimeTicks) : TargetProcess.Exited(Pid);
+        ulong? start = stat?.StartTimeTicks ?? TargetProcess.StartTime(_fs, Pid, _buffer);
+        throw start is ulong other && other != _startTimeTicks && inGroup ? TargetProcess.Reused(Pid, other, _startTimeTicks) : TargetProcess.Exited(Pid);
+    }
+
+    /// <summary>Holds /proc/PID/stat open once it shows the start time the session was opened with; null to read by path.</summary>
+    private static ProcFile? OpenStat(ProcFileSystem fs, int pid, ulong startTime, FileBuffer buffer)
+    {
+        ProcFile? stat = ProcFile.TryOpen(fs, pid, "stat");
+        if (stat is null)
+        {
+            return TargetProcess.IsGone(fs, pid) ? throw TargetProcess.Exited(pid) : null;
+        }
+
+        ulong? held = buffer.TryReload(stat) ? ProcStat.Parse(buffer.Span, stat.Path).StartTimeTicks : null;
+        if (held == startTime)
+        {
+            return stat;
+        }
+
+        stat.Dispose();
+        throw held is ulong other ? TargetProcess.Reused(pid, other, startTime) : TargetProcess.Exited(pid);
+    }
+
+    /// <summary>The stopped thread's Seccomp field (0 when its status cannot be read: it is stopped, so it is there).</summary>
+    private int ReadSeccomp(int tid)
+    {
+        if (_threadStatus is null || _threadStatusTid != tid || !_buffer.TryReload(_threadStatus))
+        {
+            // A held file of an exited thread fails its reload even when the TID now names another thread: reopen.
+            _threadStatus?.Dispose();
+            _threadStatus = ProcFile.TryOpen(_fs, Pid, $"task/{tid}/status");
+            _threadStatusTid = tid;
+            if (_threadStatus is null || !_buffer.TryReload(_threadStatus))
+            {
+                return 0;
+            }
+        }
+
+        return ProcStatus.ParseSeccomp(_buffer.Span, _threadStatus.Path) ?? 0;
     }
 
     /// <summary>

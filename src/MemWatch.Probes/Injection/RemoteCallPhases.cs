@@ -5,9 +5,10 @@ namespace MemWatch.Probes.Injection;
 /// not run). Their sum is the pause of <see cref="RemoteCallResult.PauseMicroseconds"/> up to rounding.
 /// </summary>
 /// <param name="Seize">PTRACE_SEIZE, PTRACE_INTERRUPT and the wait for the stop (with the stop's -EINTR undone).</param>
-/// <param name="Identity">The thread still belongs to the process, which started when the session's did; its registers.</param>
+/// <param name="Identity">The thread still belongs to the process, which started when the session's did (its stat, which also
+/// gives the thread count); the thread's registers.</param>
 /// <param name="SyscallAndSeccomp">The blocked-system-call check, the thread's Seccomp field and filters.</param>
-/// <param name="Stack">The thread count (its task directory listed) and the thread's stack located (its struct pthread read).</param>
+/// <param name="Stack">The thread's stack located (its struct pthread read).</param>
 /// <param name="Unwind">The CFI unwind of the whole stack.</param>
 /// <param name="LockWords">glibc's lock words read (libc6-dbg only).</param>
 /// <param name="Regions">Each frame looked up in the critical regions; the verdict.</param>

@@ -136,9 +136,13 @@ public sealed class SafePointRule
             }
         }
 
-        string evidence = _locks is null
-            ? "no libc debug symbols: lock words not read"
-            : $"{locks.Count(w => w.IsFree)} of {locks.Count} lock words free";
+        int freeWords = 0;
+        foreach (LockWord w in locks)
+        {
+            freeWords += w.IsFree ? 1 : 0;
+        }
+
+        string evidence = _locks is null ? "no libc debug symbols: lock words not read" : $"{freeWords} of {locks.Count} lock words free";
         return new SafePointVerdict(true, $"{count} frames unwound to the outermost, none in a critical region; {free} bytes free in {stack.Description}; {evidence}", null, null, -1, stack, unwind, locks);
     }
 
