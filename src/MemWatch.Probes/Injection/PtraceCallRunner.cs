@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using MemWatch.Probes.SafePoints;
+using MemWatch.Probes.Unwinding;
 using Libc = MemWatch.Probes.Interop.Libc;
 
 namespace MemWatch.Probes.Injection;
@@ -34,7 +36,7 @@ internal sealed class PtraceCallRunner
 
     // requestTracerExit makes the tracer thread end after this call: the kernel then detaches a thread that would not stop.
     public PtraceCallRunner(int pid, RemoteCallOptions options, X64ReturnPath path, CallTimeline timeline, Action requestTracerExit, ThreadSeizer seizer,
-        SafePoints.SafePointRule rule, Unwinding.LiveProcessMemory memory)
+        SafePointRule rule, LiveProcessMemory memory)
     {
         Pid = pid;
         _options = options;
