@@ -220,6 +220,7 @@ internal sealed class ThreadSeizer : IDisposable
         _timeline.Mark(CallTimeline.Seccomp);
         ulong needed = (ulong)(scratchLength + PtraceCallRunner.XstateBufferBytes + _options.MinimumStackHeadroomBytes);
         _memory.Reset();
+        Prefetch(tid, regs);
         SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, threadCount);
         _timeline.SetCheckTimes(_rule.LastCheckTimes);
         return verdict.IsSafe ? null : verdict.Reason;
@@ -247,6 +248,34 @@ internal sealed class ThreadSeizer : IDisposable
             throw TargetProcess.IsGone(_fs, Pid) ? TargetProcess.Exited(Pid) : new RemoteCallException(RemoteCallFailure.ProcessExited,
                 $"process {Pid} no longer has the code this session resolved (it ran exec or unmapped its libc): open a new session");
         }
+    }
+
+    /// <summary>
+    /// The pages the rule reads at every stop, in one system call: the stack at rsp, the lock words, another thread's
+    /// struct pthread, and the next stack page last (the one most likely to lie past the stack's end).
+    /// </summary>
+    private void Prefetch(int tid, in UserRegs regs)
+    {
+        Span<ulong> at = stackalloc ulong[7];
+        int n = 0;
+        at[n++] = regs.Rsp;
+        if (_rule.LockWords is { } locks)
+        {
+            at[n++] = locks.MainArena;
+            at[n++] = locks.MainArena + locks.NextOffset;
+            if (locks.ListAllLock != 0)
+            {
+                at[n++] = locks.ListAllLock;
+            }
+        }
+
+        if (tid != Pid && regs.FsBase != 0)
+        {
+            at[n++] = regs.FsBase;
+        }
+
+        at[n++] = regs.Rsp + 4096;
+        _memory.Prefetch(at[..n]);
     }
 
     /// <summary>
