@@ -1,11 +1,13 @@
 // The seed scenario (512 MiB in 100-byte new char[] blocks, all deleted) plus a "hiccup" thread that wakes every
 // ~100 µs, timestamps itself and keeps the longest gap between two wake-ups: how long a tool stopped that thread.
-// Commands: "fill MiB", "drop" -> "OK rss_kb=<VmRSS>"; "gap" -> "OK max_gap_us=<longest gap since the last gap>".
+// Commands: "fill MiB", "drop", "trim" (malloc_trim(0) by the target itself) -> "OK rss_kb=<VmRSS>";
+// "gap" -> "OK max_gap_us=<longest gap since the last gap>".
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -58,6 +60,9 @@ int main() {
       for (char *p : blocks) delete[] p;
       blocks.clear();
       blocks.shrink_to_fit();
+      std::printf("OK rss_kb=%ld\n", rss_kb());
+    } else if (std::strncmp(line, "trim", 4) == 0) {
+      malloc_trim(0);
       std::printf("OK rss_kb=%ld\n", rss_kb());
     } else if (std::strncmp(line, "gap", 3) == 0) {
       long g = max_gap_ns.load();

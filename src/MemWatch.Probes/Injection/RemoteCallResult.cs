@@ -4,4 +4,8 @@ namespace MemWatch.Probes.Injection;
 /// <param name="ReturnValue">The integer return register (rax on x86_64).</param>
 /// <param name="PauseMicroseconds">How long the target thread was kept from its own work, from the stop to the resume.</param>
 /// <param name="CalleeMicroseconds">How long the callee itself ran, from the resume into it until its return trapped.</param>
-public readonly record struct RemoteCallResult(ulong ReturnValue, long PauseMicroseconds, long CalleeMicroseconds);
+public readonly record struct RemoteCallResult(ulong ReturnValue, long PauseMicroseconds, long CalleeMicroseconds)
+{
+    /// <summary>Where the pause went (the ptrace engine fills it in; a dozen clock reads per call).</summary>
+    public RemoteCallPhases Phases { get; init; }
+}

@@ -68,19 +68,6 @@ internal sealed class ThreadCandidates(ProcFileSystem fs, int pid)
         return ranked.ConvertAll(r => r.Tid);
     }
 
-    /// <summary>How many threads the process has now (0 when it is gone).</summary>
-    public int CountThreads()
-    {
-        try
-        {
-            return Directory.EnumerateDirectories(fs.ProcessPath(pid, "task")).Count();
-        }
-        catch (Exception e) when (FileBuffer.IsGone(e))
-        {
-            return 0;
-        }
-    }
-
     /// <summary>The system call thread <paramref name="tid"/> is blocked in (<c>/proc/PID/task/TID/syscall</c>); -1 when unknown.</summary>
     public long BlockedSyscall(int tid)
     {

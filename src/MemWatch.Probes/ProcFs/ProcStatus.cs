@@ -140,6 +140,25 @@ public sealed record ProcStatus
         return true;
     }
 
+    /// <summary>
+    /// The <c>Seccomp</c> field alone (0 none, 1 strict, 2 filter; null on kernels without it): what the remote-call
+    /// engine needs at every stop, without parsing the other fields.
+    /// </summary>
+    /// <exception cref="ProcParseException">The Seccomp line is malformed.</exception>
+    public static int? ParseSeccomp(ReadOnlySpan<byte> text, string source)
+    {
+        var reader = new LineReader(text);
+        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        {
+            if (line.StartsWith("Seccomp:"u8))
+            {
+                return SeccompMode(line["Seccomp:"u8.Length..], source, reader.LineNumber);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Reads <c>/proc/[pid]/status</c>; false when the process is gone.</summary>
     /// <exception cref="ProcParseException">The file is malformed.</exception>
     public static bool TryRead(ProcFileSystem fs, int pid, FileBuffer buffer, [NotNullWhen(true)] out ProcStatus? value)

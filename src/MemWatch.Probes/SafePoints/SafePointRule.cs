@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Symbols;
@@ -55,6 +56,9 @@ public sealed class SafePointRule
 
     public GlibcLockWords? LockWords => _locks;
 
+    /// <summary>Stopwatch timestamps of the last <see cref="Check"/>: stack located, stack unwound, lock words read.</summary>
+    internal (long Located, long Unwound, long LocksRead) LastCheckTimes { get; private set; }
+
     /// <summary>The struct pthread field offsets the stack rule has learnt from this process's threads (null before a glibc thread was seen).</summary>
     public PthreadStackFields? PthreadFields => _stacks.LearntFields;
 
@@ -72,6 +76,8 @@ public sealed class SafePointRule
     {
         var locks = new List<LockWord>();
         ThreadStack stack = _stacks.Locate(_pid, tid, regs.Rsp, regs.FsBase, maps, memory);
+        long located = Stopwatch.GetTimestamp();
+        LastCheckTimes = (located, located, located);
         if (!stack.IsRecognised)
         {
             return Unsafe($"rsp 0x{regs.Rsp:x} is not in a recognised stack: {stack.Description}", stack, null, locks);
@@ -85,10 +91,12 @@ public sealed class SafePointRule
 
         UnwindEndReason end = _unwinder.Unwind(_space, UnwindRegisters.FromUserRegs(regs), memory, _frames, out int count, out string? detail);
         var unwind = new UnwindResult(_frames.AsSpan(0, count).ToArray(), end, detail);
+        long unwound = Stopwatch.GetTimestamp();
 
         // Read with the thread still stopped; they are evidence in every verdict, decisive only below.
         string? lockProblem = null;
         _locks?.TryRead(memory, locks, out lockProblem);
+        LastCheckTimes = (located, unwound, Stopwatch.GetTimestamp());
         for (int i = 0; i < count; i++)
         {
             if (_regions.TryFind(_frames[i].LookupPc, out CriticalRegion region))
@@ -128,9 +136,13 @@ public sealed class SafePointRule
             }
         }
 
-        string evidence = _locks is null
-            ? "no libc debug symbols: lock words not read"
-            : $"{locks.Count(w => w.IsFree)} of {locks.Count} lock words free";
+        int freeWords = 0;
+        foreach (LockWord w in locks)
+        {
+            freeWords += w.IsFree ? 1 : 0;
+        }
+
+        string evidence = _locks is null ? "no libc debug symbols: lock words not read" : $"{freeWords} of {locks.Count} lock words free";
         return new SafePointVerdict(true, $"{count} frames unwound to the outermost, none in a critical region; {free} bytes free in {stack.Description}; {evidence}", null, null, -1, stack, unwind, locks);
     }
 

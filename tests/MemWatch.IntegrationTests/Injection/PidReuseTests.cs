@@ -40,6 +40,27 @@ public sealed class PidReuseTests
         Assert.Equal("glibc", own.ReadStatistics(TimeSpan.FromSeconds(10)).Allocator);
     }
 
+    [Fact]
+    public void Call_PidTakenAfterTheSessionOpened_RefusedAsGoneAndNewcomerUntouched()
+    {
+        // The session holds /proc/PID/stat of the process it was opened on: once that process is gone, no call is
+        // made in the one that takes its PID, whatever its start time.
+        Workload first = Workload.Start("lock_holders.c", "malloc-stack");
+        int pid = first.Pid;
+        ulong meant = StartTime(pid);
+        using AllocatorConnection c = AllocatorConnection.Open(pid, new RemoteCallOptions { ExpectedStartTimeTicks = meant });
+        Assert.Equal("glibc", c.ReadStatistics(TimeSpan.FromSeconds(10)).Allocator);
+        first.Dispose();
+
+        using Workload? second = PidReuse.StartWithPid(pid, meant, "lock_holders.c", "malloc-stack");
+        Assert.NotNull(second);
+
+        var e = Assert.Throws<RemoteCallException>(() => c.ReadStatistics(TimeSpan.FromSeconds(5)));
+        Assert.Equal(RemoteCallFailure.ProcessExited, e.Reason);
+        Assert.Null(AdversarialRun.ThreadsHeld(pid));
+        Assert.False(second.HasExited);
+    }
+
     private static ulong StartTime(int pid) =>
         ProcStat.TryRead(ProcFileSystem.Default, pid, new FileBuffer(4096), out ProcStat? stat) ? stat.StartTimeTicks : 0;
 }

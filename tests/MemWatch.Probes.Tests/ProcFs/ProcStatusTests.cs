@@ -168,4 +168,29 @@ public sealed class ProcStatusTests
         ProcStatus s = ProcStatus.Parse(Encoding.UTF8.GetBytes(text + line), "status");
         Assert.Equal(expected, s.ShadowStackEnabled);
     }
+
+    [Theory]
+    [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
+    public void ParseSeccomp_CapturedProcess_AgreesWithTheFullParse(string fixture)
+    {
+        byte[] text = ProcFixtures.Bytes(fixture, "status");
+        Assert.Equal(ProcStatus.Parse(text, "status").Seccomp, ProcStatus.ParseSeccomp(text, "status"));
+    }
+
+    [Theory]
+    [InlineData("Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n", 0)]
+    [InlineData("Name:\tx\nSeccomp_filters:\t1\nSeccomp:\t2\n", 2)]
+    [InlineData("Seccomp:\t1\n", 1)]
+    [InlineData("Name:\tx\nNoNewPrivs:\t0\n", null)]
+    public void ParseSeccomp_FindsTheModeLineOnly(string text, int? expected)
+        => Assert.Equal(expected, ProcStatus.ParseSeccomp(Encoding.UTF8.GetBytes(text), "status"));
+
+    [Theory]
+    [InlineData("Name:\tx\nSeccomp:\t3\n", 2)]
+    [InlineData("Seccomp:\tfilter\n", 1)]
+    public void ParseSeccomp_Malformed_ThrowsWithFileAndLine(string text, int line)
+    {
+        var e = Assert.Throws<ProcParseException>(() => ProcStatus.ParseSeccomp(Encoding.UTF8.GetBytes(text), "/proc/9/task/9/status"));
+        Assert.Equal(line, e.Line);
+    }
 }
