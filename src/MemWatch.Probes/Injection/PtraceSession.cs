@@ -336,7 +336,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
         _memory.Reset();
         SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, _candidates.CountThreads());
-        return verdict.IsSafe ? null : verdict.Reason;
+        return !verdict.IsSafe ? verdict.Reason : _options.IdleLoop?.Refusal(tid, regs, verdict.Unwind!);
     }
 
     private RemoteCallResult RunCall(int tid, UserRegs saved, long stopRequested, ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout, bool filtered)
@@ -704,8 +704,9 @@ internal sealed class PtraceSession : IRemoteCallSession
 
             // A thread that would be refused at its stop is not stopped at all: the stop turns epoll_pwait's wait into
             // -EINTR until it is rewritten, and a MemWatch killed in that moment would let it through.
-            long nr = state == 'S' ? _candidates.BlockedSyscall(only) : -1;
-            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr))
+            ulong[] arguments = [];
+            long nr = state == 'S' ? _candidates.BlockedSyscall(only, out arguments) : -1;
+            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr, arguments))
             {
                 whyNone = $"thread {only} waits in system call {nr} with a temporary signal mask or in restart_syscall";
                 return [];
