@@ -306,6 +306,11 @@ internal sealed class PtraceSession : IRemoteCallSession
             return syscall;
         }
 
+        if (_options.IdleLoop?.Refusal(tid, regs, null) is string notIdle)
+        {
+            return notIdle;
+        }
+
         if (_abandonedFrameTops.TryGetValue(tid, out ulong frameTop))
         {
             if (regs.Rsp < frameTop)
@@ -336,7 +341,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         ulong needed = (ulong)(scratchLength + XstateBufferBytes + _options.MinimumStackHeadroomBytes);
         _memory.Reset();
         SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, _candidates.CountThreads());
-        return !verdict.IsSafe ? verdict.Reason : _options.IdleLoop?.Refusal(tid, regs, verdict.Unwind!);
+        return !verdict.IsSafe ? verdict.Reason : _options.IdleLoop?.Refusal(tid, regs, verdict.Unwind);
     }
 
     private RemoteCallResult RunCall(int tid, UserRegs saved, long stopRequested, ulong function, RemoteArg[] args, byte[] scratch, TimeSpan timeout, bool filtered)

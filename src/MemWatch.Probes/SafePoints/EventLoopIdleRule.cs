@@ -22,7 +22,7 @@ internal sealed class EventLoopIdleRule
     private readonly (ulong Start, ulong End) _run;
     private readonly IReadOnlyList<(ulong Start, ulong End)> _libc;
 
-    private EventLoopIdleRule(int isolateThread, (ulong, ulong) ioPoll, (ulong, ulong) run, IReadOnlyList<(ulong Start, ulong End)> libc)
+    internal EventLoopIdleRule(int isolateThread, (ulong, ulong) ioPoll, (ulong, ulong) run, IReadOnlyList<(ulong Start, ulong End)> libc)
     {
         IsolateThread = isolateThread;
         _ioPoll = ioPoll;
@@ -62,8 +62,12 @@ internal sealed class EventLoopIdleRule
         return false;
     }
 
-    /// <summary>Null when thread <paramref name="tid"/>, stopped with <paramref name="regs"/> and unwound to <paramref name="unwind"/>, is idle in the loop; otherwise why not.</summary>
-    public string? Refusal(int tid, in UserRegs regs, UnwindResult unwind)
+    /// <summary>
+    /// Null when thread <paramref name="tid"/>, stopped with <paramref name="regs"/> and unwound to
+    /// <paramref name="unwind"/>, is idle in the loop; otherwise why not. With no unwind yet, only the thread and its
+    /// system call are checked (the engine asks that first, so a thread running JavaScript is refused as such).
+    /// </summary>
+    public string? Refusal(int tid, in UserRegs regs, UnwindResult? unwind)
     {
         if (tid != IsolateThread)
         {
@@ -76,6 +80,11 @@ internal sealed class EventLoopIdleRule
             return nr < 0
                 ? "the isolate's thread is running (JavaScript, a GC step or V8 code), not idle in the event loop"
                 : $"the isolate's thread waits in system call {nr}, not in the event loop's epoll wait";
+        }
+
+        if (unwind is null)
+        {
+            return null;
         }
 
         IReadOnlyList<UnwindFrame> frames = unwind.Frames;

@@ -1,5 +1,7 @@
 using System.Globalization;
 using MemWatch.IntegrationTests.Support;
+using MemWatch.Probes.Allocators;
+using MemWatch.Probes.Injection;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.Injection;
@@ -50,6 +52,48 @@ public sealed class BlockingSyscallTests(ITestOutputHelper output)
             if (!target.HasExited)
             {
                 target.Send("quit"); // removes its semaphore set
+            }
+        }
+    }
+
+    [Fact]
+    public void EpollPwait_WithoutAMask_IsUsed_WithAMask_IsRefusedBeforeItsThreadIsStopped()
+    {
+        using Workload target = Workload.Start("blocking_syscalls.c");
+        try
+        {
+            Dictionary<string, int> tids = ReadyTids(target.ReadyLine);
+
+            // A NULL mask leaves saved_sigmask alone (set_user_sigmask returns first): the thread runs calls like any.
+            var run = new AdversarialRun();
+            run.Calls(target.Pid, [tids["epoll_pwait_nomask"]], 6, TimeSpan.FromSeconds(10));
+            output.WriteLine(run.ToString());
+            Assert.Empty(run.Failures);
+            Assert.Equal(6, run.Completed);
+
+            // A mask: refused from /proc/PID/task/TID/syscall, before the thread is ever stopped (the message of that path).
+            int masked = tids["epoll_pwait"];
+            using (AllocatorConnection connection = AllocatorConnection.Open(target.Pid, new RemoteCallOptions { ThreadId = masked }))
+            {
+                RemoteCallException e = Assert.Throws<RemoteCallException>(() => connection.ReadStatistics(TimeSpan.FromSeconds(10)));
+                output.WriteLine(e.Message);
+                Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
+                Assert.Contains($"thread {masked} waits in system call 281 with a temporary signal mask", e.Message, StringComparison.Ordinal);
+            }
+
+            Dictionary<string, long> stats = Stats(target);
+            foreach (string t in (string[])["epoll_pwait", "epoll_pwait_nomask"])
+            {
+                Assert.True(stats[t + "_s"] == 0 && stats[t + "_b"] == 0, $"{t}: {stats[t + "_s"]} spurious returns (last {stats[t + "_err"]}), {stats[t + "_b"]} registers changed");
+            }
+
+            Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        }
+        finally
+        {
+            if (!target.HasExited)
+            {
+                target.Send("quit");
             }
         }
     }

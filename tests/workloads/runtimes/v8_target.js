@@ -1,7 +1,7 @@
 // Target for V8IntrospectionTests: a Node process MemWatch asks for its heap statistics from outside.
 // Modes: "idle" keeps 100k objects, serves HTTP on 127.0.0.1 (GET /ping answers "pong N") and runs a 20 ms heartbeat
 // that counts ticks and anomalies (a tick more than 2 ms early, or an error event); "busy" runs JavaScript in a tight
-// loop for the given seconds, then idles. Prints "ready PORT" once listening. Commands on stdin, one per line:
+// loop for the given seconds, then idles. Prints "READY PORT" once listening. Commands on stdin, one per line:
 // "stats" prints "stats JSON" with v8.getHeapStatistics() and v8.getHeapSpaceStatistics() (V8's own account, read
 // in the same tick) and the heartbeat's counters; "loops" prints "loops N" (busy iterations done so far).
 'use strict';
@@ -31,7 +31,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   }
 });
 server.listen(0, '127.0.0.1', () => {
-  console.log('ready ' + server.address().port);
+  console.log('READY ' + server.address().port);
   if (mode === 'busy') {
     const end = Date.now() + Number(process.argv[3] || 10) * 1000;
     let x = 0;
