@@ -10,7 +10,9 @@ namespace MemWatch.Probes.Runtimes.Node;
 /// A Node process's V8 heap figures through remote calls (<c>--introspect</c>, or a daemon rule with
 /// <c>Introspect</c>): the calls run only on the main thread, the isolate's for <c>node script.js</c>, and only while
 /// it is idle in libuv's event loop (<see cref="EventLoopIdleRule"/>) and at glibc's safe point. Isolates of
-/// worker_threads are not asked. Every refusal becomes the reading's problem; nothing here throws for the target.
+/// worker_threads are not asked. Every refusal becomes the reading's problem; only a call left running in the target
+/// after its timeout (<see cref="RemoteCallException.LeftInCallee"/>) is thrown, so that the caller can stop acting on
+/// the process.
 /// </summary>
 public static class V8Introspection
 {
@@ -47,7 +49,7 @@ public static class V8Introspection
             });
             return new RuntimeReading(RuntimeKind.Node, reader.Read(session, callTimeout), null);
         }
-        catch (RemoteCallException e)
+        catch (RemoteCallException e) when (!e.LeftInCallee)
         {
             return Refused($"{e.Reason.ToName()}: {e.Message}");
         }
