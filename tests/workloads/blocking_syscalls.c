@@ -71,6 +71,7 @@ struct waiter {
     fd_set fds;
     struct pollfd pfd;
     unsigned long long sigset;
+    int no_mask;       /* ppoll/epoll_pwait with a NULL mask: the thread's own mask stays (kernel set_user_sigmask) */
 };
 
 static int pipe_fds[2], sock_pair[2], listener, epfd, sem_id;
@@ -94,6 +95,7 @@ static void prep_ppoll(struct waiter *w)
 static struct waiter waiters[] = {
     { "epoll_wait", SYS_epoll_wait, 0, 0 },
     { "epoll_pwait", SYS_epoll_pwait, 0, 0 },
+    { "epoll_pwait_nomask", SYS_epoll_pwait, 0, 0, .no_mask = 1 },
     { "sigtimedwait", SYS_rt_sigtimedwait, 0, 0 },
     { "nanosleep", SYS_nanosleep, 1, 0, .prepare = prep_ts },
     { "clock_nanosleep", SYS_clock_nanosleep, 1, 0, .prepare = prep_ts },
@@ -123,7 +125,7 @@ static void setup_args(struct waiter *w)
     long *a = w->args;
     switch (w->nr) {
     case SYS_epoll_wait: a[0] = epfd; a[1] = (long)events; a[2] = 4; a[3] = -1; break;
-    case SYS_epoll_pwait: a[0] = epfd; a[1] = (long)events; a[2] = 4; a[3] = -1; a[4] = (long)&w->sigset; a[5] = 8; break;
+    case SYS_epoll_pwait: a[0] = epfd; a[1] = (long)events; a[2] = 4; a[3] = -1; a[4] = w->no_mask ? 0 : (long)&w->sigset; a[5] = 8; break;
     case SYS_rt_sigtimedwait: w->sigset = 1ULL << (SIGUSR2 - 1); a[0] = (long)&w->sigset; a[1] = 0; a[2] = 0; a[3] = 8; break;
     case SYS_nanosleep: a[0] = (long)&w->ts; a[1] = 0; break;
     case SYS_clock_nanosleep: a[0] = CLOCK_MONOTONIC; a[1] = 0; a[2] = (long)&w->ts; a[3] = 0; break;

@@ -165,7 +165,8 @@ internal static class CommandLine
             Description = "Also ask the allocator itself, through ptrace remote calls into the process (glibc mallinfo2 and malloc_info, "
                 + "jemalloc mallctl, gperftools tcmalloc MallocExtension): bytes in use, free, releasable by a trim, per arena. One thread "
                 + "pauses for the calls (reported in microseconds); other threads keep running. Without this option nothing is injected. "
-                + "Implies --dotnet. A refused injection is reported in the output (allocator.introspectionError), not as a failure.",
+                + "For a Node process, also asks V8 for its heap (used, committed, limit, spaces) on the main thread while its event loop is idle. "
+                + "Implies --dotnet. A refused injection is reported in the output (allocator.introspectionError, runtime.problem), not as a failure.",
         };
         var attribute = new Option<bool>("--attribute")
         {

@@ -5,8 +5,10 @@ using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Assessment;
 using MemWatch.Probes.Attribution;
 using MemWatch.Probes.Cgroups;
+using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Runtimes;
+using MemWatch.Probes.Runtimes.Node;
 using MemWatch.Probes.Snapshots;
 using MemWatch.Probes.Symbols;
 
@@ -31,7 +33,7 @@ internal static class InspectCommand
         AllocatorIntrospectionResult? earliestIntrospection = introspect && watchSeconds is not null ? Introspect(pid) : null;
         DotNetInspection? earliestDotNet = watchSeconds is not null ? DotNetInspection.Read(fs, snapshot, dotnetAsked) : null;
         (RuntimeKind runtime, TargetSymbols? symbols) = DetectRuntime(fs, pid);
-        RuntimeReading? earliestRuntime = watchSeconds is not null ? RuntimeProbe.Read(fs, pid, runtime, snapshot.Status, symbols) : null;
+        RuntimeReading? earliestRuntime = watchSeconds is not null ? ReadRuntime(fs, pid, runtime, snapshot.Status, symbols, introspect) : null;
         DotNetInspection? dotnet;
         ProcessSnapshot? earliest = null;
         SampleWindow? window = null;
@@ -66,7 +68,7 @@ internal static class InspectCommand
             environment = ReadEnvironment(fs, pid, new FileBuffer());
         }
 
-        RuntimeReading runtimeReading = RuntimeProbe.Read(fs, pid, runtime, snapshot.Status, symbols);
+        RuntimeReading runtimeReading = ReadRuntime(fs, pid, runtime, snapshot.Status, symbols, introspect);
         InspectReport report = Compose(snapshot, earliest, window, environment, host, hostPressure,
             introspection, earliestIntrospection, dotnet, earliestDotNet, runtimeReading: runtimeReading, earliestRuntime: earliestRuntime);
         if (attributionResult is not null && attribute is not null)
@@ -157,6 +159,24 @@ internal static class InspectCommand
     }
 
     private static AllocatorIntrospectionResult Introspect(int pid) => AllocatorIntrospection.Read(pid, s_introspectCallTimeout);
+
+    /// <summary>The runtime's figures: read passively, or for V8 (which publishes none) asked through remote calls with --introspect.</summary>
+    private static RuntimeReading ReadRuntime(ProcFileSystem fs, int pid, RuntimeKind runtime, ProcStatus status, TargetSymbols? symbols, bool introspect)
+    {
+        if (!introspect || runtime != RuntimeKind.Node)
+        {
+            return RuntimeProbe.Read(fs, pid, runtime, status, symbols);
+        }
+
+        try
+        {
+            return V8Introspection.Read(pid, s_introspectCallTimeout);
+        }
+        catch (RemoteCallException e)
+        {
+            return new RuntimeReading(runtime, null, $"node: {e.Message}");
+        }
+    }
 
     /// <summary>The environment for the allocator's effective parameters; null (defaults) when it cannot be read.</summary>
     private static ProcEnviron? ReadEnvironment(ProcFileSystem fs, int pid, FileBuffer buffer)

@@ -95,6 +95,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "gc of {Pid} ({Comm}) by {Who}: {Outcome}, GC heap {HeapBeforeMiB:0.0} -> {HeapAfterMiB:0.0} MiB, RSS {RssBeforeMiB:0.0} -> {RssAfterMiB:0.0} MiB, pause {PauseMilliseconds:0.0} ms: {Message}")]
     public static partial void GcInduced(this ILogger logger, int pid, string comm, string who, string outcome, double heapBeforeMiB, double heapAfterMiB, double rssBeforeMiB, double rssAfterMiB, double pauseMilliseconds, string message);
 
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "V8 heap figures of {Pid} ({Comm}) not read: {Message}")]
+    public static partial void V8NotAsked(this ILogger logger, int pid, string comm, string message);
+
     // 4xxx: HTTP.
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "{Method} {Path} failed")]

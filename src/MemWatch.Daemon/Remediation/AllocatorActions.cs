@@ -5,6 +5,8 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Injection;
 using MemWatch.Probes.ProcFs;
+using MemWatch.Probes.Runtimes;
+using MemWatch.Probes.Runtimes.Node;
 using MemWatch.Probes.Verdicts;
 using Microsoft.Extensions.Logging;
 
@@ -45,22 +47,25 @@ public sealed partial class AllocatorActions
 
         try
         {
-            using AllocatorConnection connection = AllocatorConnection.Open(target.Pid, Identity(target));
-            if (!connection.Introspector.IsSupported)
+            using (AllocatorConnection connection = AllocatorConnection.Open(target.Pid, Identity(target)))
             {
-                return false;
+                if (!connection.Introspector.IsSupported)
+                {
+                    return false;
+                }
+
+                AllocatorStatistics stats = connection.ReadStatistics(StatisticsTimeout);
+                var reading = new AllocatorReading(
+                    _time.GetUtcNow().ToUnixTimeMilliseconds(), stats.Allocator, stats.InUseBytes, stats.FreeBytes, stats.ReleasableBytes,
+                    stats.PauseMicrosecondsMax);
+                lock (target.Sync)
+                {
+                    target.RememberStatistics(stats, reading.UnixMilliseconds);
+                    target.Allocator = reading;
+                }
             }
 
-            AllocatorStatistics stats = connection.ReadStatistics(StatisticsTimeout);
-            var reading = new AllocatorReading(
-                _time.GetUtcNow().ToUnixTimeMilliseconds(), stats.Allocator, stats.InUseBytes, stats.FreeBytes, stats.ReleasableBytes,
-                stats.PauseMicrosecondsMax);
-            lock (target.Sync)
-            {
-                target.RememberStatistics(stats, reading.UnixMilliseconds);
-                target.Allocator = reading;
-            }
-
+            IntrospectV8(target);
             return true;
         }
         catch (RemoteCallException e)
@@ -80,6 +85,31 @@ public sealed partial class AllocatorActions
         finally
         {
             target.ActionGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A Node target under an Introspect rule: V8's heap figures through the same engine (V8Introspection: the isolate's
+    /// thread idle in the event loop), remembered as the runtime's reading. A refusal keeps the last figures; the sampler's
+    /// passive reading (none for V8) does not replace them (RuntimeReads).
+    /// </summary>
+    private void IntrospectV8(TargetState target)
+    {
+        if (target.Runtime != RuntimeKind.Node || !target.Rule.Introspect)
+        {
+            return;
+        }
+
+        RuntimeReading v8 = V8Introspection.Read(target.Pid, StatisticsTimeout, Identity(target));
+        if (v8.Figures is null)
+        {
+            _log.V8NotAsked(target.Pid, target.Comm, v8.Problem ?? "");
+            return;
+        }
+
+        lock (target.Sync)
+        {
+            target.RememberRuntime(new RuntimeSample(_time.GetUtcNow().ToUnixTimeMilliseconds(), v8));
         }
     }
 

@@ -208,6 +208,11 @@ internal static class InspectReportText
                 sb.Append(inv, $"  max {ByteSize.Format(max)}");
             }
 
+            if (rt.PhysicalBytes is { } physical)
+            {
+                sb.Append(inv, $"  resident {ByteSize.Format(physical)}");
+            }
+
             if (rt.Arenas is { } arenas)
             {
                 sb.Append(inv, $"  arenas {arenas}  pools in use {rt.PoolsInUse} ({ByteSize.Format(rt.PoolsInUseBytes)})  empty pools {rt.PoolsFree}");
@@ -222,7 +227,7 @@ internal static class InspectReportText
         sb.AppendLine();
         foreach (RuntimeSpaceReport s in rt.Spaces)
         {
-            sb.Append(inv, $"  {s.Name}: used {ByteSize.Format(s.UsedBytes)}  committed {ByteSize.Format(s.CommittedBytes)}{(s.MaxBytes is { } m ? "  max " + ByteSize.Format(m) : "")}").AppendLine();
+            sb.Append(inv, $"  {s.Name}: used {ByteSize.Format(s.UsedBytes)}  committed {ByteSize.Format(s.CommittedBytes)}{(s.MaxBytes is { } m ? "  max " + ByteSize.Format(m) : "")}{(s.PhysicalBytes is { } p ? "  resident " + ByteSize.Format(p) : "")}").AppendLine();
         }
 
         if (rt.DeclaredLimit is { } limit)

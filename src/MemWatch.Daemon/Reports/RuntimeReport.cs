@@ -26,6 +26,9 @@ internal sealed record RuntimeReport
     /// <summary>The heap's maximum as the runtime reports it.</summary>
     public ulong? MaxBytes { get; init; }
 
+    /// <summary>V8: bytes of the committed heap that are resident (total_physical_size).</summary>
+    public ulong? PhysicalBytes { get; init; }
+
     /// <summary>Go: idle spans not returned to the kernel.</summary>
     public ulong? IdleBytes { get; init; }
 
@@ -41,7 +44,7 @@ internal sealed record RuntimeReport
 
     public ulong? PoolsInUseBytes { get; init; }
 
-    /// <summary>JVM generations and spaces.</summary>
+    /// <summary>JVM generations and spaces; V8's spaces.</summary>
     public IReadOnlyList<RuntimeSpaceReport> Spaces { get; init; } = [];
 
     /// <summary>The limit the process declares (-Xmx, --max-old-space-size, GOMEMLIMIT, memcached -m, maxmemory).</summary>

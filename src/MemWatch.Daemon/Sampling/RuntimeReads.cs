@@ -8,7 +8,8 @@ namespace MemWatch.Daemon.Sampling;
 /// <summary>
 /// A target's runtime heap figures, read passively at each full smaps pass (hsperfdata; runtime.memstats and pymalloc's
 /// arenas through /proc/PID/mem). The runtime is recognised once per process from its modules; a plain native process
-/// costs nothing after that. Called on the sampler thread, without the target's lock (it reads files).
+/// costs nothing after that. A Node process's figures, once an Introspect rule asked V8 for them, are left as they are.
+/// Called on the sampler thread, without the target's lock (it reads files).
 /// </summary>
 internal static class RuntimeReads
 {
@@ -31,6 +32,12 @@ internal static class RuntimeReads
         }
 
         if (target.Runtime is not { } kind || kind == RuntimeKind.None)
+        {
+            return null;
+        }
+
+        // V8's figures come from remote calls of an Introspect rule (AllocatorActions); the passive reading has none.
+        if (kind == RuntimeKind.Node && target.RuntimeHeap?.Reading.Figures is not null)
         {
             return null;
         }

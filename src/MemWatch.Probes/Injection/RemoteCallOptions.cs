@@ -52,6 +52,12 @@ public sealed record RemoteCallOptions
     /// </summary>
     internal TargetSymbols? Symbols { get; init; }
 
+    /// <summary>
+    /// A further safe point the stopped thread must satisfy after <see cref="SafePoints.SafePointRule"/> (V8's calls:
+    /// the isolate's thread idle in libuv's event loop, <see cref="SafePoints.EventLoopIdleRule"/>); null for none.
+    /// </summary>
+    internal SafePoints.EventLoopIdleRule? IdleLoop { get; init; }
+
     /// <summary>The proc filesystem the target is seen through.</summary>
     public ProcFileSystem ProcFileSystem { get; init; } = ProcFileSystem.Default;
 }

@@ -28,8 +28,40 @@ internal static class SyscallRestart
     // they wait, where ptrace cannot read it, so the engine cannot hold signals back around a call made on such a thread.
     private static readonly long[] s_maskSwapping = [130, 270, 271, 281, 333, 441];
 
-    /// <summary>True when <paramref name="syscall"/> waits with a temporary signal mask (see the field's comment).</summary>
+    // ppoll (arg 4), epoll_pwait and epoll_pwait2 (arg 5) pass the mask as a plain pointer argument, and the kernel's
+    // set_user_sigmask (kernel/signal.c) returns at once for a NULL one, before it touches saved_sigmask or sets
+    // TIF_RESTORE_SIGMASK: such a wait runs with the thread's own mask, like epoll_wait or poll. pselect6 and
+    // io_pgetevents pass it inside a struct in the target's memory, rt_sigsuspend always swaps: those stay refused.
+    private static readonly (long Syscall, int Argument)[] s_maskArgument = [(271, 4), (281, 5), (441, 5)];
+
+    /// <summary>True when <paramref name="syscall"/> may wait with a temporary signal mask (see the field's comment).</summary>
     public static bool SwapsSignalMask(long syscall) => Array.IndexOf(s_maskSwapping, syscall) >= 0;
+
+    /// <summary>
+    /// True when <paramref name="syscall"/>, called with <paramref name="arguments"/> (its six, in order; empty when
+    /// unknown), waits with a temporary signal mask: always for rt_sigsuspend, pselect6 and io_pgetevents, and for ppoll,
+    /// epoll_pwait and epoll_pwait2 only when their mask pointer is not NULL.
+    /// </summary>
+    public static bool SwapsSignalMask(long syscall, ReadOnlySpan<ulong> arguments)
+    {
+        if (!SwapsSignalMask(syscall))
+        {
+            return false;
+        }
+
+        foreach ((long nr, int argument) in s_maskArgument)
+        {
+            if (nr == syscall)
+            {
+                return arguments.Length < argument || arguments[argument - 1] != 0;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The six system call arguments of a stop (x86_64: rdi, rsi, rdx, r10, r8, r9, unchanged while the call waits).</summary>
+    public static ulong[] Arguments(in UserRegs regs) => [regs.Rdi, regs.Rsi, regs.Rdx, regs.R10, regs.R8, regs.R9];
 
     /// <summary>True when a ptrace stop makes <paramref name="syscall"/> fail with -EINTR (see the field's comment).</summary>
     public static bool FailsWithEintrOnStop(long syscall) => Array.IndexOf(s_eintrOnStop, syscall) >= 0;
@@ -83,7 +115,7 @@ internal static class SyscallRestart
             return "it is in restart_syscall, whose state (restart_block) the call's rt_sigreturn would reset";
         }
 
-        if (SwapsSignalMask(nr) && IsInterruptedSyscall(regs))
+        if (SwapsSignalMask(nr, Arguments(regs)) && IsInterruptedSyscall(regs))
         {
             return $"it waits in system call {nr} with a temporary signal mask, so signals could not be held back during a call";
         }

@@ -4,7 +4,7 @@ namespace MemWatch.Probes.Injection;
 
 /// <summary>
 /// The threads a call may be tried on, best first: the one used last, then sleeping threads whose system call
-/// (<c>/proc/PID/task/TID/syscall</c>) the engine can interrupt and restart without a trace, then running ones. Threads
+/// (<c>/proc/PID/task/TID/syscall</c>, number and arguments) the engine can interrupt and restart without a trace, then running ones. Threads
 /// waiting with a temporary signal mask or in restart_syscall are left alone (<see cref="SyscallRestart.Refusal"/>), as
 /// are stopped, uninterruptible and exiting ones. The registers at the stop are checked again, since a thread moves on.
 /// </summary>
@@ -35,8 +35,8 @@ internal sealed class ThreadCandidates(ProcFileSystem fs, int pid)
                 };
                 if (rank == 1 || rank == 0)
                 {
-                    long nr = BlockedSyscall(tid);
-                    if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr))
+                    long nr = BlockedSyscall(tid, out ulong[] arguments);
+                    if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr, arguments))
                     {
                         skipped++;
                         continue;
@@ -68,13 +68,24 @@ internal sealed class ThreadCandidates(ProcFileSystem fs, int pid)
         return ranked.ConvertAll(r => r.Tid);
     }
 
-    /// <summary>The system call thread <paramref name="tid"/> is blocked in (<c>/proc/PID/task/TID/syscall</c>); -1 when unknown.</summary>
-    public long BlockedSyscall(int tid)
+    /// <summary>
+    /// The system call thread <paramref name="tid"/> is blocked in (<c>/proc/PID/task/TID/syscall</c>) and its
+    /// <paramref name="arguments"/>; -1 (and no arguments) when unknown.
+    /// </summary>
+    public long BlockedSyscall(int tid, out ulong[] arguments)
     {
+        arguments = [];
         try
         {
             string path = fs.ThreadPath(pid, tid, "syscall");
-            return _buffer.TryLoad(path) ? ProcTaskSyscall.Parse(_buffer.Span, path).SyscallNumber : -1;
+            if (!_buffer.TryLoad(path))
+            {
+                return -1;
+            }
+
+            ProcTaskSyscall syscall = ProcTaskSyscall.Parse(_buffer.Span, path);
+            arguments = syscall.Arguments;
+            return syscall.SyscallNumber;
         }
         catch (Exception e) when (e is ProcParseException or UnauthorizedAccessException or IOException)
         {

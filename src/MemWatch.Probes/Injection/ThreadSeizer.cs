@@ -71,8 +71,9 @@ internal sealed class ThreadSeizer : IDisposable
 
             // A thread that would be refused at its stop is not stopped at all: the stop turns epoll_pwait's wait into
             // -EINTR until it is rewritten, and a MemWatch killed in that moment would let it through.
-            long nr = state == 'S' ? _candidates.BlockedSyscall(only) : -1;
-            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr))
+            ulong[] arguments = [];
+            long nr = state == 'S' ? _candidates.BlockedSyscall(only, out arguments) : -1;
+            if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr, arguments))
             {
                 whyNone = $"thread {only} waits in system call {nr} with a temporary signal mask or in restart_syscall";
                 return [];
@@ -190,6 +191,11 @@ internal sealed class ThreadSeizer : IDisposable
             return syscall;
         }
 
+        if (_options.IdleLoop?.Refusal(tid, regs, null) is string notIdle)
+        {
+            return notIdle;
+        }
+
         if (_abandonedFrameTops.TryGetValue(tid, out ulong frameTop))
         {
             if (regs.Rsp < frameTop)
@@ -223,7 +229,7 @@ internal sealed class ThreadSeizer : IDisposable
         Prefetch(tid, regs);
         SafePointVerdict verdict = _rule.Check(tid, regs, maps, _memory, needed, threadCount);
         _timeline.SetCheckTimes(_rule.LastCheckTimes);
-        return verdict.IsSafe ? null : verdict.Reason;
+        return !verdict.IsSafe ? verdict.Reason : _options.IdleLoop?.Refusal(tid, regs, verdict.Unwind);
     }
 
     /// <summary>

@@ -1,8 +1,9 @@
 namespace MemWatch.Probes.Runtimes;
 
 /// <summary>
-/// A runtime's own account of its heap at one moment, read without running code in the process (a file the runtime
-/// publishes, or its statistics read through <c>/proc/PID/mem</c> at a symbol's address).
+/// A runtime's own account of its heap at one moment: read without running code in the process (a file the runtime
+/// publishes, or its statistics read through <c>/proc/PID/mem</c> at a symbol's address), or for V8 asked through
+/// remote calls with <c>--introspect</c>.
 /// </summary>
 public sealed record RuntimeHeapFigures
 {
@@ -26,6 +27,9 @@ public sealed record RuntimeHeapFigures
     /// <summary>Committed bytes not holding objects: free space the runtime keeps (and that stays resident once touched).</summary>
     public ulong? FreeBytes => CommittedBytes is { } c && UsedBytes is { } u ? (c > u ? c - u : 0) : null;
 
+    /// <summary>V8: bytes of the committed heap that are resident (total_physical_size).</summary>
+    public ulong? PhysicalBytes { get; init; }
+
     /// <summary>Go: bytes returned to the kernel with madvise (idle and released).</summary>
     public ulong? ReleasedBytes { get; init; }
 
@@ -42,6 +46,6 @@ public sealed record RuntimeHeapFigures
     /// <summary>CPython: bytes of the pools that hold at least one block (pinned by their survivors).</summary>
     public ulong? PoolsInUseBytes { get; init; }
 
-    /// <summary>Generations and spaces (JVM).</summary>
+    /// <summary>Generations and spaces (JVM, V8).</summary>
     public IReadOnlyList<RuntimeSpace> Spaces { get; init; } = [];
 }

@@ -10,8 +10,8 @@ namespace MemWatch.Probes.Runtimes;
 /// Recognises a process's language runtime from what it maps and the symbols of its executable, and reads the heap
 /// figures the runtime publishes, passively: HotSpot's hsperfdata file, Go's runtime.memstats and CPython's pymalloc
 /// arenas through /proc/PID/mem (no code runs in the target, nothing is written, the process is not stopped). V8
-/// publishes nothing outside the process: a Node process is recognised, its declared limit read, and no heap figures
-/// are given.
+/// publishes nothing outside the process: a Node process is recognised and its declared limit read here; its heap
+/// figures come only from remote calls (<see cref="Node.V8Introspection"/>, with --introspect).
 /// </summary>
 public static class RuntimeProbe
 {
@@ -58,7 +58,7 @@ public static class RuntimeProbe
                 case RuntimeKind.Jvm:
                     return JvmHeapReader.Read(fs, pid, status);
                 case RuntimeKind.Node:
-                    return new RuntimeReading(RuntimeKind.Node, null, "node: V8 publishes no heap figures outside the process; its anonymous memory and faults stand in");
+                    return new RuntimeReading(RuntimeKind.Node, null, "node: V8 publishes no heap figures outside the process (--introspect asks it); its anonymous memory and faults stand in");
                 case RuntimeKind.CPython or RuntimeKind.Go when symbols is not null:
                     if (!ProcMem.TryOpen(fs, pid, out ProcMem? memory))
                     {

@@ -6,7 +6,8 @@ namespace MemWatch.Daemon.Tests.Daemon;
 
 /// <summary>
 /// The daemon reads language runtimes' heap figures passively at its smaps passes, exports them, and hands them to
-/// the classifier: a real CPython whose survivors pin pymalloc's arenas, and a real JVM with -Xmx.
+/// the classifier: a real CPython whose survivors pin pymalloc's arenas, and a real JVM with -Xmx; a real Node, whose V8
+/// heap an Introspect rule asks for through remote calls.
 /// </summary>
 public sealed class RuntimeDaemonTests
 {
@@ -57,6 +58,53 @@ public sealed class RuntimeDaemonTests
         {
             python.Kill();
             java.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact]
+    public void NodeUnderAnIntrospectRule_ItsV8HeapIsAskedExportedAndClassified()
+    {
+        string workloads = Path.Combine(AppContext.BaseDirectory, "workloads", "runtimes");
+        using Process node = Start("/usr/bin/node", "--max-old-space-size=256", Path.Combine(workloads, "node_workload.js"), "stable");
+        try
+        {
+            using DaemonProcess daemon = DaemonProcess.Start(config =>
+            {
+                config["Sampling"] = new Dictionary<string, object?>
+                {
+                    ["Interval"] = "00:00:01",
+                    ["RollupInterval"] = "00:00:02",
+                    ["SmapsInterval"] = "00:00:02",
+                    ["IntrospectInterval"] = "00:00:02",
+                    ["Window"] = "00:00:30",
+                };
+                config["Targets"] = new object[]
+                {
+                    new Dictionary<string, object?> { ["Name"] = "node", ["Pid"] = node.Id, ["Introspect"] = true },
+                };
+            });
+
+            // V8's heap (300k objects kept: tens of MiB used) and its limit, which V8 reports above --max-old-space-size
+            // (the young generation counts too); the passive reading of the smaps passes must not erase them.
+            string n = $"pid=\"{node.Id}\"";
+            Poll.Until(
+                () =>
+                {
+                    string m = daemon.Metrics();
+                    return MetricsText.Value(m, "memwatch_runtime_heap_used_bytes", n, "runtime=\"node\"") > 8 * MiB
+                        && MetricsText.Value(m, "memwatch_runtime_heap_max_bytes", n, "runtime=\"node\"") > 256 * MiB
+                        && MetricsText.Value(m, "memwatch_verdict", n, "kind=\"stable\"") == 1;
+                },
+                TimeSpan.FromSeconds(120),
+                () => $"no V8 figures or verdict for {node.Id}:\n{daemon.Metrics()}\n{daemon.Output}",
+                everyMilliseconds: 1000);
+
+            Thread.Sleep(5000); // two more smaps passes
+            Assert.True(MetricsText.Value(daemon.Metrics(), "memwatch_runtime_heap_used_bytes", n, "runtime=\"node\"") > 8 * MiB);
+        }
+        finally
+        {
+            node.Kill();
         }
     }
 

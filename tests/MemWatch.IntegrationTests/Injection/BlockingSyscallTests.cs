@@ -1,10 +1,13 @@
 using System.Globalization;
+using MemWatch.Probes.Allocators;
+using MemWatch.Probes.Injection;
 using Xunit.Abstractions;
 
 namespace MemWatch.IntegrationTests.Injection;
 
 /// <summary>
-/// tests/workloads/blocking_syscalls.c: one thread per blocking system call (epoll_wait, epoll_pwait, sigtimedwait,
+/// tests/workloads/blocking_syscalls.c: one thread per blocking system call (epoll_wait, epoll_pwait with and without a
+/// signal mask, sigtimedwait,
 /// nanosleep, clock_nanosleep, poll, ppoll, select, read, futex with and without timeout, pause, semop, accept, recvmsg),
 /// each checking that its call never fails, returns early or comes back with a changed register. Remote calls are
 /// pinned to each thread in turn, then an injector is SIGKILLed at random moments with calls in flight.
@@ -12,7 +15,7 @@ namespace MemWatch.IntegrationTests.Injection;
 public sealed class BlockingSyscallTests(ITestOutputHelper output)
 {
     private static readonly string[] s_threads =
-        ["epoll_wait", "epoll_pwait", "sigtimedwait", "nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "read", "futex", "futex_timed", "pause", "semop", "accept", "recvmsg"];
+        ["epoll_wait", "epoll_pwait", "epoll_pwait_nomask", "sigtimedwait", "nanosleep", "clock_nanosleep", "poll", "ppoll", "select", "read", "futex", "futex_timed", "pause", "semop", "accept", "recvmsg"];
 
     [Fact]
     public void RemoteCalls_OnEveryBlockingSyscall_NothingObservable()
@@ -40,14 +43,56 @@ public sealed class BlockingSyscallTests(ITestOutputHelper output)
                 Assert.True(stats[t + "_b"] == 0, $"{t}: {stats[t + "_b"]} registers changed");
             }
 
-            // The threads in ppoll and epoll_pwait wait with a temporary signal mask: refused, never used.
-            Assert.InRange(run.Completed, 51 * 11 / 17, 51);
+            // The threads in ppoll and epoll_pwait with a mask wait with a temporary signal mask: refused, never used.
+            Assert.InRange(run.Completed, 51 * 12 / 18, 51);
         }
         finally
         {
             if (!target.HasExited)
             {
                 target.Send("quit"); // removes its semaphore set
+            }
+        }
+    }
+
+    [Fact]
+    public void EpollPwait_WithoutAMask_IsUsed_WithAMask_IsRefusedBeforeItsThreadIsStopped()
+    {
+        using Workload target = Workload.Start("blocking_syscalls.c");
+        try
+        {
+            Dictionary<string, int> tids = ReadyTids(target.ReadyLine);
+
+            // A NULL mask leaves saved_sigmask alone (set_user_sigmask returns first): the thread runs calls like any.
+            var run = new AdversarialRun();
+            run.Calls(target.Pid, [tids["epoll_pwait_nomask"]], 6, TimeSpan.FromSeconds(10));
+            output.WriteLine(run.ToString());
+            Assert.Empty(run.Failures);
+            Assert.Equal(6, run.Completed);
+
+            // A mask: refused from /proc/PID/task/TID/syscall, before the thread is ever stopped (the message of that path).
+            int masked = tids["epoll_pwait"];
+            using (AllocatorConnection connection = AllocatorConnection.Open(target.Pid, new RemoteCallOptions { ThreadId = masked }))
+            {
+                RemoteCallException e = Assert.Throws<RemoteCallException>(() => connection.ReadStatistics(TimeSpan.FromSeconds(10)));
+                output.WriteLine(e.Message);
+                Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
+                Assert.Contains($"thread {masked} waits in system call 281 with a temporary signal mask", e.Message, StringComparison.Ordinal);
+            }
+
+            Dictionary<string, long> stats = Stats(target);
+            foreach (string t in (string[])["epoll_pwait", "epoll_pwait_nomask"])
+            {
+                Assert.True(stats[t + "_s"] == 0 && stats[t + "_b"] == 0, $"{t}: {stats[t + "_s"]} spurious returns (last {stats[t + "_err"]}), {stats[t + "_b"]} registers changed");
+            }
+
+            Assert.Null(AdversarialRun.ThreadsHeld(target.Pid));
+        }
+        finally
+        {
+            if (!target.HasExited)
+            {
+                target.Send("quit");
             }
         }
     }

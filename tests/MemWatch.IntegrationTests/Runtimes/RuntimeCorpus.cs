@@ -29,7 +29,7 @@ internal static class RuntimeCorpus
     public static string Workloads => Path.Combine(AppContext.BaseDirectory, "workloads", "runtimes");
 
     public static void Run(ITestOutputHelper output, string scenario, RuntimeProgram program, int targetPid, string figure, Truth truth,
-        string[] accepted, string? mechanism = null)
+        string[] accepted, string? mechanism = null, string? introspectedSource = null)
     {
         program.WaitReady(TimeSpan.FromSeconds(180));
 
@@ -39,8 +39,8 @@ internal static class RuntimeCorpus
         string pid = targetPid.ToString(CultureInfo.InvariantCulture);
         Task<MemwatchCli.Result> passive = Task.Run(() => MemwatchCli.Run(["inspect", pid, "--json", "--watch", "20"], TimeSpan.FromSeconds(180)));
         Task<MemwatchCli.Result> introspected = Task.Run(() => MemwatchCli.Run(["inspect", pid, "--json", "--watch", "20", "--introspect"], TimeSpan.FromSeconds(180)));
-        (string passiveKind, string? passiveMechanism, string passiveSummary) = Verdict(passive.Result);
-        (string introspectedKind, string? introspectedMechanism, string introspectedSummary) = Verdict(introspected.Result);
+        (string passiveKind, string? passiveMechanism, string passiveSummary, _) = Verdict(passive.Result);
+        (string introspectedKind, string? introspectedMechanism, string introspectedSummary, string? source) = Verdict(introspected.Result);
         (double first, double last, int count) = program.Figure(figure, since);
 
         string line = string.Create(CultureInfo.InvariantCulture,
@@ -67,6 +67,11 @@ internal static class RuntimeCorpus
 
         Assert.Contains(passiveKind, accepted);
         Assert.Contains(introspectedKind, accepted);
+        if (introspectedSource is not null)
+        {
+            Assert.Equal(introspectedSource, source);
+        }
+
         if (mechanism is not null)
         {
             Assert.Equal(mechanism, passiveMechanism);
@@ -74,16 +79,19 @@ internal static class RuntimeCorpus
         }
     }
 
-    private static (string Kind, string? Mechanism, string Summary) Verdict(MemwatchCli.Result r)
+    /// <summary>The verdict's kind, mechanism and text, and where the runtime's figures came from (null when none).</summary>
+    private static (string Kind, string? Mechanism, string Summary, string? RuntimeSource) Verdict(MemwatchCli.Result r)
     {
         Assert.True(r.ExitCode == 0, $"memwatch exited {r.ExitCode}: {r.StandardError}");
         using JsonDocument doc = JsonDocument.Parse(r.StandardOutput);
         JsonElement v = doc.RootElement.GetProperty("verdict");
-        string runtime = doc.RootElement.GetProperty("runtime") is { ValueKind: JsonValueKind.Object } rt
+        JsonElement rt = doc.RootElement.GetProperty("runtime");
+        string runtime = rt.ValueKind == JsonValueKind.Object
             ? $" [runtime {rt.GetProperty("name").GetString()}: used {rt.GetProperty("usedBytes")}, committed {rt.GetProperty("committedBytes")}, problem {rt.GetProperty("problem")}]"
             : "";
         return (v.GetProperty("kind").GetString()!, v.GetProperty("mechanism").GetString(),
-            v.GetProperty("summary").GetString() + " | " + string.Join(" | ", v.GetProperty("evidence").EnumerateArray().Select(e => e.GetString())) + runtime);
+            v.GetProperty("summary").GetString() + " | " + string.Join(" | ", v.GetProperty("evidence").EnumerateArray().Select(e => e.GetString())) + runtime,
+            rt.ValueKind == JsonValueKind.Object ? rt.GetProperty("source").GetString() : null);
     }
 
     /// <summary>Builds the Go workload once per source (go build at test time, in a cache of its own).</summary>
