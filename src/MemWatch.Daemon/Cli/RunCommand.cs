@@ -7,7 +7,6 @@ using MemWatch.Probes.Allocators;
 using MemWatch.Probes.Files;
 using MemWatch.Probes.ProcFs;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Logging;
 using Serilog.Core;
 
 namespace MemWatch.Daemon.Cli;

@@ -296,18 +296,6 @@ public sealed class HistoryStore : IDisposable
         path,
         $"history database {path} has schema version {version}, newer than this memwatch knows ({HistorySchema.CurrentVersion})");
 
-    private static HistoryStoreException Translate(SqliteException e, string path)
-    {
-        // Primary result codes: https://sqlite.org/rescode.html
-        (HistoryFailure failure, string what) = (e.SqliteErrorCode & 0xff) switch
-        {
-            11 or 26 => (HistoryFailure.Corrupt, "is corrupt or not a database"),
-            5 or 6 => (HistoryFailure.Locked, "stayed locked by another connection"),
-            _ => (HistoryFailure.Unavailable, "cannot be used"),
-        };
-        return new HistoryStoreException(failure, path, $"history database {path} {what}: {e.Message}", e);
-    }
-
     private static string ReadBootId()
     {
         try

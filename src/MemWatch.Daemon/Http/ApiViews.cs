@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Metrics;

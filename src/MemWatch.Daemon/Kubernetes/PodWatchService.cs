@@ -13,7 +13,7 @@ namespace MemWatch.Daemon.Kubernetes;
 /// </summary>
 public sealed partial class PodWatchService : BackgroundService
 {
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan s_maxDelay = TimeSpan.FromMinutes(1);
 
     private readonly PodDirectory _pods;
     private readonly string _node;
@@ -86,7 +86,7 @@ public sealed partial class PodWatchService : BackgroundService
                     return;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxDelay.Ticks));
             }
         }
     }

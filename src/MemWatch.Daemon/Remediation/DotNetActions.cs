@@ -75,7 +75,10 @@ public sealed partial class DotNetActions
                 {
                     // Not counted as a remediation: nothing was tried, and the caller gets its own error.
                     return Refused(target, who, at, "not-dotnet",
-                        $"process {target.Pid} has no .NET diagnostic socket (not a .NET process, or started with DOTNET_EnableDiagnostics=0)") with { NotDotNet = true };
+                        $"process {target.Pid} has no .NET diagnostic socket (not a .NET process, or started with DOTNET_EnableDiagnostics=0)") with
+                    {
+                        NotDotNet = true,
+                    };
                 }
             }
             catch (UnauthorizedAccessException e)

@@ -38,7 +38,7 @@ public sealed class HeldProcessFiles : IDisposable
     }
 
     /// <summary>False when the process the files were opened for has exited.</summary>
-    /// <exception cref="ProcParseException">The file is malformed.</exception>
+    /// <exception cref="MemWatch.Probes.ProcParseException">The file is malformed.</exception>
     public bool TryReadStat(FileBuffer buffer, [NotNullWhen(true)] out ProcStat? stat)
     {
         stat = buffer.TryReload(_stat) ? ProcStat.Parse(buffer.Span, _stat.Path) : null;

@@ -5,8 +5,6 @@ using MemWatch.Probes.Regions;
 using MemWatch.Probes.Runtimes;
 using static MemWatch.Probes.Verdicts.VerdictText;
 
-using MemWatch.Probes.DotNet;
-
 namespace MemWatch.Probes.Verdicts;
 
 /// <summary>
