@@ -10,7 +10,7 @@ namespace MemWatch.Daemon.History;
 /// guarded by a lock file) and any number of read-only readers (the CLI), which never block the writer. Thread-safe:
 /// calls are serialised.
 /// </summary>
-public sealed class HistoryStore : IDisposable
+internal sealed class HistoryStore : IDisposable
 {
     public const string FileName = "history.db";
     public const string LockFileName = "history.lock";

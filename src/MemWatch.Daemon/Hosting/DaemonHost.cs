@@ -28,7 +28,7 @@ namespace MemWatch.Daemon.Hosting;
 /// <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller replaces through the
 /// <c>configure</c> argument of <see cref="Build"/>.
 /// </summary>
-public static class DaemonHost
+internal static class DaemonHost
 {
     public static WebApplication Build(DaemonSettings settings, Serilog.ILogger logger, Action<IServiceCollection>? configure = null)
     {

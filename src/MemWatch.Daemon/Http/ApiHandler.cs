@@ -20,7 +20,7 @@ namespace MemWatch.Daemon.Http;
 /// 403 when none is configured, 429 after too many wrong ones, 401); actions then the PID (400, 404), the rule's
 /// AllowActions (403), for gc a .NET runtime (422), the target's rate (429), a concurrent action (409).
 /// </remarks>
-public sealed partial class ApiHandler
+internal sealed partial class ApiHandler
 {
     public const long MaxRequestBodyBytes = 4096;
 

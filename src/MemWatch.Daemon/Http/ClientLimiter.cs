@@ -10,7 +10,7 @@ namespace MemWatch.Daemon.Http;
 /// its budget, which only ever errs towards refusing. The hash key is random per process, so which networks share a
 /// slot cannot be chosen from outside.
 /// </summary>
-public sealed class ClientLimiter
+internal sealed class ClientLimiter
 {
     public const int Slots = 4096;
 

@@ -10,7 +10,7 @@ namespace MemWatch.Daemon.Metrics;
 /// The /metrics exposition: per-target families (names and labels are the contract in docs/metrics.md) and the
 /// daemon's health. Takes each target's published readings once (no lock), then writes family by family.
 /// </summary>
-public sealed class MetricsRenderer
+internal sealed class MetricsRenderer
 {
     private static readonly string[] s_regionNames = Enumerable.Range(0, RegionKindNames.Count).Select(i => ((RegionKind)i).ToName()).ToArray();
     private static readonly LabelSet[] s_depthLabels = DaemonHealth.DepthNames.Select(d => LabelSet.Create(("depth", d))).ToArray();

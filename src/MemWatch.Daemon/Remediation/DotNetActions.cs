@@ -11,7 +11,7 @@ namespace MemWatch.Daemon.Remediation;
 /// one-action-per-target gate as trims (<see cref="TargetState.ActionGate"/>), counted in memwatch_remediations_total
 /// and recorded by the audit sink. Thread safe.
 /// </summary>
-public sealed partial class DotNetActions
+internal sealed partial class DotNetActions
 {
     /// <summary>For each of the trigger's three sessions (heap before, the GC, heap after).</summary>
     public static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(10);

@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Sampling;
 /// A watched process's status and stat, held open between ticks (<see cref="ProcFile"/>): a pread each instead of
 /// three system calls and a path walk, and no chance of reading another process that took the PID.
 /// </summary>
-public sealed class HeldProcessFiles : IDisposable
+internal sealed class HeldProcessFiles : IDisposable
 {
     private readonly ProcFile _status;
     private readonly ProcFile _stat;
