@@ -16,7 +16,7 @@ namespace MemWatch.Daemon.Analysis;
 /// change once. The allocator's parameters are resolved from the environment once per process incarnation.
 /// </summary>
 /// <remarks>Runs on the sampler thread with the target's lock held (the window belongs to it); not thread safe.</remarks>
-public sealed partial class TargetAnalyzer
+internal sealed partial class TargetAnalyzer
 {
     // 2048 pairwise slopes per trend (of up to ~260 000 in an hour at 5 s) keep the median and its interval stable
     // while a rollup of hundreds of targets stays cheap.

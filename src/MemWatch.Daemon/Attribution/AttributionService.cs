@@ -17,7 +17,7 @@ namespace MemWatch.Daemon.Attribution;
 /// (at most once per MinInterval per target). One capture at a time, each on a thread of its own; the latest result
 /// per target is kept for <c>GET /api/targets/PID/attribution</c>.
 /// </summary>
-public sealed partial class AttributionService : BackgroundService
+internal sealed partial class AttributionService : BackgroundService
 {
     internal static readonly string[] GrowthVerdicts = ["leak", "unexplained-growth"];
 

@@ -38,7 +38,7 @@ internal static class InspectCommand
         ProcessSnapshot? earliest = null;
         SampleWindow? window = null;
         AllocatorIntrospectionResult? introspection;
-        ProcEnviron? environment = null;
+        ProcEnviron? environment;
         Meminfo? host = null;
         PressureStall? hostPressure = null;
         AttributionResult? attributionResult = null;

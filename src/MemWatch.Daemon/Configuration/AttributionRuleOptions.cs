@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.Configuration;
 /// verdict becomes <c>leak</c> or <c>unexplained-growth</c>, at most once per <c>MinInterval</c> per target. Off by default:
 /// a capture costs the target a little CPU per page fault, and the daemon needs CAP_PERFMON.
 /// </summary>
-public sealed class AttributionRuleOptions
+internal sealed class AttributionRuleOptions
 {
     public bool Enabled { get; set; }
 

@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Configuration;
 
-public sealed class AuthOptions
+internal sealed class AuthOptions
 {
     /// <summary>
     /// A file holding the bearer token for the API: every /api route needs it (reads too, unless

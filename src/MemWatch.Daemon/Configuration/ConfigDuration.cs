@@ -8,7 +8,7 @@ namespace MemWatch.Daemon.Configuration;
 /// <c>2w</c>; units y w d h m s ms, largest first, whole numbers) or TimeSpan's <c>[d.]hh:mm:ss[.fff]</c>, as
 /// <c>history --since</c> takes them. At most 100 years, so that no later arithmetic on them can overflow.
 /// </summary>
-public static class ConfigDuration
+internal static class ConfigDuration
 {
     public static readonly TimeSpan Max = TimeSpan.FromDays(36525);
 

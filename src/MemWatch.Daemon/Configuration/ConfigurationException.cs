@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Configuration;
 
 /// <summary>The configuration is unusable; each entry of <see cref="Errors"/> is one line for the operator.</summary>
-public sealed class ConfigurationException : Exception
+internal sealed class ConfigurationException : Exception
 {
     public ConfigurationException(IReadOnlyList<string> errors)
         : base(string.Join("; ", errors))

@@ -8,7 +8,7 @@ namespace MemWatch.Daemon.Configuration;
 /// shape (<c>"Targets": { … }</c> binds to an empty list, so the catch-all rule would run; <c>"Sampling": "5s"</c> binds
 /// nothing), and durations in Prometheus style, rewritten to the form TimeSpan binding takes.
 /// </summary>
-public static class ConfigurationShape
+internal static class ConfigurationShape
 {
     /// <summary>Sections that must be JSON objects (<c>*</c> stands for a list index).</summary>
     private static readonly string[] s_objects =

@@ -5,7 +5,7 @@ namespace MemWatch.Daemon.Configuration;
 /// and the command line; <see cref="DaemonSettingsValidator"/> checks the result into <see cref="DaemonSettings"/>, its
 /// rules compiled by <see cref="TargetRuleCompiler"/>. Every problem found is reported, one line each.
 /// </summary>
-public static class DaemonConfigurationLoader
+internal static class DaemonConfigurationLoader
 {
     public const string EnvironmentPrefix = "MEMWATCH_";
     public const string DefaultStateDirectory = "/var/lib/memwatch";

@@ -2,7 +2,7 @@ namespace MemWatch.Daemon.Configuration;
 
 /// <summary>The daemon's configuration as bound from the JSON file, MEMWATCH_ environment variables and the command line.</summary>
 /// <remarks>Property names are the configuration contract shared with deploy/ (see README); do not rename.</remarks>
-public sealed class DaemonOptions
+internal sealed class DaemonOptions
 {
     public const int DefaultPort = 9487;
 

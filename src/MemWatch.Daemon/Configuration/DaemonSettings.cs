@@ -3,7 +3,7 @@ using System.Net;
 namespace MemWatch.Daemon.Configuration;
 
 /// <summary>The configuration after validation: parsed endpoint, compiled rules, the token loaded.</summary>
-public sealed class DaemonSettings
+internal sealed class DaemonSettings
 {
     public required IPEndPoint Listen { get; init; }
 

@@ -9,7 +9,7 @@ namespace MemWatch.Daemon.Configuration;
 /// merged, defaults filled in, durations in Prometheus style), with what is secret masked: the token and the TLS key
 /// are shown only as whether they were loaded, never their contents.
 /// </summary>
-public static class EffectiveConfiguration
+internal static class EffectiveConfiguration
 {
     public static string Render(DaemonSettings settings)
     {

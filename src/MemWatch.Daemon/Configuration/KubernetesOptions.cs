@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.Configuration;
 /// <see cref="PodNamespace"/> (the downward API's <c>metadata.name</c> and <c>metadata.namespace</c>) name the one pod
 /// every watched process belongs to. Neither: <c>pod</c> and <c>namespace</c> stay empty.
 /// </summary>
-public sealed class KubernetesOptions
+internal sealed class KubernetesOptions
 {
     public string? NodeName { get; set; }
 

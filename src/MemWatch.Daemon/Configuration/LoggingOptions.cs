@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Configuration;
 
-public sealed class LoggingOptions
+internal sealed class LoggingOptions
 {
     /// <summary><c>text</c> or <c>json</c> (Serilog compact JSON, one event per line).</summary>
     public string Format { get; set; } = "text";

@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Configuration;
 
-public sealed class RemediationOptions
+internal sealed class RemediationOptions
 {
     public TrimPolicyOptions Trim { get; set; } = new();
 }

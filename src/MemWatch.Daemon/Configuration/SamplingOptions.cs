@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Configuration;
 
-public sealed class SamplingOptions
+internal sealed class SamplingOptions
 {
     /// <summary>status and stat of every target (and discovery of new ones).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Configuration;
 
 /// <summary>One rule of <c>Targets</c>: a selector (every set field must match) and what the daemon may do to what it selects.</summary>
-public sealed class TargetOptions
+internal sealed class TargetOptions
 {
     public string? Name { get; set; }
 

@@ -4,7 +4,7 @@ namespace MemWatch.Daemon.Configuration;
 
 /// <summary>A validated <see cref="TargetOptions"/>: the compiled selector and what the daemon may do.</summary>
 /// <param name="Index">Position in the file; among rules of equal rank the first wins.</param>
-public sealed record TargetRule(
+internal sealed record TargetRule(
     int Index,
     string Name,
     ProcessSelector Selector,

@@ -47,7 +47,7 @@ internal static class TargetRuleCompiler
         string where = $"Targets[{index}]";
         int before = errors.Count;
         string name = string.IsNullOrWhiteSpace(t.Name) ? $"rule{index}" : t.Name.Trim();
-        if (name.Length > 64 || name.Any(c => char.IsControl(c)))
+        if (name.Length > 64 || name.Any(char.IsControl))
         {
             errors.Add($"{where}.Name must be at most 64 printable characters");
         }

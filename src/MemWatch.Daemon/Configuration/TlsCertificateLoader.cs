@@ -10,7 +10,7 @@ namespace MemWatch.Daemon.Configuration;
 /// Loads <c>Tls.CertificateFile</c> and <c>Tls.KeyFile</c> (PEM) once at start. Both are read as regular files of
 /// bounded size (no FIFO, no device); the key must not be readable by others (like the token file).
 /// </summary>
-public static class TlsCertificateLoader
+internal static class TlsCertificateLoader
 {
     private const int MaxPemBytes = 1024 * 1024;
 

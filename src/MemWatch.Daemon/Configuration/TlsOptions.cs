@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Configuration;
 
 /// <summary>HTTPS on the listener, for a Prometheus that scrapes from another host. Both files PEM; unset means plain HTTP.</summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     /// <summary>The certificate (and its chain), PEM.</summary>
     public string? CertificateFile { get; set; }

@@ -10,7 +10,7 @@ namespace MemWatch.Daemon.Configuration;
 /// the daemon's user or root, with no permission for others and none to write for its group. Group-readable (0640)
 /// is accepted with a warning.
 /// </summary>
-public static class TokenFileReader
+internal static class TokenFileReader
 {
     public const int MaxBytes = 4096;
     public const int MinCharacters = 16;

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Configuration;
 
 /// <summary>When the daemon trims on its own: releasable above both thresholds, at most once per MinInterval. Off by default.</summary>
-public sealed class TrimPolicyOptions
+internal sealed class TrimPolicyOptions
 {
     public bool Enabled { get; set; }
 

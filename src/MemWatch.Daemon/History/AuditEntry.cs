@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.History;
 
 /// <summary>One remediation (who asked, when, on which process, what happened to its RSS); stored append-only.</summary>
-public sealed record AuditEntry(
+internal sealed record AuditEntry(
     DateTimeOffset At,
     string Actor,
     int Pid,

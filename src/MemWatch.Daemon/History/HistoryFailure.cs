@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.History;
 
 /// <summary>Why the history database could not be used.</summary>
-public enum HistoryFailure
+internal enum HistoryFailure
 {
     /// <summary>Not a database, or a page failed SQLite's checks: move it aside and start fresh.</summary>
     Corrupt,

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.History;
 
 /// <summary>What one <see cref="HistoryRetention.Maintain"/> pass did, for logs and tests.</summary>
-public sealed record HistoryMaintenance
+internal sealed record HistoryMaintenance
 {
     /// <summary>Full-resolution rows folded into per-minute rows, and the per-minute rows written (or merged into a row
     /// already there, when a sample arrived late for a minute already folded).</summary>

@@ -5,7 +5,7 @@ namespace MemWatch.Daemon.History;
 /// averages (with the maximum RSS kept) up to <see cref="MinuteResolutionFor"/>, then hourly until <see cref="Keep"/>,
 /// then deleted; the whole file bounded by <see cref="MaxBytes"/>.
 /// </summary>
-public sealed record HistoryOptions
+internal sealed record HistoryOptions
 {
     public TimeSpan FullResolutionFor { get; init; } = TimeSpan.FromHours(1);
 

@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.History;
 /// The queries of the history, for the read-only CLI (<c>memwatch history</c>) and the daemon resuming a trend after a
 /// restart: samples, incarnations, verdict changes and the audit log. Never writes.
 /// </summary>
-public sealed class HistoryReader
+internal sealed class HistoryReader
 {
     private const string SampleColumns =
         "p.pid, p.start_ticks, p.comm, s.at_ms, s.resolution_s, s.rss, s.rss_max, s.anon, s.file, s.shmem, s.swap, s.minflt, s.majflt, s.alloc_in_use, s.alloc_free";

@@ -15,7 +15,7 @@ namespace MemWatch.Daemon.History;
 /// <see cref="HistoryWriterService"/> writes on its own thread, so a slow disk never delays a tick. Resumes a new
 /// target's window from the store (same boot, pid and starttime). Thread safe.
 /// </summary>
-public sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
+internal sealed partial class HistoryRecorder : ISampleSink, IRemediationAuditSink
 {
     /// <summary>Pending samples beyond this (the disk has stalled for many ticks) are dropped, newest first, and logged once.</summary>
     public const int MaxPendingSamples = 200_000;

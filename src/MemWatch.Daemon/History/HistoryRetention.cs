@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.History;
 /// Retention of the history, run by the daemon's writer thread every few minutes (<see cref="HistoryWriterService"/>):
 /// downsampling by age, expiry after Keep, and the bound on the file's size (<see cref="HistoryOptions"/>).
 /// </summary>
-public sealed class HistoryRetention
+internal sealed class HistoryRetention
 {
     private readonly HistoryDatabase _db;
     private readonly HistoryOptions _options;

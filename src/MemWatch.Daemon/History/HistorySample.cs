@@ -5,7 +5,7 @@ namespace MemWatch.Daemon.History;
 /// the process was not introspected. Rows older than full resolution are averages over <see cref="Resolution"/>;
 /// their fault counters are the highest (latest) value in that interval.
 /// </summary>
-public sealed record HistorySample(
+internal sealed record HistorySample(
     int Pid,
     ulong StartTimeTicks,
     string Comm,

@@ -12,7 +12,7 @@ namespace MemWatch.Daemon.History;
 /// guarded by a lock file) and any number of read-only readers (the CLI), which never block the writer. Thread-safe:
 /// calls are serialised.
 /// </summary>
-public sealed class HistoryStore : IDisposable
+internal sealed class HistoryStore : IDisposable
 {
     public const string FileName = "history.db";
     public const string LockFileName = "history.lock";
@@ -298,18 +298,6 @@ public sealed class HistoryStore : IDisposable
         HistoryFailure.NewerSchema,
         path,
         $"history database {path} has schema version {version}, newer than this memwatch knows ({HistorySchema.CurrentVersion})");
-
-    private static HistoryStoreException Translate(SqliteException e, string path)
-    {
-        // Primary result codes: https://sqlite.org/rescode.html
-        (HistoryFailure failure, string what) = (e.SqliteErrorCode & 0xff) switch
-        {
-            11 or 26 => (HistoryFailure.Corrupt, "is corrupt or not a database"),
-            5 or 6 => (HistoryFailure.Locked, "stayed locked by another connection"),
-            _ => (HistoryFailure.Unavailable, "cannot be used"),
-        };
-        return new HistoryStoreException(failure, path, $"history database {path} {what}: {e.Message}", e);
-    }
 
     /// <summary>This boot's id as <paramref name="fs"/> shows it; "" when it cannot be read (boots are then not told apart).</summary>
     public static string ReadBootId(ProcFileSystem fs)

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.History;
 
 /// <summary>The history database could not be opened or used; <see cref="Failure"/> says why, the message says where.</summary>
-public sealed class HistoryStoreException(HistoryFailure failure, string path, string message, Exception? inner = null)
+internal sealed class HistoryStoreException(HistoryFailure failure, string path, string message, Exception? inner = null)
     : Exception(message, inner)
 {
     public HistoryFailure Failure { get; } = failure;

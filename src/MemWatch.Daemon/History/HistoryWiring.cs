@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 namespace MemWatch.Daemon.History;
 
 /// <summary>Plugs an open <see cref="HistoryStore"/> into the daemon's seams (pass it as DaemonHost.Build's configure).</summary>
-public static class HistoryWiring
+internal static class HistoryWiring
 {
     public static void AddHistory(IServiceCollection services, HistoryStore store)
     {

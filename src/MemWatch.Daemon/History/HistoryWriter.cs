@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.History;
 /// The writes of the history, for the daemon's writer thread (<see cref="HistoryRecorder"/> through
 /// <see cref="HistoryWriterService"/>): one tick's samples, verdict changes and audit entries, each in one transaction.
 /// </summary>
-public sealed class HistoryWriter
+internal sealed class HistoryWriter
 {
     private static readonly DateTimeOffset s_earliest = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

@@ -11,7 +11,7 @@ namespace MemWatch.Daemon.History;
 /// is left and closes the store (which checkpoints the WAL into the database). Registered first, so the host stops it last, after
 /// the sampler and the remediator have stopped adding to the batches.
 /// </summary>
-public sealed partial class HistoryWriterService : BackgroundService
+internal sealed partial class HistoryWriterService : BackgroundService
 {
     /// <summary>One transaction per this many seconds of ticks: fewer WAL writes than one per tick.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(10);

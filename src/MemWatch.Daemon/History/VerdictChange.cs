@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.History;
 
 /// <summary>The analyzer's verdict on a process incarnation changed (e.g. stable to allocator-retention).</summary>
-public sealed record VerdictChange(
+internal sealed record VerdictChange(
     int Pid,
     ulong StartTimeTicks,
     string Comm,

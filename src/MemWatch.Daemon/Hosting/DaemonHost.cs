@@ -25,10 +25,10 @@ namespace MemWatch.Daemon.Hosting;
 /// Composes the daemon: Kestrel on the configured endpoint (no other server features), the sampler, remediator and
 /// sd_notify services (through Microsoft.Extensions.Hosting.Systemd's notifier), Serilog through its hosting
 /// integration, and the single request handler. The seams for the history store (<see cref="ISampleSink"/>,
-/// <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller replaces through
-/// <paramref name="configure"/>.
+/// <see cref="IRemediationAuditSink"/>) are registered with no-op defaults that a caller replaces through the
+/// <c>configure</c> argument of <see cref="Build"/>.
 /// </summary>
-public static class DaemonHost
+internal static class DaemonHost
 {
     public static WebApplication Build(DaemonSettings settings, Serilog.ILogger logger, Action<IServiceCollection>? configure = null)
     {

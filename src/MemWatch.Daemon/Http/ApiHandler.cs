@@ -21,7 +21,7 @@ namespace MemWatch.Daemon.Http;
 /// 403 when none is configured, 429 after too many wrong ones, 401); actions then the PID (400, 404), the rule's
 /// AllowActions (403), for gc a .NET runtime (422), the target's rate (429), a concurrent action (409).
 /// </remarks>
-public sealed partial class ApiHandler
+internal sealed partial class ApiHandler
 {
     public const long MaxRequestBodyBytes = 4096;
 
@@ -149,20 +149,14 @@ public sealed partial class ApiHandler
         int slash = rest.IndexOf('/', StringComparison.Ordinal);
         string pidText = slash < 0 ? rest : rest[..slash];
         string action = slash < 0 ? "" : rest[(slash + 1)..];
-        switch (action)
+        return action switch
         {
-            case "":
-                return Get(context) ?? Limited(context) ?? _auth.Check(context, read: true, "read", out bool authenticated)
-                    ?? _views.Detail(context, pidText, showCommandLine: authenticated || _settings.AnonymousCommandLines);
-            case "trim":
-            case "gc":
-            case "attribute":
-                return Post(context) ?? _control.ControlAsync(context, pidText, action);
-            case "attribution":
-                return Get(context) ?? Limited(context) ?? _views.LatestAttribution(context, pidText);
-            default:
-                return ApiResponses.Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{ApiResponses.Truncate(action)}'; the actions are trim, gc and attribute");
-        }
+            "" => Get(context) ?? Limited(context) ?? _auth.Check(context, read: true, "read", out bool authenticated)
+                ?? _views.Detail(context, pidText, showCommandLine: authenticated || _settings.AnonymousCommandLines),
+            "trim" or "gc" or "attribute" => Post(context) ?? _control.ControlAsync(context, pidText, action),
+            "attribution" => Get(context) ?? Limited(context) ?? _views.LatestAttribution(context, pidText),
+            _ => ApiResponses.Error(context, StatusCodes.Status404NotFound, "not-found", $"no action '{ApiResponses.Truncate(action)}'; the actions are trim, gc and attribute"),
+        };
     }
 
     private static Task? Get(HttpContext context) =>

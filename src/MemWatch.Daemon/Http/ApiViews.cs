@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MemWatch.Daemon.Attribution;
 using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Logging;
@@ -19,7 +18,7 @@ namespace MemWatch.Daemon.Http;
 /// What the daemon shows: /metrics, /healthz, /readyz, the target list, one target's detail (a full smaps read at
 /// most every 10 s per target, two at a time) and its latest attribution. Reads only; who may read is the routes' job.
 /// </summary>
-public sealed partial class ApiViews
+internal sealed partial class ApiViews
 {
     /// <summary>A full smaps read holds the target's mmap lock: one per target per this many milliseconds, whoever asks.</summary>
     internal const long DetailCacheMilliseconds = 10_000;

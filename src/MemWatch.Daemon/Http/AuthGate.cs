@@ -12,7 +12,7 @@ namespace MemWatch.Daemon.Http;
 /// 10 s) and over all networks together (20 at once, then one per second), so guessing costs time whatever the number
 /// of addresses used. Each network's failures are logged at most once a minute, with the count held back meanwhile.
 /// </summary>
-public sealed partial class AuthGate
+internal sealed partial class AuthGate
 {
     private readonly BearerAuthenticator _auth;
     private readonly DaemonSettings _settings;

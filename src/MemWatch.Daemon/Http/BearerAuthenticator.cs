@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Http;
 /// Checks <c>Authorization: Bearer TOKEN</c> against the configured token in constant time (both are hashed first, so
 /// neither the content nor the length leaks through timing). The token is never logged or echoed.
 /// </summary>
-public sealed class BearerAuthenticator
+internal sealed class BearerAuthenticator
 {
     private readonly byte[]? _tokenHash;
 
@@ -41,7 +41,7 @@ public sealed class BearerAuthenticator
     }
 }
 
-public enum BearerCheck
+internal enum BearerCheck
 {
     Valid,
     Disabled,

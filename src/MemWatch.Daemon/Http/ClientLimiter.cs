@@ -11,7 +11,7 @@ namespace MemWatch.Daemon.Http;
 /// HMAC-SHA256 did the same job but loaded OpenSSL, 3.5 MiB resident, into a daemon that otherwise needs it only for
 /// TLS or a bearer token.
 /// </summary>
-public sealed class ClientLimiter
+internal sealed class ClientLimiter
 {
     public const int Slots = 4096;
 

@@ -9,7 +9,7 @@ namespace MemWatch.Daemon.Http;
 /// (half-open, slow headers) then fills its own share only, and /healthz and /metrics stay answerable for the others;
 /// the server-wide limit (<see cref="Total"/>) is far above what one network may hold.
 /// </summary>
-public sealed class ConnectionLimiter
+internal sealed class ConnectionLimiter
 {
     public const int PerNetwork = 32;
     public const int Total = 2048;

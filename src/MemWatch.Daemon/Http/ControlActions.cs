@@ -14,7 +14,7 @@ namespace MemWatch.Daemon.Http;
 /// the PID, the rule's AllowActions (Attribution.Enabled for attribute), for gc a .NET runtime, the target's rate, and a
 /// concurrent action, in that order; then the action, on a thread of its own.
 /// </summary>
-public sealed class ControlActions
+internal sealed class ControlActions
 {
     private const double MaxAttributionSeconds = 120;
 

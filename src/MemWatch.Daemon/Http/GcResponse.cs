@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Http;
 
 /// <summary>POST /api/targets/{pid}/gc: what the induced full GC did (heap figures from the runtime's own counters).</summary>
-public sealed record GcResponse(
+internal sealed record GcResponse(
     int Pid,
     string Comm,
     string Result,

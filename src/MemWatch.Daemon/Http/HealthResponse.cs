@@ -1,4 +1,4 @@
 namespace MemWatch.Daemon.Http;
 
 /// <summary>GET /healthz and /readyz.</summary>
-public sealed record HealthResponse(string Status, int Targets, DateTimeOffset? LastSampleAt, string? Detail);
+internal sealed record HealthResponse(string Status, int Targets, DateTimeOffset? LastSampleAt, string? Detail);

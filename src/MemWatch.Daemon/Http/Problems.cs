@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 namespace MemWatch.Daemon.Http;
 
 /// <summary>Writes <see cref="ApiError"/> as <c>application/problem+json</c> (RFC 9457).</summary>
-public static class Problems
+internal static class Problems
 {
     public const string ContentType = "application/problem+json";
 

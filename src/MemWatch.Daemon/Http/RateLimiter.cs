@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Http;
 /// at <see cref="PerSecond"/>. The key table is bounded; when full it is cleared, which errs towards allowing: keys
 /// that come from clients use <see cref="ClientLimiter"/>, which cannot be flushed.
 /// </summary>
-public sealed class RateLimiter
+internal sealed class RateLimiter
 {
     private const int MaxKeys = 10_000;
     private readonly ConcurrentDictionary<string, TokenBucket> _buckets = new(StringComparer.Ordinal);

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Http;
 
 /// <summary>One watched process in GET /api/targets: what the daemon last read and concluded.</summary>
-public sealed record TargetSummary
+internal sealed record TargetSummary
 {
     public required int Pid { get; init; }
 

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Http;
 
 /// <summary>POST /api/targets/{pid}/trim: what the trim did.</summary>
-public sealed record TrimResponse(
+internal sealed record TrimResponse(
     int Pid,
     string Comm,
     string Result,

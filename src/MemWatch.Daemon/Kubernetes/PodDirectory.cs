@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Kubernetes;
 /// The pods the daemon knows, by UID: filled by <see cref="PodWatchService"/> (DaemonSet mode) or fixed to the one pod
 /// of the downward API (sidecar mode); read by the sampler, which never waits for it.
 /// </summary>
-public sealed class PodDirectory
+internal sealed class PodDirectory
 {
     private readonly ConcurrentDictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
     private readonly PodInfo? _only;

@@ -12,9 +12,9 @@ namespace MemWatch.Daemon.Kubernetes;
 /// the sampler only looks pods up in the directory, so an API server that is missing, refuses, or hangs leaves the
 /// labels <c>pod</c>, <c>namespace</c> and <c>container</c> empty, logged, retried with a growing delay up to a minute.
 /// </summary>
-public sealed partial class PodWatchService : BackgroundService
+internal sealed partial class PodWatchService : BackgroundService
 {
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan s_maxDelay = TimeSpan.FromMinutes(1);
 
     private readonly PodDirectory _pods;
     private readonly string _node;
@@ -89,7 +89,7 @@ public sealed partial class PodWatchService : BackgroundService
                     return;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, s_maxDelay.Ticks));
             }
         }
     }

@@ -15,7 +15,7 @@ namespace MemWatch.Daemon.Logging;
 /// (journald gets plain lines, each with its syslog priority prefix), and optionally the same to a file. Text
 /// timestamps are UTC.
 /// </summary>
-public static class DaemonLogging
+internal static class DaemonLogging
 {
     // EventTag: the event id in brackets after the source, "INF MemWatch.Daemon.Sampling.Sampler[2001]: watching ...".
     private const string TextTemplate = "{UtcTimestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}{EventTag}: {Message:lj}{NewLine}{Exception}";

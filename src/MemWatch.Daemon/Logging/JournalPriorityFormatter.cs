@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Logging;
 /// Puts the syslog priority journald reads from the start of a line (<c>&lt;4&gt;</c> for a warning, sd-daemon(3)) before
 /// what the inner formatter writes, so that <c>journalctl -p warning</c> separates levels. journald strips the prefix.
 /// </summary>
-public sealed class JournalPriorityFormatter : ITextFormatter
+internal sealed class JournalPriorityFormatter : ITextFormatter
 {
     private readonly ITextFormatter _inner;
 

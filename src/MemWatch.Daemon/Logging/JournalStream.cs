@@ -9,7 +9,7 @@ namespace MemWatch.Daemon.Logging;
 /// stream (systemd.exec(5)), and it counts only while descriptor 1 is still that stream (a shell under the unit that
 /// redirected it is not the journal).
 /// </summary>
-public static class JournalStream
+internal static class JournalStream
 {
     public static bool IsStandardOutput(string? journalStream)
     {

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>The daemon's own counters, updated by the sampler and remediator and read by the exposition.</summary>
-public sealed class DaemonHealth
+internal sealed class DaemonHealth
 {
     public static readonly string[] DepthNames = ["status", "rollup", "smaps"];
 

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>A lock-free histogram of durations in seconds with fixed bucket bounds.</summary>
-public sealed class DurationHistogram
+internal sealed class DurationHistogram
 {
     /// <summary>From 100 µs (a status read) to 10 s (smaps of a huge process).</summary>
     public static readonly double[] DefaultBounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

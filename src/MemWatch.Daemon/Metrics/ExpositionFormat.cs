@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Metrics;
 
-public enum ExpositionFormat
+internal enum ExpositionFormat
 {
     /// <summary>Prometheus text format 0.0.4.</summary>
     PrometheusText,

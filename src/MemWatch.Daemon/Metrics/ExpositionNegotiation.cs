@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>Chooses the exposition format from an Accept header, as Prometheus's scrape negotiation expects.</summary>
-public static class ExpositionNegotiation
+internal static class ExpositionNegotiation
 {
     public const string PrometheusTextContentType = "text/plain; version=0.0.4; charset=utf-8";
     public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";

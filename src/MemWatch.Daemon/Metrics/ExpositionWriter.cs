@@ -13,7 +13,7 @@ namespace MemWatch.Daemon.Metrics;
 /// once at the end (OpenMetrics' <c># EOF</c>). The caller may hand in a buffer and keep <see cref="Buffer"/> for the
 /// next scrape: the shared array pool kept a megabyte-sized array per thread that had served a scrape.
 /// </remarks>
-public sealed class ExpositionWriter
+internal sealed class ExpositionWriter
 {
     private byte[] _buffer;
     private int _length;

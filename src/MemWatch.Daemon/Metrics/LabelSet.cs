@@ -6,7 +6,7 @@ namespace MemWatch.Daemon.Metrics;
 /// Labels encoded once as the UTF-8 text between the braces (<c>pid="1",comm="x"</c>), escaped per the exposition
 /// formats, so that writing a sample copies bytes instead of concatenating strings.
 /// </summary>
-public sealed class LabelSet
+internal sealed class LabelSet
 {
     public static LabelSet Empty { get; } = new([]);
 

@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Metrics;
 
-public enum MetricType
+internal enum MetricType
 {
     Gauge,
     Counter,

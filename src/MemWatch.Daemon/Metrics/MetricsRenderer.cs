@@ -1,5 +1,4 @@
 using System.Reflection;
-using MemWatch.Daemon.Analysis;
 using MemWatch.Probes.Verdicts;
 using MemWatch.Daemon.Sampling;
 using MemWatch.Probes.Regions;
@@ -11,7 +10,7 @@ namespace MemWatch.Daemon.Metrics;
 /// The /metrics exposition: per-target families (names and labels are the contract in docs/metrics.md) and the
 /// daemon's health. Takes each target's published readings once (no lock), then writes family by family.
 /// </summary>
-public sealed class MetricsRenderer
+internal sealed class MetricsRenderer
 {
     private static readonly string[] s_regionNames = Enumerable.Range(0, RegionKindNames.Count).Select(i => ((RegionKind)i).ToName()).ToArray();
     private static readonly LabelSet[] s_depthLabels = DaemonHealth.DepthNames.Select(d => LabelSet.Create(("depth", d))).ToArray();
@@ -158,7 +157,7 @@ public sealed class MetricsRenderer
             for (int r = 0; r < DaemonHealth.ResultNames.Length; r++)
             {
                 // Two labels: the action is encoded in a set of its own, the result added as the extra label.
-                w.Sample("memwatch_remediations", ActionLabels[a], "result", DaemonHealth.ResultNames[r],
+                w.Sample("memwatch_remediations", s_actionLabels[a], "result", DaemonHealth.ResultNames[r],
                     _health.Remediations((RemediationAction)a, (RemediationResult)r));
             }
         }
@@ -268,7 +267,7 @@ public sealed class MetricsRenderer
         }
     }
 
-    private static readonly LabelSet[] ActionLabels = DaemonHealth.ActionNames.Select(a => LabelSet.Create(("action", a))).ToArray();
+    private static readonly LabelSet[] s_actionLabels = DaemonHealth.ActionNames.Select(a => LabelSet.Create(("action", a))).ToArray();
 
     private static void Gauge(ExpositionWriter w, View[] views, string name, string help, Func<View, ulong?> value)
     {

@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Metrics;
 
-public enum RemediationAction
+internal enum RemediationAction
 {
     Trim,
     Gc,

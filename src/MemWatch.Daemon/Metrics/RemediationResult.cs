@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>The <c>result</c> label of memwatch_remediations_total.</summary>
-public enum RemediationResult
+internal enum RemediationResult
 {
     /// <summary>The allocator said it gave memory back.</summary>
     Released,

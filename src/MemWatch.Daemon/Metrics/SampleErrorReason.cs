@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Metrics;
 
 /// <summary>Why a read of a target failed; the label of memwatch_sample_errors_total. A vanished PID is not an error.</summary>
-public enum SampleErrorReason
+internal enum SampleErrorReason
 {
     PermissionDenied,
     Malformed,

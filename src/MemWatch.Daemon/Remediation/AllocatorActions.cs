@@ -17,7 +17,7 @@ namespace MemWatch.Daemon.Remediation;
 /// target at a time (<see cref="TargetState.ActionGate"/>): introspections skip a busy target, an API trim waits a
 /// little for an introspection to finish and then answers busy, nothing is queued. Thread safe.
 /// </summary>
-public sealed partial class AllocatorActions
+internal sealed partial class AllocatorActions
 {
     public static readonly TimeSpan StatisticsTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);

@@ -13,7 +13,7 @@ namespace MemWatch.Daemon.Remediation;
 /// one-action-per-target gate as trims (<see cref="TargetState.ActionGate"/>), counted in memwatch_remediations_total
 /// and recorded by the audit sink. Thread safe.
 /// </summary>
-public sealed partial class DotNetActions
+internal sealed partial class DotNetActions
 {
     /// <summary>For each of the trigger's three sessions (heap before, the GC, heap after).</summary>
     public static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(10);
@@ -79,7 +79,10 @@ public sealed partial class DotNetActions
                 {
                     // Not counted as a remediation: nothing was tried, and the caller gets its own error.
                     return Refused(target, who, at, "not-dotnet",
-                        $"process {target.Pid} has no .NET diagnostic socket (not a .NET process, or started with DOTNET_EnableDiagnostics=0)") with { NotDotNet = true };
+                        $"process {target.Pid} has no .NET diagnostic socket (not a .NET process, or started with DOTNET_EnableDiagnostics=0)") with
+                    {
+                        NotDotNet = true,
+                    };
                 }
             }
             catch (UnauthorizedAccessException e)

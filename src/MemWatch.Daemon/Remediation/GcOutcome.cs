@@ -8,7 +8,7 @@ namespace MemWatch.Daemon.Remediation;
 /// <param name="NotDotNet">The process has no diagnostic socket: not .NET, or started with DOTNET_EnableDiagnostics=0.</param>
 /// <param name="Outcome">released, requested, busy, not-dotnet, or the diagnostics failure (permission-denied, unreachable, timeout, refused, protocol).</param>
 /// <param name="Gc">The trigger's figures when the GC session ran.</param>
-public sealed record GcOutcome(
+internal sealed record GcOutcome(
     int Pid,
     string Comm,
     string Who,

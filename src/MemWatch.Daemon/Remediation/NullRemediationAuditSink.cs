@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Remediation;
 
 /// <summary>No audit store wired in (the log line of each action remains).</summary>
-public sealed class NullRemediationAuditSink : IRemediationAuditSink
+internal sealed class NullRemediationAuditSink : IRemediationAuditSink
 {
     public void Record(TrimOutcome outcome)
     {

@@ -13,7 +13,7 @@ namespace MemWatch.Daemon.Remediation;
 /// IntrospectInterval, and applies each target's trim policy right after. Works through targets one at a time on its
 /// own thread, so a slow target never delays sampling.
 /// </summary>
-public sealed partial class RemediatorService : BackgroundService
+internal sealed partial class RemediatorService : BackgroundService
 {
     private readonly TargetRegistry _registry;
     private readonly AllocatorActions _actions;

@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Remediation;
 /// <param name="Attempted">False when it never reached the target (busy, refused by ptrace).</param>
 /// <param name="Busy">Another action on the same target was in progress.</param>
 /// <param name="Outcome">The allocator's answer (released, nothing-released, requested, failed, not-supported) or the refusal reason.</param>
-public sealed record TrimOutcome(
+internal sealed record TrimOutcome(
     int Pid,
     string Comm,
     TrimTrigger Trigger,

@@ -3,7 +3,7 @@ using MemWatch.Daemon.Configuration;
 namespace MemWatch.Daemon.Remediation;
 
 /// <summary>The policy rule for automatic trims, as a pure decision over the figures the daemon has.</summary>
-public static class TrimPolicy
+internal static class TrimPolicy
 {
     /// <summary>
     /// True when the policy is on and releasable memory (at most RSS) exceeds both MinReleasableMiB and MinReleasablePercent of RSS,

@@ -1,6 +1,6 @@
 namespace MemWatch.Daemon.Remediation;
 
-public enum TrimTrigger
+internal enum TrimTrigger
 {
     /// <summary>POST /api/targets/{pid}/trim.</summary>
     Api,

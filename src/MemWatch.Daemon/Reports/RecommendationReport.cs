@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Reports;
 
 /// <summary>One piece of advice: the action, what it is expected to return, and whether it acts on the live process.</summary>
-public sealed record RecommendationReport
+internal sealed record RecommendationReport
 {
     public required string Action { get; init; }
 

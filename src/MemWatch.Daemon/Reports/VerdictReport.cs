@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Reports;
 
 /// <summary>The classifier's verdict in a report (docs/verdicts.md): what the memory does, why, and what to do.</summary>
-public sealed record VerdictReport
+internal sealed record VerdictReport
 {
     /// <summary><c>leak</c>, <c>allocator-retention</c>, <c>file-backed-growth</c>, <c>managed-heap-growth</c>, <c>unexplained-growth</c> or <c>stable</c>.</summary>
     public required string Kind { get; init; }

@@ -1,5 +1,5 @@
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>What the target's allocator said at the last introspection; figures null where it does not say.</summary>
-public sealed record AllocatorReading(
+internal sealed record AllocatorReading(
     long UnixMilliseconds, string Allocator, ulong? InUseBytes, ulong? FreeBytes, ulong? ReleasableBytes, long PauseMicrosecondsMax);

@@ -3,7 +3,6 @@ using MemWatch.Daemon.Configuration;
 using MemWatch.Daemon.Kubernetes;
 using MemWatch.Daemon.Logging;
 using MemWatch.Daemon.Metrics;
-using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Cgroups;
 using MemWatch.Probes.ProcFs;
 using MemWatch.Probes.Regions;

@@ -21,7 +21,7 @@ namespace MemWatch.Daemon.Sampling;
 /// diagnostic socket is looked for then and cached on the state (one pid and start time), and looked for again after a
 /// read finds it unreachable.
 /// </remarks>
-public sealed partial class DotNetCounterService : BackgroundService
+internal sealed partial class DotNetCounterService : BackgroundService
 {
     public const int MaxConcurrentReads = 2;
 

@@ -8,4 +8,4 @@ namespace MemWatch.Daemon.Sampling;
 /// </summary>
 /// <param name="Endpoint">The diagnostic socket the figures came through.</param>
 /// <param name="ReadSeconds">How long the EventPipe session took.</param>
-public sealed record DotNetReading(long UnixMilliseconds, DiagnosticEndpoint Endpoint, ManagedHeapFigures Figures, double ReadSeconds);
+internal sealed record DotNetReading(long UnixMilliseconds, DiagnosticEndpoint Endpoint, ManagedHeapFigures Figures, double ReadSeconds);

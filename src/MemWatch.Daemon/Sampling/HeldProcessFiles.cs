@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Sampling;
 /// A watched process's status and stat, held open between ticks (<see cref="ProcFile"/>): a pread each instead of
 /// three system calls and a path walk, and no chance of reading another process that took the PID.
 /// </summary>
-public sealed class HeldProcessFiles : IDisposable
+internal sealed class HeldProcessFiles : IDisposable
 {
     private readonly ProcFile _status;
     private readonly ProcFile _stat;
@@ -38,7 +38,7 @@ public sealed class HeldProcessFiles : IDisposable
     }
 
     /// <summary>False when the process the files were opened for has exited.</summary>
-    /// <exception cref="ProcParseException">The file is malformed.</exception>
+    /// <exception cref="MemWatch.Probes.ProcParseException">The file is malformed.</exception>
     public bool TryReadStat(FileBuffer buffer, [NotNullWhen(true)] out ProcStat? stat)
     {
         stat = buffer.TryReload(_stat) ? ProcStat.Parse(buffer.Span, _stat.Path) : null;

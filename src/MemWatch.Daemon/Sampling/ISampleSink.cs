@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Sampling;
 /// The seam where the history store takes the daemon's samples (the lead wires Daemon/History to it). Called on the
 /// sampler thread with the target's lock held: implementations queue and return, they never block on I/O.
 /// </summary>
-public interface ISampleSink
+internal interface ISampleSink
 {
     /// <summary>
     /// A new target, before its first sample: the place to resume its window from stored history. Called on the sampler

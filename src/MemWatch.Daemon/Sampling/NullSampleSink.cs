@@ -4,7 +4,7 @@ using MemWatch.Probes.Analysis;
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>No history store wired in.</summary>
-public sealed class NullSampleSink : ISampleSink
+internal sealed class NullSampleSink : ISampleSink
 {
     public void OnSample(TargetState target, in MemorySample sample)
     {

@@ -1,7 +1,7 @@
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>The cheap per-tick readings of one target (status and stat), in bytes and counts.</summary>
-public readonly record struct ProcessCounters(
+internal readonly record struct ProcessCounters(
     long UnixMilliseconds,
     ulong RssBytes,
     ulong AnonBytes,

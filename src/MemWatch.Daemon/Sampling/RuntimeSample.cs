@@ -3,4 +3,4 @@ using MemWatch.Probes.Runtimes;
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>A runtime's heap figures as read at one full smaps pass (Unix milliseconds), for the window's two ends.</summary>
-public sealed record RuntimeSample(long UnixMilliseconds, RuntimeReading Reading);
+internal sealed record RuntimeSample(long UnixMilliseconds, RuntimeReading Reading);

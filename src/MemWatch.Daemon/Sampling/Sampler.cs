@@ -37,7 +37,7 @@ namespace MemWatch.Daemon.Sampling;
 /// still in per-CPU deltas) shows within the minute.
 /// </para>
 /// </remarks>
-public sealed partial class Sampler
+internal sealed partial class Sampler
 {
     public const int MaxRollupStretch = 4;
 

@@ -11,7 +11,7 @@ namespace MemWatch.Daemon.Sampling;
 /// Runs <see cref="Sampler.Tick"/> every Sampling.Interval on its own thread (reads of /proc block), and trims the
 /// daemon's own C heap after the first tick and then every <see cref="OwnTrimInterval"/>.
 /// </summary>
-public sealed partial class SamplerService : BackgroundService
+internal sealed partial class SamplerService : BackgroundService
 {
     private readonly Sampler _sampler;
     private readonly TimeSpan _interval;

@@ -9,7 +9,7 @@ namespace MemWatch.Daemon.Sampling;
 /// As kube-state-metrics writes it in <c>kube_pod_container_info</c>: <c>containerd://ID</c>, <c>cri-o://ID</c>,
 /// <c>docker://ID</c>; a bare ID where the path does not say which runtime made it.
 /// </param>
-public sealed record TargetIdentity(string CgroupPath, string Unit, string ContainerId, string Pod, string Namespace)
+internal sealed record TargetIdentity(string CgroupPath, string Unit, string ContainerId, string Pod, string Namespace)
 {
     public static TargetIdentity Unknown { get; } = new("", "", "", "", "");
 

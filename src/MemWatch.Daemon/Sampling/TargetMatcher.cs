@@ -12,7 +12,7 @@ namespace MemWatch.Daemon.Sampling;
 /// introspects, else the first: a catch-all rule never takes away what a narrower rule grants.
 /// </summary>
 /// <remarks>Not thread safe: the sampler's own instance.</remarks>
-public sealed class TargetMatcher
+internal sealed class TargetMatcher
 {
     private readonly ProcFileSystem _fs;
     private readonly IReadOnlyList<TargetRule> _rules;

@@ -8,7 +8,7 @@ namespace MemWatch.Daemon.Sampling;
 /// remediator) replace it whole while holding <see cref="TargetState.Sync"/>, so no writer loses another's field;
 /// readers such as /metrics take <see cref="TargetState.Readings"/> once, without a lock, and see one consistent set.
 /// </summary>
-public sealed record TargetReadings
+internal sealed record TargetReadings
 {
     public static TargetReadings Empty { get; } = new();
 

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace MemWatch.Daemon.Sampling;
 
 /// <summary>The watched targets by PID, shared by the sampler (the only writer), the remediator and the HTTP API.</summary>
-public sealed class TargetRegistry
+internal sealed class TargetRegistry
 {
     private readonly ConcurrentDictionary<int, TargetState> _targets = new();
     private readonly TaskCompletionSource _firstTick = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -16,7 +16,7 @@ namespace MemWatch.Daemon.Sampling;
 /// HTTP handlers and the remediator read it; every field after construction is read and written under <see cref="Sync"/>,
 /// except <see cref="Readings"/>, which is one immutable value replaced whole and read without the lock.
 /// </summary>
-public sealed class TargetState
+internal sealed class TargetState
 {
     public TargetState(int pid, ulong startTimeTicks, string comm, TargetRule rule, TargetIdentity identity, SampleWindow window)
     {

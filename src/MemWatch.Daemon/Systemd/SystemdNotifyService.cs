@@ -15,7 +15,7 @@ namespace MemWatch.Daemon.Systemd;
 /// through Microsoft.Extensions.Hosting.Systemd's <see cref="ISystemdNotifier"/> (a no-op outside systemd); its
 /// SystemdLifetime is not used, as it announces READY when the host starts, before the first sample.
 /// </summary>
-public sealed partial class SystemdNotifyService : BackgroundService
+internal sealed partial class SystemdNotifyService : BackgroundService
 {
     private readonly ISystemdNotifier _notifier;
     private readonly SystemdWatchdog _watchdog;

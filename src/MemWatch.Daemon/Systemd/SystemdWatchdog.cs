@@ -7,7 +7,7 @@ namespace MemWatch.Daemon.Systemd;
 /// Microsoft.Extensions.Hosting.Systemd sends the notifications (<c>ISystemdNotifier</c>) but reads neither variable.
 /// </summary>
 /// <param name="Interval">WATCHDOG_USEC when the watchdog is on for this process; null otherwise.</param>
-public sealed record SystemdWatchdog(TimeSpan? Interval)
+internal sealed record SystemdWatchdog(TimeSpan? Interval)
 {
     public static SystemdWatchdog FromEnvironment() => Parse(
         Environment.GetEnvironmentVariable("WATCHDOG_USEC"), Environment.GetEnvironmentVariable("WATCHDOG_PID"), Environment.ProcessId);

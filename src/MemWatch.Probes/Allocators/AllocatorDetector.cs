@@ -54,11 +54,8 @@ public sealed class AllocatorDetector
         }
 
         ReadOnlySpan<byte> name = path[(path.LastIndexOf((byte)'/') + 1)..];
-        if (_executable is null)
-        {
-            // The executable is mapped first (lowest address) in every layout the kernel produces for ELF programs.
-            _executable = Encoding.UTF8.GetString(path);
-        }
+        // The executable is mapped first (lowest address) in every layout the kernel produces for ELF programs.
+        _executable ??= Encoding.UTF8.GetString(path);
 
         if (name.StartsWith("libjemalloc.so"u8))
         {

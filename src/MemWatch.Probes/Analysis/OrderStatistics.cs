@@ -31,9 +31,21 @@ internal static class OrderStatistics
 
             // Median of three as the pivot: values[lo] <= pivot afterwards.
             int mid = lo + ((hi - lo) >> 1);
-            if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
-            if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
-            if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
+            if (values[mid] < values[lo])
+            {
+                (values[mid], values[lo]) = (values[lo], values[mid]);
+            }
+
+            if (values[hi] < values[lo])
+            {
+                (values[hi], values[lo]) = (values[lo], values[hi]);
+            }
+
+            if (values[hi] < values[mid])
+            {
+                (values[hi], values[mid]) = (values[mid], values[hi]);
+            }
+
             double pivot = values[mid];
 
             int less = lo + PartitionBelow(values[lo..(hi + 1)], pivot, orEqual: false);

@@ -335,13 +335,13 @@ public sealed class AttributionCapture
 
     private List<PerfEventSpec> BuildSpecs(bool isDotNet, List<string> notes)
     {
-        const ulong Base = Interop.PerfEvent.PERF_SAMPLE_IDENTIFIER | Interop.PerfEvent.PERF_SAMPLE_TID | Interop.PerfEvent.PERF_SAMPLE_TIME;
-        const ulong WithStack = Interop.PerfEvent.PERF_SAMPLE_REGS_USER | Interop.PerfEvent.PERF_SAMPLE_STACK_USER;
+        const ulong sampleBase = Interop.PerfEvent.PERF_SAMPLE_IDENTIFIER | Interop.PerfEvent.PERF_SAMPLE_TID | Interop.PerfEvent.PERF_SAMPLE_TIME;
+        const ulong withStack = Interop.PerfEvent.PERF_SAMPLE_REGS_USER | Interop.PerfEvent.PERF_SAMPLE_STACK_USER;
         uint stackBytes = Math.Min(isDotNet ? _options.StackBytes * 2 : _options.StackBytes, 65528u) & ~7u;
         ulong regs = PerfRecordParser.X64RegsMask;
         var specs = new List<PerfEventSpec>
         {
-            new(new PerfEventDescriptor(MemoryEventKind.PageFault, Base | Interop.PerfEvent.PERF_SAMPLE_ADDR | Interop.PerfEvent.PERF_SAMPLE_PERIOD | WithStack, regs),
+            new(new PerfEventDescriptor(MemoryEventKind.PageFault, sampleBase | Interop.PerfEvent.PERF_SAMPLE_ADDR | Interop.PerfEvent.PERF_SAMPLE_PERIOD | withStack, regs),
                 Interop.PerfEvent.PERF_TYPE_SOFTWARE, Interop.PerfEvent.PERF_COUNT_SW_PAGE_FAULTS, Math.Max(1, _options.FaultPeriod), stackBytes),
         };
 
@@ -370,7 +370,7 @@ public sealed class AttributionCapture
             }
 
             int[] offsets = fields.Select(f => format.TryGetField(f, out int o, out _) ? o : -1).ToArray();
-            var descriptor = new PerfEventDescriptor(kind, Base | Interop.PerfEvent.PERF_SAMPLE_RAW | (stack ? WithStack : 0), stack ? regs : 0,
+            var descriptor = new PerfEventDescriptor(kind, sampleBase | Interop.PerfEvent.PERF_SAMPLE_RAW | (stack ? withStack : 0), stack ? regs : 0,
                 offsets.ElementAtOrDefault(0) is var a0 && offsets.Length > 0 ? a0 : -1,
                 offsets.Length > 1 ? offsets[1] : -1,
                 offsets.Length > 2 ? offsets[2] : -1);

@@ -143,12 +143,7 @@ public sealed class CgroupResolver
 
     private MountInfo GetMounts(FileBuffer buffer)
     {
-        if (_mounts is null)
-        {
-            _mounts = MountInfo.TryReadSelf(_fs, buffer, out MountInfo? read) ? read : new MountInfo([]);
-        }
-
-        return _mounts;
+        return _mounts ??= MountInfo.TryReadSelf(_fs, buffer, out MountInfo? read) ? read : new MountInfo([]);
     }
 
     private sealed record Mapped(MountInfoEntry Mount, string Directory, string HostPath);

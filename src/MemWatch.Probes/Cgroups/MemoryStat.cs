@@ -1,5 +1,3 @@
-using MemWatch.Probes.Parsing;
-
 namespace MemWatch.Probes.Cgroups;
 
 /// <summary>

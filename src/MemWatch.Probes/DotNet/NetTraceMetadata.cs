@@ -80,7 +80,7 @@ internal sealed class NetTraceMetadata
         for (int i = 0; i < count; i++)
         {
             int type = c.ReadInt32();
-            if (type is < (int)TypeCode.Object or > (int)TypeCode.String || type == (int)TypeCode.DBNull)
+            if (type is < (int)TypeCode.Object or > (int)TypeCode.String or (int)TypeCode.DBNull)
             {
                 throw new InvalidDataException($"nettrace: field type code {type}");
             }

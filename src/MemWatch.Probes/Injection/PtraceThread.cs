@@ -35,10 +35,7 @@ internal sealed class PtraceThread : IDisposable
         _queue.Add(item);
         item.Done.Wait();
         item.Done.Dispose();
-        if (item.Error is not null)
-        {
-            item.Error.Throw();
-        }
+        item.Error?.Throw();
 
         return item.Result!;
     }

@@ -57,9 +57,9 @@ internal static class TargetProcess
             throw IsGone(fs, pid) ? Exited(pid) : new RemoteCallException(RemoteCallFailure.PermissionDenied, $"cannot open /proc/{pid}/exe: {e.Message}", e);
         }
 
-        const ushort EmX8664 = 62;
+        const ushort emX8664 = 62;
         if (n < 20 || !header[..4].SequenceEqual((ReadOnlySpan<byte>)[0x7f, (byte)'E', (byte)'L', (byte)'F']) || header[4] != 2
-            || BinaryPrimitives.ReadUInt16LittleEndian(header[18..]) != EmX8664)
+            || BinaryPrimitives.ReadUInt16LittleEndian(header[18..]) != emX8664)
         {
             throw new RemoteCallException(RemoteCallFailure.Unsupported, $"process {pid} is not a 64-bit x86_64 ELF program");
         }

@@ -33,7 +33,7 @@ internal sealed class ThreadCandidates(ProcFileSystem fs, int pid)
                     'R' => 3,
                     _ => -1, // D (cannot stop), T/t (stopped), Z/X (exiting)
                 };
-                if (rank == 1 || rank == 0)
+                if (rank is 1 or 0)
                 {
                     long nr = BlockedSyscall(tid, out ulong[] arguments);
                     if (nr == SyscallRestart.RestartSyscall || SyscallRestart.SwapsSignalMask(nr, arguments))

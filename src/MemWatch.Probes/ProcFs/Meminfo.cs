@@ -100,7 +100,7 @@ public sealed record Meminfo
     public static Meminfo Parse(ReadOnlySpan<byte> text, string source)
     {
         ProcText.RequireNewlineTerminated(text, source);
-        Span<ulong?> v = stackalloc ulong?[Keys.Length];
+        Span<ulong?> v = stackalloc ulong?[s_keys.Length];
         var reader = new LineReader(text);
         while (reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
@@ -117,7 +117,7 @@ public sealed record Meminfo
 
             if (!ByteParsing.TryParseKbValue(value, out ulong bytes, out bool hadKb) || !hadKb)
             {
-                throw new ProcParseException(source, reader.LineNumber, $"bad {Keys[index]} value '{ByteParsing.Excerpt(value)}'");
+                throw new ProcParseException(source, reader.LineNumber, $"bad {s_keys[index]} value '{ByteParsing.Excerpt(value)}'");
             }
 
             v[index] = bytes;
@@ -152,20 +152,20 @@ public sealed record Meminfo
     }
 
     // Index order matches the object initializer in Parse.
-    private static readonly string[] Keys =
+    private static readonly string[] s_keys =
     [
         "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapCached", "Active", "Inactive",
         "Active(anon)", "Inactive(anon)", "Active(file)", "Inactive(file)", "SwapTotal", "SwapFree", "Dirty",
         "AnonPages", "Mapped", "Shmem", "Slab", "SReclaimable", "CommitLimit", "Committed_AS", "AnonHugePages",
     ];
 
-    private static readonly byte[][] KeyBytes = Array.ConvertAll(Keys, k => System.Text.Encoding.ASCII.GetBytes(k));
+    private static readonly byte[][] s_keyBytes = Array.ConvertAll(s_keys, System.Text.Encoding.ASCII.GetBytes);
 
     private static int IndexOf(ReadOnlySpan<byte> key)
     {
-        for (int i = 0; i < KeyBytes.Length; i++)
+        for (int i = 0; i < s_keyBytes.Length; i++)
         {
-            if (key.SequenceEqual(KeyBytes[i]))
+            if (key.SequenceEqual(s_keyBytes[i]))
             {
                 return i;
             }

@@ -84,7 +84,7 @@ public sealed record MountInfo(IReadOnlyList<MountInfoEntry> Entries)
         }
 
         ReadOnlySpan<byte> optionalStart = rest;
-        int optionalLength = 0;
+        int optionalLength;
         while (true)
         {
             ReadOnlySpan<byte> before = rest;

@@ -13,7 +13,7 @@ internal static class SmapsFieldParser
 {
     private const int ThpEligibleKey = SmapsFieldValues.Count;
     private const int ProtectionKeyKey = ThpEligibleKey + 1;
-    private const int VmFlagsKey = ThpEligibleKey + 2;
+    private const int VmFlagsKey = ProtectionKeyKey + 1;
 
     private static readonly byte[][] s_keys =
     [
@@ -338,7 +338,7 @@ internal static class SmapsFieldParser
         int i = 0;
         while (i < value.Length)
         {
-            if (value[i] == (byte)' ' || value[i] == (byte)'\t')
+            if (value[i] is (byte)' ' or (byte)'\t')
             {
                 i++;
                 continue;

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using MemWatch.Probes.Parsing;
 using Microsoft.Win32.SafeHandles;
 
 namespace MemWatch.Probes.ProcFs;

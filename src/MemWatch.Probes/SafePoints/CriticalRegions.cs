@@ -66,9 +66,9 @@ public sealed class CriticalRegions
                 exact = m.DebugFile is not null;
 
                 // Most specific first: Find returns the first region that holds a pc.
-                Add(list, m, CriticalRegionKind.MallocStatistics, "malloc_stats/malloc_info", n => s_statistics.Contains(n));
-                Add(list, m, CriticalRegionKind.Fork, "fork", n => s_fork.Contains(n));
-                Add(list, m, CriticalRegionKind.StdioListLock, "stdio list_all_lock", n => s_stdioList.Contains(n));
+                Add(list, m, CriticalRegionKind.MallocStatistics, "malloc_stats/malloc_info", s_statistics.Contains);
+                Add(list, m, CriticalRegionKind.Fork, "fork", s_fork.Contains);
+                Add(list, m, CriticalRegionKind.StdioListLock, "stdio list_all_lock", s_stdioList.Contains);
                 Add(list, m, CriticalRegionKind.DynamicLoader, "libc dl* (dl_load_lock)", n => s_dl.Contains(n) || n.StartsWith("_dl_", StringComparison.Ordinal));
                 foreach ((ulong start, ulong end) in GlibcIntrospector.MallocCodeRanges(m))
                 {

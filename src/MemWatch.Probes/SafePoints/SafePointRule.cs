@@ -157,14 +157,14 @@ public sealed class SafePointRule
     /// </summary>
     internal SafePointVerdict CheckRollback(int tid, in UserRegs regs, IUnwindMemory memory, ulong callee, IReadOnlyList<ulong> lockStepCallees, ulong returnAddress, ulong returnSp)
     {
-        const long SysFutex = 202;
-        const ulong FutexCommandMask = 0x7f; // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
+        const long sysFutex = 202;
+        const ulong futexCommandMask = 0x7f; // without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME
         if (!lockStepCallees.Contains(callee))
         {
             return SafePointVerdict.Unsafe($"the callee 0x{callee:x} is not known to hold at most one lock at a time, so where it stopped proves nothing");
         }
 
-        if (!(unchecked((long)regs.OrigRax) == SysFutex && SyscallRestart.IsInterruptedSyscall(regs) && (regs.Rsi & FutexCommandMask) == 0))
+        if (!(unchecked((long)regs.OrigRax) == sysFutex && SyscallRestart.IsInterruptedSyscall(regs) && (regs.Rsi & futexCommandMask) == 0))
         {
             return SafePointVerdict.Unsafe($"thread {tid} stopped at rip 0x{regs.Rip:x} (system call {unchecked((long)regs.OrigRax)}), not waiting for a lock, so it may hold one");
         }

@@ -46,7 +46,7 @@ internal sealed class ThreadStackLocator
             return new ThreadStack(ThreadStackKind.MainThread, main.Start, main.End, 0, $"[stack] 0x{main.Start:x}-0x{main.End:x}");
         }
 
-        int length = maps.Find(fsBase) is { } tls ? (int)Math.Min((ulong)ScanBytes, tls.End - fsBase) & ~7 : 0;
+        int length = maps.Find(fsBase) is { } tls ? (int)Math.Min(ScanBytes, tls.End - fsBase) & ~7 : 0;
         Array.Clear(_pthread);
         if (fsBase == 0 || length < SelfOffset + 8 || !memory.TryRead(fsBase, _pthread.AsSpan(0, length)))
         {

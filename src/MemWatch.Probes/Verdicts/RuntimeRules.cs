@@ -1,5 +1,4 @@
 using MemWatch.Probes.Allocators.Models;
-using MemWatch.Probes.Analysis;
 using MemWatch.Probes.Runtimes;
 using static MemWatch.Probes.Verdicts.VerdictText;
 
@@ -144,7 +143,7 @@ internal static class RuntimeRules
 
     private static string HeapLine(RuntimeHeapFigures now, RuntimeHeapFigures? then)
     {
-        string Figure(ulong? v) => v is { } b ? Bytes(b) : "?";
+        static string Figure(ulong? v) => v is { } b ? Bytes(b) : "?";
         return then is null
             ? Invariant($"{Name(now.Runtime)} heap ({now.Source}): used {Figure(now.UsedBytes)}, committed {Figure(now.CommittedBytes)}")
             : Invariant($"{Name(now.Runtime)} heap ({now.Source}): used {Figure(then.UsedBytes)} -> {Figure(now.UsedBytes)}, committed {Figure(then.CommittedBytes)} -> {Figure(now.CommittedBytes)}");

@@ -8,6 +8,8 @@ namespace MemWatch.Daemon.Tests.Configuration;
 /// <summary>Configuration binding and validation, and the small pure pieces the daemon decides with.</summary>
 public sealed class ConfigurationTests
 {
+    private const ulong MiB = 1024 * 1024;
+
     private static readonly Dictionary<string, string?> s_noEnvironment = [];
 
     [Fact]
@@ -171,14 +173,13 @@ public sealed class ConfigurationTests
     {
         var rule = new TargetRule(0, "r", new MemWatch.Probes.Discovery.ProcessSelector(), false, true,
             new TrimPolicyOptions { Enabled = true, MinReleasableMiB = 100, MinReleasablePercent = 25, MinInterval = TimeSpan.FromMinutes(30) });
-        const ulong MiB = 1024 * 1024;
         long now = 10_000_000;
         Assert.True(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, 0, now, out _));
         Assert.False(TrimPolicy.ShouldTrim(rule, 100 * MiB, 200 * MiB, 0, now, out string why));
         Assert.Contains("not above 100 MiB", why);
         Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 1000 * MiB, 0, now, out why));
         Assert.Contains("25% of RSS", why);
-        Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 60_000, now, out why));
+        Assert.False(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 60_000, now, out _));
         Assert.True(TrimPolicy.ShouldTrim(rule, 200 * MiB, 400 * MiB, now - 31 * 60_000, now, out _));
         Assert.False(TrimPolicy.ShouldTrim(rule, null, 400 * MiB, 0, now, out _));
 

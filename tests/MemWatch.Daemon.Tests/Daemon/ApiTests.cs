@@ -185,11 +185,11 @@ public sealed class ApiTests : IClassFixture<ApiDaemonFixture>
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("not-allowed", body.GetProperty("error").GetString());
 
-        (status, body) = Daemon.Post("/api/targets/2147483647/trim", token: ApiDaemonFixture.Token);
+        (status, _) = Daemon.Post("/api/targets/2147483647/trim", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.NotFound, status);
 
         // The .NET GC action passes the same checks, then refuses a process that is not .NET.
-        (status, body) = Daemon.Post($"/api/targets/{_f.Passive.Pid}/gc", token: ApiDaemonFixture.Token);
+        (status, _) = Daemon.Post($"/api/targets/{_f.Passive.Pid}/gc", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.Forbidden, status);
         (status, body) = Daemon.Post($"/api/targets/{_f.Allowed.Pid}/gc", token: ApiDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, status);

@@ -112,14 +112,14 @@ public sealed class DotNetApiTests : IClassFixture<DotNetDaemonFixture>
         Assert.Equal(HttpStatusCode.Unauthorized, status);
         Assert.Equal("unauthorized", body.GetProperty("error").GetString());
 
-        (status, body) = Daemon.Post($"/api/targets/{_f.Allowed.Pid}/gc", token: "not-the-token-at-all-0000");
+        (status, _) = Daemon.Post($"/api/targets/{_f.Allowed.Pid}/gc", token: "not-the-token-at-all-0000");
         Assert.Equal(HttpStatusCode.Unauthorized, status);
 
         (status, body) = Daemon.Post($"/api/targets/{_f.Passive.Pid}/gc", token: DotNetDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal("not-allowed", body.GetProperty("error").GetString());
 
-        (status, body) = Daemon.Post("/api/targets/2147483647/gc", token: DotNetDaemonFixture.Token);
+        (status, _) = Daemon.Post("/api/targets/2147483647/gc", token: DotNetDaemonFixture.Token);
         Assert.Equal(HttpStatusCode.NotFound, status);
 
         double refusedBefore = MetricsText.Value(Daemon.Metrics(), "memwatch_remediations_total", "action=\"gc\"", "result=\"refused\"") ?? 0;

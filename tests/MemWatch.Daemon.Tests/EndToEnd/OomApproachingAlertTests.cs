@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using MemWatch.Daemon.Tests.Support;
 using Xunit.Abstractions;
 
 namespace MemWatch.Daemon.Tests.EndToEnd;
@@ -31,7 +30,7 @@ public sealed class OomApproachingAlertTests
     [Fact]
     public void OomApproachingFiresBeforeTheKernelsOomKill()
     {
-        using var cgroup = new TemporaryMemoryCgroup((ulong)LimitBytes);
+        using var cgroup = new TemporaryMemoryCgroup(LimitBytes);
         // No swap on this host; where there is some, the cgroup would page out instead of reaching the OOM killer.
         string memsw = Path.Combine(cgroup.Directory, "memory.memsw.limit_in_bytes");
         if (File.Exists(memsw))

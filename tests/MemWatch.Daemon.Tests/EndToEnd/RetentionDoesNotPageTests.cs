@@ -32,7 +32,7 @@ public sealed class RetentionDoesNotPageTests
     [Fact]
     public void AllocatorRetentionUnderTheLimitPagesNeitherAsOomNorAsLeak()
     {
-        using var cgroup = new TemporaryMemoryCgroup((ulong)LimitBytes);
+        using var cgroup = new TemporaryMemoryCgroup(LimitBytes);
         using MonitoringStack stack = MonitoringStack.Start(
         [
             new Dictionary<string, object?> { ["Name"] = "retention", ["CgroupPrefix"] = cgroup.CgroupPath, ["Introspect"] = true },

@@ -5,7 +5,7 @@ namespace MemWatch.Daemon.Tests.History;
 /// <summary>MaxBytes: the oldest downsampled rows go first, then full-resolution ones; audit only when nothing else is left.</summary>
 public sealed class HistorySizeBoundTests
 {
-    private static readonly DateTimeOffset Now = Samples.Epoch;
+    private static readonly DateTimeOffset s_now = Samples.Epoch;
 
     [Fact]
     public void OldestDownsampledRowsGoFirstAndTheFileShrinksUnderTheBound()
@@ -20,17 +20,17 @@ public sealed class HistorySizeBoundTests
         var all = new List<HistorySample>();
         for (int pid = 1; pid <= processes; pid++)
         {
-            all.AddRange(Samples.Series(pid, (ulong)pid, Now.AddHours(-26), Now, TimeSpan.FromMinutes(1), t => (ulong)(t.ToUnixTimeSeconds() * pid)));
+            all.AddRange(Samples.Series(pid, (ulong)pid, s_now.AddHours(-26), s_now, TimeSpan.FromMinutes(1), t => (ulong)(t.ToUnixTimeSeconds() * pid)));
         }
 
         Samples.AppendInTicks(store, all.OrderBy(s => s.At), perBatch: processes);
         var audit = Enumerable.Range(0, 100)
-            .Select(i => new AuditEntry(Now.AddHours(-25).AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, "audit " + i))
+            .Select(i => new AuditEntry(s_now.AddHours(-25).AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, "audit " + i))
             .ToList();
         audit.ForEach(store.Writer.AppendAudit);
         long before = new FileInfo(dir.DatabasePath).Length + new FileInfo(dir.DatabasePath + "-wal").Length;
 
-        HistoryMaintenance done = store.Retention.Maintain(Now);
+        HistoryMaintenance done = store.Retention.Maintain(s_now);
 
         Assert.True(done.BytesBefore > maxBytes, $"the test data ({done.BytesBefore} bytes after downsampling) must exceed the bound");
         Assert.True(done.BytesAfter <= maxBytes, $"{done.BytesAfter} bytes in use after the pass, bound {maxBytes}");
@@ -38,7 +38,7 @@ public sealed class HistorySizeBoundTests
         Assert.Equal(0, done.AuditEntriesPrunedForSize);
         Assert.True(new FileInfo(dir.DatabasePath).Length <= maxBytes, $"file is {new FileInfo(dir.DatabasePath).Length} bytes (was {before} with its WAL)");
 
-        var rows = Enumerable.Range(1, processes).SelectMany(pid => store.Reader.LoadSamples(pid, (ulong)pid, Now.AddDays(-2))).ToList();
+        var rows = Enumerable.Range(1, processes).SelectMany(pid => store.Reader.LoadSamples(pid, (ulong)pid, s_now.AddDays(-2))).ToList();
         Assert.DoesNotContain(rows, r => r.Resolution == TimeSpan.FromHours(1));
         Assert.Equal(processes * 60, rows.Count(r => r.Resolution == TimeSpan.Zero));
 
@@ -46,7 +46,7 @@ public sealed class HistorySizeBoundTests
         var minutes = rows.Where(r => r.Resolution == TimeSpan.FromMinutes(1)).ToList();
         Assert.NotEmpty(minutes);
         DateTimeOffset oldestKept = minutes.Min(r => r.At);
-        int expectedAfterOldest = processes * (int)(Now.AddHours(-1) - oldestKept.AddMinutes(1)).TotalMinutes;
+        int expectedAfterOldest = processes * (int)(s_now.AddHours(-1) - oldestKept.AddMinutes(1)).TotalMinutes;
         Assert.Equal(expectedAfterOldest, minutes.Count(r => r.At > oldestKept));
         Assert.Equal(audit, store.Reader.LoadAudit(null, 1000));
     }
@@ -58,14 +58,14 @@ public sealed class HistorySizeBoundTests
         // An empty database is 13 pages (52 KiB): one per table and index, plus the schema and pointer-map pages.
         const long maxBytes = 256 * 1024;
         using HistoryStore store = HistoryStore.Open(dir.Path, new HistoryOptions { MaxBytes = maxBytes });
-        store.Writer.AppendSamples(Samples.Series(1, 1, Now.AddMinutes(-10), Now, TimeSpan.FromSeconds(5), _ => 1 << 20));
-        store.Writer.RecordVerdictChange(new VerdictChange(1, 1, "worker", Now, "leak", null, 0.9, "grows"));
+        store.Writer.AppendSamples(Samples.Series(1, 1, s_now.AddMinutes(-10), s_now, TimeSpan.FromSeconds(5), _ => 1 << 20));
+        store.Writer.RecordVerdictChange(new VerdictChange(1, 1, "worker", s_now, "leak", null, 0.9, "grows"));
         var audit = Enumerable.Range(0, 2000)
-            .Select(i => new AuditEntry(Now.AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, new string('x', 200) + i))
+            .Select(i => new AuditEntry(s_now.AddMinutes(i), "policy", 1, 1, "worker", "trim", "released", 2, 1, 1, new string('x', 200) + i))
             .ToList();
         audit.ForEach(store.Writer.AppendAudit);
 
-        HistoryMaintenance done = store.Retention.Maintain(Now);
+        HistoryMaintenance done = store.Retention.Maintain(s_now);
 
         Assert.Equal(120, done.SamplesPrunedForSize);
         Assert.Equal(1, done.VerdictChangesPrunedForSize);

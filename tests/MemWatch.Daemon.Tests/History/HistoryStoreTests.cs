@@ -171,12 +171,10 @@ public sealed class HistoryStoreTests
             Assert.Equal(series.Count + 1, store.Reader.LoadSamples(300, 42, Samples.Epoch).Count);
         }
 
-        using (HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path))
-        {
-            Assert.True(reader.IsReadOnly);
-            Assert.Equal(series.Count + 1, reader.Reader.LoadSamples(300, 42, Samples.Epoch).Count);
-            Assert.Throws<InvalidOperationException>(() => reader.Writer.AppendAudit(audit));
-        }
+        using HistoryStore reader = HistoryStore.OpenReadOnly(dir.Path);
+        Assert.True(reader.IsReadOnly);
+        Assert.Equal(series.Count + 1, reader.Reader.LoadSamples(300, 42, Samples.Epoch).Count);
+        Assert.Throws<InvalidOperationException>(() => reader.Writer.AppendAudit(audit));
     }
 
     [Fact]

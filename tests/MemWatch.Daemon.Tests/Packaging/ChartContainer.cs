@@ -13,7 +13,10 @@ public sealed class ChartContainer : IDisposable
 {
     private readonly TempDirectory _volumes = new();
 
-    private ChartContainer(string name) => Name = name;
+    private ChartContainer(string name)
+    {
+        Name = name;
+    }
 
     public string Name { get; }
 

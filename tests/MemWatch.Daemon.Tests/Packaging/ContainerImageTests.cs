@@ -200,7 +200,7 @@ public sealed partial class ContainerImageTests(ContainerImageFixture image) : I
             {
                 line = server.StandardOutput.ReadLine();
             }
-            while (line is not null && line != "ACCEPT");
+            while (line is not null and not "ACCEPT");
 
             Assert.Equal("ACCEPT", line);
             string trusted = KubernetesApiLogLine(dir, apiPort, "server.pem");

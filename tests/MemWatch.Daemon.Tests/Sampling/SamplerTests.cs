@@ -177,7 +177,7 @@ public sealed class SamplerTests : IDisposable
             Assert.False(registry.TryGet(sleeper.Id, out _));
             Assert.True(target.Exited);
             Assert.Null(target.HeldFiles);
-            Assert.Equal(0, Enum.GetValues<SampleErrorReason>().Sum(r => health.Errors(r)));
+            Assert.Equal(0, Enum.GetValues<SampleErrorReason>().Sum(health.Errors));
         }
         finally
         {
@@ -360,7 +360,7 @@ public sealed class SamplerTests : IDisposable
     }
 
     private long TotalErrors() =>
-        Enum.GetValues<SampleErrorReason>().Sum(r => _health.Errors(r));
+        Enum.GetValues<SampleErrorReason>().Sum(_health.Errors);
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

@@ -184,7 +184,10 @@ public sealed class DotNetParserFuzzTests
             {
                 // The session ended.
             }
-        }) { IsBackground = true };
+        })
+        {
+            IsBackground = true,
+        };
         reader.Start();
         target.Send("churn 32");
         Thread.Sleep(1500);
@@ -263,7 +266,7 @@ public sealed class DotNetParserFuzzTests
                     data[at] ^= (byte)(1 << random.Next(8));
                     break;
                 case 1:
-                    data[at] = (byte)(random.Next(5) switch { 0 => 0, 1 => 1, 2 => 0x7F, 3 => 0x80, _ => 0xFF });
+                    data[at] = random.Next(5) switch { 0 => 0, 1 => 1, 2 => 0x7F, 3 => 0x80, _ => 0xFF };
                     break;
                 case 2:
                     uint value = random.Next(4) switch { 0 => 0u, 1 => uint.MaxValue, 2 => int.MaxValue, _ => (uint)random.Next(1, 1 << 16) };

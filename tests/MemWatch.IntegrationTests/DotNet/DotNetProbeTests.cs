@@ -130,7 +130,7 @@ public sealed class DotNetProbeTests
         Assert.True(f.AllocationRateBytesPerSecond >= 0, $"allocation rate {f.AllocationRateBytesPerSecond} over an interval of {f.IntervalSeconds} s");
         Assert.InRange(f.IntervalSeconds, 0.1, 5);
         ulong rss = ReadRss(target.Pid);
-        Assert.InRange((double)f.WorkingSetBytes!.Value, rss * 0.7, rss * 1.3);
+        Assert.InRange(f.WorkingSetBytes!.Value, rss * 0.7, rss * 1.3);
 
         AssertNoSessionLeft(target.Pid, socketsBefore);
     }
@@ -155,7 +155,7 @@ public sealed class DotNetProbeTests
         Assert.InRange((long)native.OtherNativeBytes - (long)managed.OtherNativeBytes, 127 * MiB, 136 * MiB);
         Assert.InRange((long)native.ManagedHeapBytes - (long)managed.ManagedHeapBytes, -16 * MiB, 16 * MiB);
         Assert.InRange((long)native.RuntimeNativeBytes - (long)managed.RuntimeNativeBytes, -16 * MiB, 16 * MiB);
-        Assert.True(native.ManagedHeapBytes + native.OtherNativeBytes <= native.RssBytes + (ulong)(16 * MiB));
+        Assert.True(native.ManagedHeapBytes + native.OtherNativeBytes <= native.RssBytes + 16 * MiB);
     }
 
     [Fact]

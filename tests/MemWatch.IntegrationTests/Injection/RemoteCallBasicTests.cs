@@ -5,7 +5,7 @@ namespace MemWatch.IntegrationTests.Injection;
 
 public sealed class RemoteCallBasicTests
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_callTimeout = TimeSpan.FromSeconds(10);
 
     [Fact]
     public void Call_Add_ReturnsSumOf64BitArguments()
@@ -14,7 +14,7 @@ public sealed class RemoteCallBasicTests
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid);
         long a = 0x1234_5678_9abc;
         long b = -0x1111_0000_0001;
-        RemoteCallResult r = session.Call(target.Address("add"), [RemoteArg.Int(a), RemoteArg.Int(b)], [], CallTimeout);
+        RemoteCallResult r = session.Call(target.Address("add"), [RemoteArg.Int(a), RemoteArg.Int(b)], [], s_callTimeout);
         Assert.Equal(a + b, unchecked((long)r.ReturnValue));
         Assert.True(r.PauseMicroseconds > 0);
         Assert.True(r.PauseMicroseconds >= r.CalleeMicroseconds);
@@ -25,7 +25,7 @@ public sealed class RemoteCallBasicTests
     {
         using var target = InjectTarget.Start();
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid);
-        RemoteCallResult r = session.Call(target.Address("getpid"), [], [], CallTimeout);
+        RemoteCallResult r = session.Call(target.Address("getpid"), [], [], s_callTimeout);
         Assert.Equal((ulong)target.Pid, r.ReturnValue);
     }
 
@@ -36,7 +36,7 @@ public sealed class RemoteCallBasicTests
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid);
         byte[] scratch = new byte[64];
         int written = Encoding.ASCII.GetBytes("memwatch remote strlen", scratch.AsSpan(8));
-        RemoteCallResult r = session.Call(target.Address("strlen"), [RemoteArg.Scratch(8)], scratch, CallTimeout);
+        RemoteCallResult r = session.Call(target.Address("strlen"), [RemoteArg.Scratch(8)], scratch, s_callTimeout);
         Assert.Equal((ulong)written, r.ReturnValue);
         Assert.Equal("memwatch remote strlen", Encoding.ASCII.GetString(scratch, 8, written));
     }
@@ -51,7 +51,7 @@ public sealed class RemoteCallBasicTests
         {
             for (int i = 0; i < 50; i++)
             {
-                Assert.Equal((ulong)(i + 1), onPauser.Call(target.Address("add"), [RemoteArg.Int(i), RemoteArg.Int(1L)], [], CallTimeout).ReturnValue);
+                Assert.Equal((ulong)(i + 1), onPauser.Call(target.Address("add"), [RemoteArg.Int(i), RemoteArg.Int(1L)], [], s_callTimeout).ReturnValue);
             }
 
             Assert.Equal(pauser, onPauser.Tid);
@@ -62,7 +62,7 @@ public sealed class RemoteCallBasicTests
         {
             for (int i = 0; i < 20; i++)
             {
-                onSleeper.Call(target.Address("getpid"), [], [], CallTimeout);
+                onSleeper.Call(target.Address("getpid"), [], [], s_callTimeout);
             }
         }
 
@@ -83,7 +83,7 @@ public sealed class RemoteCallBasicTests
         long rounds0 = target.Stats()["vec_rounds"];
         for (int i = 0; i < 40; i++)
         {
-            Assert.Equal((ulong)(i + 1001), session.Call(target.Address("clobber_vectors"), [RemoteArg.Int(i + 1000L)], [], CallTimeout).ReturnValue);
+            Assert.Equal((ulong)(i + 1001), session.Call(target.Address("clobber_vectors"), [RemoteArg.Int(i + 1000L)], [], s_callTimeout).ReturnValue);
             Thread.Sleep(3);
         }
 

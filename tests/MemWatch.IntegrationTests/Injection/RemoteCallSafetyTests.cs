@@ -7,8 +7,8 @@ namespace MemWatch.IntegrationTests.Injection;
 
 public sealed class RemoteCallSafetyTests
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan s_callTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(15);
     private const int SigRtMin = 34; // glibc's SIGRTMIN (the kernel's 32 and 33 are its own)
 
     [Fact]
@@ -24,14 +24,14 @@ public sealed class RemoteCallSafetyTests
         Assert.Equal(0, TracerPid(target.Pid, vec));
 
         // The callee (which clobbered ymm8-15) finishes by itself; rt_sigreturn puts the vec thread back.
-        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, Patience);
+        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, s_patience);
         Assert.Equal(1, done["slow_done"]);
-        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, Patience);
+        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, s_patience);
         Assert.True(later["vec_rounds"] >= done["vec_rounds"] + 10, "the vec thread did not resume its loop");
         Assert.Equal(0, later["vec_bad"]);
 
         // The session stays usable after a timeout.
-        Assert.Equal(7UL, session.Call(target.Address("add"), [RemoteArg.Int(3L), RemoteArg.Int(4L)], [], CallTimeout).ReturnValue);
+        Assert.Equal(7UL, session.Call(target.Address("add"), [RemoteArg.Int(3L), RemoteArg.Int(4L)], [], s_callTimeout).ReturnValue);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class RemoteCallSafetyTests
         {
             string? line = await injector.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal("CALLING", line);
-            Dictionary<string, long> started = target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            Dictionary<string, long> started = target.WaitForStats(s => s["slow_started"] == 1, s_patience);
             Assert.Equal(1, started["slow_started"]);
             Assert.Equal(0, started["slow_done"]);
             Assert.NotEqual(0, TracerPid(target.Pid, vec));
@@ -68,11 +68,11 @@ public sealed class RemoteCallSafetyTests
             }
         }
 
-        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, Patience);
+        Dictionary<string, long> done = target.WaitForStats(s => s["slow_done"] == 1, s_patience);
         Assert.False(target.Workload.HasExited);
         Assert.Equal(1, done["slow_done"]);
         Assert.Equal(0, TracerPid(target.Pid, vec));
-        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, Patience);
+        Dictionary<string, long> later = target.WaitForStats(s => s["vec_rounds"] >= done["vec_rounds"] + 10, s_patience);
         Assert.True(later["vec_rounds"] >= done["vec_rounds"] + 10, "the vec thread did not resume its loop");
         Assert.Equal(0, later["vec_bad"]);
     }
@@ -85,7 +85,7 @@ public sealed class RemoteCallSafetyTests
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
         var signaller = new BackgroundWork<bool>(() =>
         {
-            target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            target.WaitForStats(s => s["slow_started"] == 1, s_patience);
             for (int i = 0; i < 3; i++)
             {
                 Assert.Equal(0, Interop.Libc.TgKill(target.Pid, pauser, Interop.Libc.SIGUSR1));
@@ -96,14 +96,14 @@ public sealed class RemoteCallSafetyTests
             return true;
         });
 
-        RemoteCallResult r = session.Call(target.Address("slow_call"), [RemoteArg.Int(800L)], [], CallTimeout);
-        signaller.Join(Patience);
+        RemoteCallResult r = session.Call(target.Address("slow_call"), [RemoteArg.Int(800L)], [], s_callTimeout);
+        signaller.Join(s_patience);
         Assert.Equal(1600UL, r.ReturnValue);
         Assert.True(r.CalleeMicroseconds >= 800_000, $"callee ran {r.CalleeMicroseconds} us");
 
         // Held back during the call, delivered after it: real-time signals queue (all 3), a standard one pending merges
         // with the next (as whenever a thread blocks it); no handler ran while the callee did.
-        Dictionary<string, long> after = target.WaitForStats(s => s["rt"] == 3, Patience);
+        Dictionary<string, long> after = target.WaitForStats(s => s["rt"] == 3, s_patience);
         Assert.Equal(3, after["rt"]);
         Assert.InRange(after["usr1"], 1, 3);
         Assert.Equal(0, after["usr1_in_call"]);
@@ -118,13 +118,13 @@ public sealed class RemoteCallSafetyTests
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
         var exiter = new BackgroundWork<string>(() =>
         {
-            target.WaitForStats(s => s["slow_started"] == 1, Patience);
+            target.WaitForStats(s => s["slow_started"] == 1, s_patience);
             return target.Workload.Send("exit");
         });
 
         var e = Assert.Throws<RemoteCallException>(() =>
-            session.Call(target.Address("slow_call"), [RemoteArg.Int(5000L)], [], CallTimeout));
-        exiter.Join(Patience);
+            session.Call(target.Address("slow_call"), [RemoteArg.Int(5000L)], [], s_callTimeout));
+        exiter.Join(s_patience);
         Assert.Equal(RemoteCallFailure.ProcessExited, e.Reason);
     }
 
@@ -141,7 +141,7 @@ public sealed class RemoteCallSafetyTests
         try
         {
             var sw = Stopwatch.StartNew();
-            while (TracerPid(target.Pid, target.Pid) == 0 && sw.Elapsed < Patience)
+            while (TracerPid(target.Pid, target.Pid) == 0 && sw.Elapsed < s_patience)
             {
                 Thread.Sleep(20);
             }
@@ -159,7 +159,7 @@ public sealed class RemoteCallSafetyTests
 
         // Refused cleanly: nothing was left held, so a session can be opened once strace is gone.
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid);
-        Assert.Equal((ulong)target.Pid, session.Call(target.Address("getpid"), [], [], CallTimeout).ReturnValue);
+        Assert.Equal((ulong)target.Pid, session.Call(target.Address("getpid"), [], [], s_callTimeout).ReturnValue);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class RemoteCallSafetyTests
         };
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, options);
         var e = Assert.Throws<RemoteCallException>(() =>
-            session.Call(target.Address("add"), [RemoteArg.Int(1L), RemoteArg.Int(2L)], [], CallTimeout));
+            session.Call(target.Address("add"), [RemoteArg.Int(1L), RemoteArg.Int(2L)], [], s_callTimeout));
         Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
         // Found by unwinding: a caller's frame (blocker called the read it waits in), not the innermost one.
         Assert.Matches(@"frame #[1-9]\d* \(0x[0-9a-f]+\) is in caller's unsafe range", e.Message);
@@ -189,7 +189,7 @@ public sealed class RemoteCallSafetyTests
         (ulong start, ulong end) libcText = LibcText(target.Pid);
         var options = new RemoteCallOptions { ThreadId = pauser, ForbiddenRanges = [libcText], MaxSafetyAttempts = 2 };
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, options);
-        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], CallTimeout));
+        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], s_callTimeout));
         Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
         Assert.Contains("frame #0 (0x", e.Message, StringComparison.Ordinal);
         Assert.Contains("is in caller's unsafe range", e.Message, StringComparison.Ordinal);
@@ -212,11 +212,11 @@ public sealed class RemoteCallSafetyTests
     {
         using var target = InjectTarget.Start();
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = target.ThreadId("pauser") });
-        var slow = new BackgroundWork<RemoteCallResult>(() => session.Call(target.Address("slow_call"), [RemoteArg.Int(700L)], [], CallTimeout));
-        target.WaitForStats(s => s["slow_started"] == 1, Patience);
-        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], CallTimeout));
+        var slow = new BackgroundWork<RemoteCallResult>(() => session.Call(target.Address("slow_call"), [RemoteArg.Int(700L)], [], s_callTimeout));
+        target.WaitForStats(s => s["slow_started"] == 1, s_patience);
+        var e = Assert.Throws<RemoteCallException>(() => session.Call(target.Address("add"), [], [], s_callTimeout));
         Assert.Equal(RemoteCallFailure.Busy, e.Reason);
-        Assert.Equal(1400UL, slow.Join(Patience).ReturnValue);
+        Assert.Equal(1400UL, slow.Join(s_patience).ReturnValue);
     }
 
     [Fact]
@@ -226,12 +226,12 @@ public sealed class RemoteCallSafetyTests
         int pauser = target.ThreadId("pauser");
         using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = pauser });
         var e = Assert.Throws<RemoteCallException>(() =>
-            session.Call(target.Address("fault_call"), [RemoteArg.Int(8L)], [], CallTimeout));
+            session.Call(target.Address("fault_call"), [RemoteArg.Int(8L)], [], s_callTimeout));
         Assert.Equal(RemoteCallFailure.CalleeFault, e.Reason);
-        Dictionary<string, long> stats = target.WaitForStats(s => s["segv"] == 1, Patience);
+        Dictionary<string, long> stats = target.WaitForStats(s => s["segv"] == 1, s_patience);
         Assert.Equal(1, stats["segv"]);
         Assert.Equal(34, WaitForSyscall(target, pauser));
-        Assert.Equal(5UL, session.Call(target.Address("add"), [RemoteArg.Int(2L), RemoteArg.Int(3L)], [], CallTimeout).ReturnValue);
+        Assert.Equal(5UL, session.Call(target.Address("add"), [RemoteArg.Int(2L), RemoteArg.Int(3L)], [], s_callTimeout).ReturnValue);
     }
 
     [Fact]
@@ -264,7 +264,7 @@ public sealed class RemoteCallSafetyTests
     {
         var sw = Stopwatch.StartNew();
         long nr;
-        while ((nr = target.CurrentSyscall(tid)) == -1 && sw.Elapsed < Patience)
+        while ((nr = target.CurrentSyscall(tid)) == -1 && sw.Elapsed < s_patience)
         {
             Thread.Sleep(10);
         }

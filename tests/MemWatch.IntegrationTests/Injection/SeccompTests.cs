@@ -13,7 +13,7 @@ namespace MemWatch.IntegrationTests.Injection;
 /// </summary>
 public sealed class SeccompTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_callTimeout = TimeSpan.FromSeconds(10);
 
     [Theory]
     [InlineData("errno")]
@@ -23,7 +23,7 @@ public sealed class SeccompTests(ITestOutputHelper output)
         using Workload target = Start(mode);
         Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
         var run = new AdversarialRun();
-        run.Calls(target.Pid, [tids["sleeper"], tids["churn"], 0], 50, CallTimeout);
+        run.Calls(target.Pid, [tids["sleeper"], tids["churn"], 0], 50, s_callTimeout);
         run.KillInjector(target.Pid, [tids["sleeper"], 0], 50, seed: 3);
         Thread.Sleep(100);
         Dictionary<string, long> stats = Stats(target);
@@ -42,7 +42,7 @@ public sealed class SeccompTests(ITestOutputHelper output)
     {
         using Workload target = Start("errno-nomadvise");
         var run = new AdversarialRun();
-        run.Calls(target.Pid, [0], 4, CallTimeout);
+        run.Calls(target.Pid, [0], 4, s_callTimeout);
         Dictionary<string, long> stats = Stats(target);
         Assert.Empty(run.Failures);
         Assert.Equal(0, run.Completed);
@@ -53,7 +53,7 @@ public sealed class SeccompTests(ITestOutputHelper output)
         var e = Assert.Throws<RemoteCallException>(() =>
         {
             using AllocatorConnection connection = AllocatorConnection.Open(target.Pid);
-            connection.ReadStatistics(CallTimeout);
+            connection.ReadStatistics(s_callTimeout);
         });
         Assert.Equal(RemoteCallFailure.NotSafe, e.Reason);
         Assert.Contains("system call 28", e.Message, StringComparison.Ordinal);
@@ -75,9 +75,9 @@ public sealed class SeccompTests(ITestOutputHelper output)
         using Workload target = Start("strict-thread");
         Dictionary<string, int> tids = BlockingSyscallTests.ReadyTids(target.ReadyLine);
         var run = new AdversarialRun();
-        run.Calls(target.Pid, [tids["strict"]], 2, CallTimeout);
+        run.Calls(target.Pid, [tids["strict"]], 2, s_callTimeout);
         Assert.Equal(2, run.Refused);
-        run.Calls(target.Pid, [0], 10, CallTimeout);
+        run.Calls(target.Pid, [0], 10, s_callTimeout);
         long before = Stats(target)["strict_r"];
         Thread.Sleep(100);
         Dictionary<string, long> stats = Stats(target);

@@ -36,10 +36,10 @@ public sealed class V8IntrospectionTests(ITestOutputHelper output)
         // allocation per tick, no page committed unless a GC or a fresh 256 KiB page came in between. So committed and
         // resident sizes must equal one of the two reports, and used sizes lie within the two reports widened by one
         // V8 page (256 KiB), which a single tick's allocation cannot exceed here.
-        const ulong Page = 256 * 1024;
+        const ulong v8Page = 256 * 1024;
         AssertBetween("total_heap_size", f.CommittedBytes, before, after, 0, "heap", "total_heap_size");
         AssertBetween("total_physical_size", f.PhysicalBytes, before, after, 0, "heap", "total_physical_size");
-        AssertBetween("used_heap_size", f.UsedBytes, before, after, Page, "heap", "used_heap_size");
+        AssertBetween("used_heap_size", f.UsedBytes, before, after, v8Page, "heap", "used_heap_size");
         JsonElement[] spacesBefore = [.. before.GetProperty("spaces").EnumerateArray()];
         JsonElement[] spacesAfter = [.. after.GetProperty("spaces").EnumerateArray()];
         Assert.Equal(spacesBefore.Select(s => s.GetProperty("space_name").GetString()), f.Spaces.Select(s => s.Name));
@@ -48,7 +48,7 @@ public sealed class V8IntrospectionTests(ITestOutputHelper output)
             RuntimeSpace s = f.Spaces[i];
             AssertBetween(s.Name + " space_size", s.CommittedBytes, spacesBefore[i], spacesAfter[i], 0, "space_size");
             AssertBetween(s.Name + " physical_space_size", s.PhysicalBytes, spacesBefore[i], spacesAfter[i], 0, "physical_space_size");
-            AssertBetween(s.Name + " space_used_size", s.UsedBytes, spacesBefore[i], spacesAfter[i], Page, "space_used_size");
+            AssertBetween(s.Name + " space_used_size", s.UsedBytes, spacesBefore[i], spacesAfter[i], v8Page, "space_used_size");
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using MemWatch.IntegrationTests.Support;
 
 namespace MemWatch.IntegrationTests.Runtimes;
 

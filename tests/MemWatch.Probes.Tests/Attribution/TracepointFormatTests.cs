@@ -1,4 +1,3 @@
-using MemWatch.Probes;
 using MemWatch.Probes.Attribution;
 
 namespace MemWatch.Probes.Tests.Attribution;

@@ -49,7 +49,7 @@ public sealed class MemoryStatTests
         MemoryStat s = MemoryStat.Parse(CgroupFixtures.Bytes(V1App), V1App);
 
         Assert.True(s.AnonBytes >= 64UL << 20);
-        Assert.InRange((double)s.AnonBytes!.Value, rssAnonKb * 1024 * 0.95, rssAnonKb * 1024 * 1.05);
+        Assert.InRange(s.AnonBytes!.Value, rssAnonKb * 1024 * 0.95, rssAnonKb * 1024 * 1.05);
     }
 
     [Fact]

@@ -147,10 +147,10 @@ public sealed class InjectionReaderTests
             case 3:
             {
                 byte[] b = (byte[])original.Clone();
-                const string Specials = ":\t\n -)(x0f9";
+                const string specials = ":\t\n -)(x0f9";
                 for (int k = 0; k < 1 + random.Next(8); k++)
                 {
-                    b[random.Next(b.Length)] = (byte)Specials[random.Next(Specials.Length)];
+                    b[random.Next(b.Length)] = (byte)specials[random.Next(specials.Length)];
                 }
 
                 return b;

@@ -5,8 +5,8 @@ namespace MemWatch.Probes.Tests.Injection;
 
 public sealed class X64CallAbiTests
 {
-    private static readonly X64ReturnPath MemoryPath = new(0x7f00_0000_1000, 0x7f00_0000_2000, 24, 3, true, 0x18);
-    private static readonly X64ReturnPath RegisterPath = new(0x7f00_0000_1000, 0x7f00_0000_3000, 0, 7, false, 0);
+    private static readonly X64ReturnPath s_memoryPath = new(0x7f00_0000_1000, 0x7f00_0000_2000, 24, 3, true, 0x18);
+    private static readonly X64ReturnPath s_registerPath = new(0x7f00_0000_1000, 0x7f00_0000_3000, 0, 7, false, 0);
 
     [Theory]
     [InlineData(202, -512, 202)] // futex, ERESTARTSYS
@@ -49,7 +49,7 @@ public sealed class X64CallAbiTests
     {
         UserRegs saved = SampleRegs(rsp);
         byte[] xstate = SampleXstate(832);
-        X64CallFrame f = X64CallAbi.BuildFrame(saved, xstate, 0x1_0002, scratchLength, MemoryPath);
+        X64CallFrame f = X64CallAbi.BuildFrame(saved, xstate, 0x1_0002, scratchLength, s_memoryPath);
 
         Assert.Equal(8UL, f.EntryRsp % 16); // as after a call instruction
         Assert.Equal(f.WriteAddress, f.EntryRsp);
@@ -57,9 +57,9 @@ public sealed class X64CallAbiTests
         Assert.Equal(f.ScratchAddress + (ulong)scratchLength, f.WriteAddress + (ulong)f.Bytes.Length);
         Assert.Equal(0UL, f.ScratchAddress % 16);
 
-        Assert.Equal(MemoryPath.Capture, U64(f, f.EntryRsp));
-        Assert.Equal(f.EntryRsp + 8 + (ulong)MemoryPath.CaptureStackBytes + 8, f.ReturnRsp);
-        Assert.Equal(MemoryPath.Restorer, U64(f, f.ReturnRsp - 8)); // pretcode
+        Assert.Equal(s_memoryPath.Capture, U64(f, f.EntryRsp));
+        Assert.Equal(f.EntryRsp + 8 + (ulong)s_memoryPath.CaptureStackBytes + 8, f.ReturnRsp);
+        Assert.Equal(s_memoryPath.Restorer, U64(f, f.ReturnRsp - 8)); // pretcode
         ulong uc = f.ReturnRsp;
         Assert.Equal(7UL, U64(f, uc)); // UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
         Assert.Equal(0UL, U64(f, uc + 16) | U64(f, uc + 24) | U64(f, uc + 32)); // uc_stack left alone
@@ -82,8 +82,8 @@ public sealed class X64CallAbiTests
     public void CallRegisters_MemoryCapture_ArgumentsStackAndCaptureBase()
     {
         UserRegs saved = SampleRegs(0x7ffd_0000_8000);
-        X64CallFrame f = X64CallAbi.BuildFrame(saved, SampleXstate(1024), 0, 64, MemoryPath);
-        UserRegs r = X64CallAbi.CallRegisters(saved, f, MemoryPath, 0x401234, [1, 2, 3, 4, 5, 6]);
+        X64CallFrame f = X64CallAbi.BuildFrame(saved, SampleXstate(1024), 0, 64, s_memoryPath);
+        UserRegs r = X64CallAbi.CallRegisters(saved, f, s_memoryPath, 0x401234, [1, 2, 3, 4, 5, 6]);
         Assert.Equal(0x401234UL, r.Rip);
         Assert.Equal(f.EntryRsp, r.Rsp);
         Assert.Equal([1UL, 2, 3, 4, 5, 6], new[] { r.Rdi, r.Rsi, r.Rdx, r.Rcx, r.R8, r.R9 });
@@ -91,27 +91,27 @@ public sealed class X64CallAbiTests
         Assert.Equal(ulong.MaxValue, r.OrigRax);
         Assert.Equal(0UL, r.Eflags & 0x400);
         Assert.Equal(f.ResultSlotAddress, r.Rbx + 0x18); // mov %rax,0x18(%rbx) lands in the slot
-        Assert.Throws<ArgumentException>(() => X64CallAbi.CallRegisters(saved, f, MemoryPath, 0, new ulong[7]));
+        Assert.Throws<ArgumentException>(() => X64CallAbi.CallRegisters(saved, f, s_memoryPath, 0, new ulong[7]));
     }
 
     [Fact]
     public void IsReturnStopAndReturnValue_RestorerEntryOnThisFrame_Recognised()
     {
         UserRegs saved = SampleRegs(0x7ffd_0000_8000);
-        X64CallFrame f = X64CallAbi.BuildFrame(saved, SampleXstate(832), 0, 0, RegisterPath);
+        X64CallFrame f = X64CallAbi.BuildFrame(saved, SampleXstate(832), 0, 0, s_registerPath);
         UserRegs stop = saved;
         stop.OrigRax = 15;
-        stop.Rip = RegisterPath.Restorer + 9;
+        stop.Rip = s_registerPath.Restorer + 9;
         stop.Rsp = f.ReturnRsp;
         stop.Rdi = 0xdead;
-        Assert.True(X64CallAbi.IsReturnStop(stop, f, RegisterPath));
-        Assert.Equal(0xdeadUL, X64CallAbi.ReturnValue(stop, RegisterPath, new byte[8]));
+        Assert.True(X64CallAbi.IsReturnStop(stop, f, s_registerPath));
+        Assert.Equal(0xdeadUL, X64CallAbi.ReturnValue(stop, s_registerPath, new byte[8]));
         UserRegs nested = stop;
         nested.Rsp -= 0x400; // a signal handler's rt_sigreturn during the call
-        Assert.False(X64CallAbi.IsReturnStop(nested, f, RegisterPath));
+        Assert.False(X64CallAbi.IsReturnStop(nested, f, s_registerPath));
         byte[] slot = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(slot, 42);
-        Assert.Equal(42UL, X64CallAbi.ReturnValue(stop, MemoryPath, slot));
+        Assert.Equal(42UL, X64CallAbi.ReturnValue(stop, s_memoryPath, slot));
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using MemWatch.Probes;
 using MemWatch.Probes.Injection;
 
 namespace MemWatch.Probes.Tests.Injection;

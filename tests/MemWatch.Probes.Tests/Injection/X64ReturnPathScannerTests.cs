@@ -51,24 +51,24 @@ public sealed class X64ReturnPathScannerTests
     [Fact]
     public void FindRestorer_InstalledLibc_MatchesDebugSymbolRestoreRt()
     {
-        const string Libc = "/lib/x86_64-linux-gnu/libc.so.6";
-        (long fileOffset, long vaddr, long size) = ExecutableSegment(Libc);
-        byte[] text = File.ReadAllBytes(Libc).AsSpan((int)fileOffset, (int)size).ToArray();
+        const string libcPath = "/lib/x86_64-linux-gnu/libc.so.6";
+        (long fileOffset, long vaddr, long size) = ExecutableSegment(libcPath);
+        byte[] text = File.ReadAllBytes(libcPath).AsSpan((int)fileOffset, (int)size).ToArray();
         int at = X64ReturnPathScanner.FindRestorer(text);
         Assert.True(at >= 0);
-        Assert.Equal(RestoreRtFromDebugSymbols(Libc), vaddr + at);
+        Assert.Equal(RestoreRtFromDebugSymbols(libcPath), vaddr + at);
     }
 
     [Fact]
     public void FindCapture_InstalledLibc_ObjdumpShowsMovFromRaxThenRet()
     {
-        const string Libc = "/lib/x86_64-linux-gnu/libc.so.6";
-        (long fileOffset, long vaddr, long size) = ExecutableSegment(Libc);
-        byte[] text = File.ReadAllBytes(Libc).AsSpan((int)fileOffset, (int)size).ToArray();
+        const string libcPath = "/lib/x86_64-linux-gnu/libc.so.6";
+        (long fileOffset, long vaddr, long size) = ExecutableSegment(libcPath);
+        byte[] text = File.ReadAllBytes(libcPath).AsSpan((int)fileOffset, (int)size).ToArray();
         int at = X64ReturnPathScanner.FindCapture(text, out _, out _, out _, out _);
         Assert.True(at >= 0);
         long address = vaddr + at;
-        string[] lines = Run("objdump", $"-d --no-show-raw-insn --start-address=0x{address:x} --stop-address=0x{address + 32:x} {Libc}")
+        string[] lines = Run("objdump", $"-d --no-show-raw-insn --start-address=0x{address:x} --stop-address=0x{address + 32:x} {libcPath}")
             .Split('\n').Where(l => l.Contains(":\t", StringComparison.Ordinal)).ToArray();
         Assert.Matches(@"mov\s+%rax,", lines[0]);
         Assert.Contains(lines.Take(10), l => l.TrimEnd().EndsWith("ret", StringComparison.Ordinal));

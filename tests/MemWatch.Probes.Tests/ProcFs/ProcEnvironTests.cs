@@ -5,7 +5,7 @@ namespace MemWatch.Probes.Tests.ProcFs;
 
 public sealed class ProcEnvironTests
 {
-    private static readonly string[] CheckedNames =
+    private static readonly string[] s_checkedNames =
     [
         "PATH", "LANG", "LD_PRELOAD", "GLIBC_TUNABLES", "MALLOC_ARENA_MAX", "MALLOC_CONF", "TCMALLOC_RELEASE_RATE",
         "TCMALLOC_MAX_TOTAL_THREAD_CACHE_BYTES", "DOTNET_gcServer", "DOTNET_GCgen0size",
@@ -24,7 +24,7 @@ public sealed class ProcEnvironTests
         }
 
         Assert.Equal(expected.I32("environ.count"), env.Count);
-        foreach (string name in CheckedNames)
+        foreach (string name in s_checkedNames)
         {
             string want = expected.Text($"environ.{name}");
             Assert.Equal(want != "none", env.TryGetValue(name, out string? value));

@@ -19,7 +19,7 @@ public sealed class ProcFileTests
         int before = ProcStatus.Parse(buffer.Span, status.Path).Threads;
 
         using var release = new ManualResetEventSlim();
-        var extra = new Thread(() => release.Wait()) { IsBackground = true };
+        var extra = new Thread(release.Wait) { IsBackground = true };
         extra.Start();
         try
         {

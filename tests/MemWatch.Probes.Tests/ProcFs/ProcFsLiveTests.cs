@@ -6,7 +6,7 @@ namespace MemWatch.Probes.Tests.ProcFs;
 /// <summary>The readers against the live /proc: this process, processes that are gone, a real zombie.</summary>
 public sealed class ProcFsLiveTests
 {
-    private static readonly ProcFileSystem Proc = ProcFileSystem.Default;
+    private static readonly ProcFileSystem s_proc = ProcFileSystem.Default;
 
     [Fact]
     public void TryRead_PidThatDoesNotExist_ReturnsFalse()
@@ -21,8 +21,8 @@ public sealed class ProcFsLiveTests
         using Process sleeper = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
         try
         {
-            Assert.Contains(sleeper.Id, ProcessEnumerator.EnumerateProcessIds(Proc));
-            Assert.True(ProcStatus.TryRead(Proc, sleeper.Id, new FileBuffer(), out _));
+            Assert.Contains(sleeper.Id, ProcessEnumerator.EnumerateProcessIds(s_proc));
+            Assert.True(ProcStatus.TryRead(s_proc, sleeper.Id, new FileBuffer(), out _));
         }
         finally
         {
@@ -31,7 +31,7 @@ public sealed class ProcFsLiveTests
         }
 
         AssertAllReadersReportGone(sleeper.Id);
-        Assert.Empty(ProcessEnumerator.EnumerateThreadIds(Proc, sleeper.Id));
+        Assert.Empty(ProcessEnumerator.EnumerateThreadIds(s_proc, sleeper.Id));
     }
 
     [Fact]
@@ -39,14 +39,14 @@ public sealed class ProcFsLiveTests
     {
         var buffer = new FileBuffer();
         int pid = Environment.ProcessId;
-        Assert.True(ProcStatus.TryRead(Proc, pid, buffer, out ProcStatus? status));
-        Assert.True(ProcStat.TryRead(Proc, pid, buffer, out ProcStat? stat));
-        Assert.True(ProcComm.TryRead(Proc, pid, buffer, out ProcComm? comm));
-        Assert.True(ProcCmdline.TryRead(Proc, pid, buffer, out ProcCmdline? cmdline));
-        Assert.True(ProcEnviron.TryRead(Proc, pid, buffer, out ProcEnviron? environ));
-        Assert.True(ProcOomScore.TryRead(Proc, pid, buffer, out _));
-        Assert.True(ProcStatm.TryRead(Proc, pid, buffer, out ProcStatm? statm));
-        Assert.True(Meminfo.TryRead(Proc, buffer, out Meminfo? meminfo));
+        Assert.True(ProcStatus.TryRead(s_proc, pid, buffer, out ProcStatus? status));
+        Assert.True(ProcStat.TryRead(s_proc, pid, buffer, out ProcStat? stat));
+        Assert.True(ProcComm.TryRead(s_proc, pid, buffer, out ProcComm? comm));
+        Assert.True(ProcCmdline.TryRead(s_proc, pid, buffer, out ProcCmdline? cmdline));
+        Assert.True(ProcEnviron.TryRead(s_proc, pid, buffer, out ProcEnviron? environ));
+        Assert.True(ProcOomScore.TryRead(s_proc, pid, buffer, out _));
+        Assert.True(ProcStatm.TryRead(s_proc, pid, buffer, out ProcStatm? statm));
+        Assert.True(Meminfo.TryRead(s_proc, buffer, out Meminfo? meminfo));
 
         Assert.Equal(pid, status.Tgid);
         Assert.Equal(pid, stat.Pid);
@@ -68,14 +68,14 @@ public sealed class ProcFsLiveTests
             int zombie = FindZombieChild(parent.Id);
             var buffer = new FileBuffer();
 
-            Assert.True(ProcEnviron.TryRead(Proc, zombie, buffer, out ProcEnviron? environ));
+            Assert.True(ProcEnviron.TryRead(s_proc, zombie, buffer, out ProcEnviron? environ));
             Assert.Equal(0, environ.Count);
-            Assert.True(ProcCmdline.TryRead(Proc, zombie, buffer, out ProcCmdline? cmdline));
+            Assert.True(ProcCmdline.TryRead(s_proc, zombie, buffer, out ProcCmdline? cmdline));
             Assert.True(cmdline.IsEmpty);
-            Assert.True(ProcStatus.TryRead(Proc, zombie, buffer, out ProcStatus? status));
+            Assert.True(ProcStatus.TryRead(s_proc, zombie, buffer, out ProcStatus? status));
             Assert.Equal('Z', status.State);
             Assert.Null(status.VmRssBytes);
-            Assert.True(ProcStatm.TryRead(Proc, zombie, buffer, out ProcStatm? statm));
+            Assert.True(ProcStatm.TryRead(s_proc, zombie, buffer, out ProcStatm? statm));
             Assert.Equal(new ProcStatm(0, 0, 0, 0, 0), statm);
         }
         finally
@@ -91,9 +91,9 @@ public sealed class ProcFsLiveTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (DateTime.UtcNow < deadline)
         {
-            foreach (int pid in ProcessEnumerator.EnumerateProcessIds(Proc))
+            foreach (int pid in ProcessEnumerator.EnumerateProcessIds(s_proc))
             {
-                if (ProcStat.TryRead(Proc, pid, buffer, out ProcStat? stat) && stat.PPid == parentPid && stat.State == 'Z')
+                if (ProcStat.TryRead(s_proc, pid, buffer, out ProcStat? stat) && stat.PPid == parentPid && stat.State == 'Z')
                 {
                     return pid;
                 }
@@ -109,12 +109,12 @@ public sealed class ProcFsLiveTests
     private static void AssertAllReadersReportGone(int pid)
     {
         var buffer = new FileBuffer();
-        Assert.False(ProcStatus.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcStat.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcStatm.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcComm.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcCmdline.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcOomScore.TryRead(Proc, pid, buffer, out _));
-        Assert.False(ProcEnviron.TryRead(Proc, pid, buffer, out _));
+        Assert.False(ProcStatus.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcStat.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcStatm.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcComm.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcCmdline.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcOomScore.TryRead(s_proc, pid, buffer, out _));
+        Assert.False(ProcEnviron.TryRead(s_proc, pid, buffer, out _));
     }
 }

@@ -12,7 +12,7 @@ public sealed class ProcFsRobustnessTests
     private const int FlipCases = 3000;
     private const int GarbageCases = 2000;
 
-    private static readonly Dictionary<string, Action<byte[], string>> Readers = new()
+    private static readonly Dictionary<string, Action<byte[], string>> s_readers = new()
     {
         ["status"] = (b, s) => ProcStatus.Parse(b, s),
         ["stat"] = (b, s) => ProcStat.Parse(b, s),
@@ -25,7 +25,7 @@ public sealed class ProcFsRobustnessTests
         ["meminfo"] = (b, s) => Meminfo.Parse(b, s),
     };
 
-    public static TheoryData<string> ReaderNames => new(Readers.Keys);
+    public static TheoryData<string> ReaderNames => new(s_readers.Keys);
 
     [Theory]
     [MemberData(nameof(ReaderNames))]
@@ -63,7 +63,7 @@ public sealed class ProcFsRobustnessTests
             for (int f = 0; f < flips; f++)
             {
                 // Half the flips use bytes that matter to the parsers, half are arbitrary.
-                text[random.Next(text.Length)] = random.Next(2) == 0 ? Interesting[random.Next(Interesting.Length)] : (byte)random.Next(256);
+                text[random.Next(text.Length)] = random.Next(2) == 0 ? s_interesting[random.Next(s_interesting.Length)] : (byte)random.Next(256);
             }
 
             Check(file, text, source, $"{source} flip case {i}");
@@ -81,7 +81,7 @@ public sealed class ProcFsRobustnessTests
             bool structured = i % 2 == 0;
             for (int j = 0; j < text.Length; j++)
             {
-                text[j] = structured ? Interesting[random.Next(Interesting.Length)] : (byte)random.Next(256);
+                text[j] = structured ? s_interesting[random.Next(s_interesting.Length)] : (byte)random.Next(256);
             }
 
             if (text.Length > 0 && i % 3 == 0)
@@ -93,7 +93,7 @@ public sealed class ProcFsRobustnessTests
         }
     }
 
-    private static readonly byte[] Interesting = "0123456789 \t\n:()kB-abcdefxX=\0\\"u8.ToArray();
+    private static readonly byte[] s_interesting = "0123456789 \t\n:()kB-abcdefxX=\0\\"u8.ToArray();
 
     private static IEnumerable<(string Source, byte[] Text)> Samples(string file)
     {
@@ -117,7 +117,7 @@ public sealed class ProcFsRobustnessTests
     {
         try
         {
-            Readers[file](text, source);
+            s_readers[file](text, source);
         }
         catch (ProcParseException e)
         {

@@ -28,7 +28,7 @@ public sealed class SmapsRobustnessTests
         n += Attempt(text, static t =>
         {
             SmapsReader r = Smaps.Parse(t, "smaps");
-            return (int)(s_classifier.Classify(ref r, null, []).MappingCount & 1);
+            return s_classifier.Classify(ref r, null, []).MappingCount & 1;
         });
         n += Attempt(text, static t => (int)(SmapsRollup.Parse(t, "smaps_rollup").RssBytes & 1));
         n += Attempt(text, static t =>

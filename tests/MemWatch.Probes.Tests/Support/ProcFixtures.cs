@@ -13,12 +13,12 @@ internal static class ProcFixtures
 
     public static ProcFileSystem Fs { get; } = new(Root);
 
-    private static readonly Dictionary<string, int> Pids = File.ReadAllLines(Path.Combine(Root, "procfs-fixtures.txt"))
+    private static readonly Dictionary<string, int> s_pids = File.ReadAllLines(Path.Combine(Root, "procfs-fixtures.txt"))
         .Select(l => l.Split(' '))
         .ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
 
     /// <summary>Names of every captured process (glibc, zombie, jemalloc, tcmalloc, comm-*, dotnet, kthreadd, kworker-highpri).</summary>
-    public static IEnumerable<string> Names => Pids.Keys;
+    public static IEnumerable<string> Names => s_pids.Keys;
 
     /// <summary>xunit member data: one row per captured process.</summary>
     public static TheoryData<string> All
@@ -35,7 +35,7 @@ internal static class ProcFixtures
         }
     }
 
-    public static int Pid(string name) => Pids[name];
+    public static int Pid(string name) => s_pids[name];
 
     public static string PathOf(string name, string file) => Fs.ProcessPath(Pid(name), file);
 

@@ -33,7 +33,7 @@ public sealed class CfaInterpreterTests
             0x07, 0x0f,       // undefined r15
             0x2f, 0x03, 0x02, // GNU_negative_offset_extended rbx: cfa+16
         ];
-        (CfiSection section, FrameDescriptionEntry fde) = Build(program, 0x20, "zR"u8, signal: false);
+        (CfiSection section, FrameDescriptionEntry fde) = Build(program, 0x20, "zR"u8);
         var interpreter = new CfaInterpreter();
 
         CfaRow row = Row(interpreter, section, fde, 0x1000);
@@ -72,7 +72,7 @@ public sealed class CfaInterpreterTests
     [Fact]
     public void AugmentationsAreParsed()
     {
-        (CfiSection section, FrameDescriptionEntry fde) = Build([0x00], 0x10, "zPLRS"u8, signal: true);
+        (CfiSection section, FrameDescriptionEntry fde) = Build([0x00], 0x10, "zPLRS"u8);
         Assert.True(fde.Cie.IsSignalFrame);
         Assert.True(fde.Cie.HasAugmentationData);
         Assert.Equal(EhPointer.PcRel | EhPointer.Sdata4, fde.Cie.FdeEncoding);
@@ -88,7 +88,7 @@ public sealed class CfaInterpreterTests
     public void MalformedProgramsFail(byte[] program, string message)
     {
         // Programs are padded to the entry's alignment with nops; a truncated operand reads into them or past the end.
-        (CfiSection section, FrameDescriptionEntry fde) = Build(program, 0x10, "zR"u8, signal: false, pad: false);
+        (CfiSection section, FrameDescriptionEntry fde) = Build(program, 0x10, "zR"u8, pad: false);
         Assert.False(new CfaInterpreter().TryFindRow(section, fde, FunctionStart + 1, out _, out string? error));
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
@@ -96,7 +96,7 @@ public sealed class CfaInterpreterTests
     [Fact]
     public void TruncatedEntriesAreRejected()
     {
-        (CfiSection section, FrameDescriptionEntry fde) = Build([0x00], 0x10, "zR"u8, signal: false);
+        (CfiSection section, FrameDescriptionEntry fde) = Build([0x00], 0x10, "zR"u8);
         byte[] cut = section.Data.AsSpan(0, fde.Offset + 6).ToArray();
         var truncated = new CfiSection(cut, SectionAddress, isDebugFrame: false);
         Assert.False(truncated.TryParseFde(fde.Offset, out _));
@@ -109,7 +109,7 @@ public sealed class CfaInterpreterTests
     }
 
     /// <summary>A CIE (code align 1, data align -8, ra 16, initial: def_cfa rsp+8, offset ra cfa-8) and one FDE with <paramref name="program"/>.</summary>
-    private static (CfiSection, FrameDescriptionEntry) Build(byte[] program, uint range, ReadOnlySpan<byte> augmentation, bool signal, bool pad = true)
+    private static (CfiSection, FrameDescriptionEntry) Build(byte[] program, uint range, ReadOnlySpan<byte> augmentation, bool pad = true)
     {
         var cie = new List<byte>();
         cie.AddRange([0, 0, 0, 0]); // CIE id

@@ -39,7 +39,7 @@ public sealed class DwarfReaderTests
     [Fact]
     public void TruncatedLeb128Fails()
     {
-        var r = new DwarfReader(new byte[] { 0x80, 0x80 }, 0);
+        var r = new DwarfReader([0x80, 0x80], 0);
         r.Uleb();
         Assert.True(r.Failed);
     }
@@ -90,7 +90,7 @@ public sealed class DwarfReaderTests
     [Fact]
     public void OmitReadsNothingAndTextRelFails()
     {
-        var r = new DwarfReader(new byte[] { 1, 2, 3, 4 }, 0);
+        var r = new DwarfReader([1, 2, 3, 4], 0);
         Assert.Equal(0UL, r.EncodedPointer(EhPointer.Omit, 0, 0, out _));
         Assert.Equal(0, r.Position);
         r.EncodedPointer(EhPointer.TextRel | EhPointer.Udata4, 0, 0, out _);
@@ -109,7 +109,7 @@ public sealed class DwarfReaderTests
     [Fact]
     public void ReadsPastTheEndFailWithoutThrowing()
     {
-        var r = new DwarfReader(new byte[] { 1, 2, 3 }, 0);
+        var r = new DwarfReader([1, 2, 3], 0);
         Assert.Equal(0U, r.U32());
         Assert.True(r.Failed);
     }

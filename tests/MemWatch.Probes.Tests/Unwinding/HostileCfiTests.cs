@@ -16,8 +16,8 @@ public sealed class HostileCfiTests
     [InlineData(3)]
     public void CorruptedEhFrameNeverThrows(int seed)
     {
-        const string Libc = "/lib/x86_64-linux-gnu/libc.so.6";
-        using ElfImage image = ElfImage.OpenFile(Libc);
+        const string libcPath = "/lib/x86_64-linux-gnu/libc.so.6";
+        using ElfImage image = ElfImage.OpenFile(libcPath);
         Assert.True(ElfFile.TryParse(image, out ElfFile? elf, out _));
         ElfSection eh = elf.Sections.First(s => s.Name == ".eh_frame");
         byte[] bytes = image.Read(eh.FileOffset, eh.Size, ".eh_frame");
@@ -37,7 +37,7 @@ public sealed class HostileCfiTests
         var stack = new byte[4096];
         random.NextBytes(stack);
         var memory = new StackCopyMemory(0x7ffe0000, stack);
-        var table = new UnwindModule(0x7f0000000000, 0x7f0000000000 + 0x200000, 0x7f0000000000, CfiTableFromSection(section), Libc, null);
+        var table = new UnwindModule(0x7f0000000000, 0x7f0000000000 + 0x200000, 0x7f0000000000, CfiTableFromSection(section), libcPath, null);
         UnwindAddressSpace space = UnwindAddressSpace.FromModules(1, [table]);
         foreach (FrameDescriptionEntry fde in starts.Take(2000))
         {

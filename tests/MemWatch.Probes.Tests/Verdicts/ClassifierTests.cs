@@ -134,8 +134,10 @@ public sealed class ClassifierTests(ITestOutputHelper output)
         var heap = new MallocInfoHeap(0, [new MallocInfoBin(0, 0, 100 * MiB, chunks, MallocInfoBinKind.Regular)], 0, 0, chunks + 1, 100 * MiB + 64 * 1024,
             111 * MiB, 111 * MiB, null, null, null);
         var info = new MallocInfoXml([heap], 0, 0, chunks + 1, 100 * MiB + 64 * 1024, 0, 0, 111 * MiB, 111 * MiB);
-        AllocatorStatistics stats = Glibc(inUse: 10 * MiB, arenas: [Arena(0, 0, 100 * MiB, 64 * 1024)], fsmblks: 0, releasableWithoutFastbins: 95 * MiB)
-            with { MallocInfo = info };
+        AllocatorStatistics stats = Glibc(inUse: 10 * MiB, arenas: [Arena(0, 0, 100 * MiB, 64 * 1024)], fsmblks: 0, releasableWithoutFastbins: 95 * MiB) with
+        {
+            MallocInfo = info,
+        };
         ClassifierInput input = Input(Window(40, t => 115 * MiB, faultsPerSecond: 0)) with { LatestStatistics = stats };
 
         Verdict v = Classifier.Classify(input);
@@ -440,6 +442,9 @@ public sealed class ClassifierTests(ITestOutputHelper output)
         var properties = new Dictionary<string, ulong> { ["mallinfo2.fsmblks"] = fsmblks, ["mallinfo2.hblkhd"] = hblkhd };
         var estimate = new GlibcTrimEstimate([new GlibcArenaTrimEstimate(0, releasableWithoutFastbins, 0, 0)], 4096, 0);
         return new AllocatorStatistics("glibc", inUse, Math.Max(free, fsmblks), releasableWithoutFastbins, inUse + free, arenas.Length, arenas,
-            properties, 0, 0, 3, []) { TrimEstimate = estimate };
+            properties, 0, 0, 3, [])
+        {
+            TrimEstimate = estimate,
+        };
     }
 }

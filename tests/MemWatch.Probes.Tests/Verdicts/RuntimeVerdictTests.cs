@@ -113,7 +113,9 @@ public sealed class RuntimeVerdictTests
         var go0 = new RuntimeHeapFigures { Runtime = RuntimeKind.Go, Source = "runtime.memstats", UsedBytes = 50 * MiB, CommittedBytes = 60 * MiB };
         Assert.Equal(VerdictKind.Leak, Classify(Input(w) with
         {
-            Runtime = RuntimeKind.Go, RuntimeHeap = go0 with { UsedBytes = 170 * MiB, CommittedBytes = 180 * MiB }, EarliestRuntimeHeap = go0,
+            Runtime = RuntimeKind.Go,
+            RuntimeHeap = go0 with { UsedBytes = 170 * MiB, CommittedBytes = 180 * MiB },
+            EarliestRuntimeHeap = go0,
         }).Kind);
     }
 

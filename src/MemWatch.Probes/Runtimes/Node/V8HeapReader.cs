@@ -86,7 +86,7 @@ internal sealed class V8HeapReader
         session.Call(_getHeapStatistics, [RemoteArg.Int(isolate), RemoteArg.Scratch(0)], heap, timeout);
 
         ulong count = session.Call(_numberOfHeapSpaces, [RemoteArg.Int(isolate)], [], timeout).ReturnValue;
-        if (count == 0 || count > MaxSpaces)
+        if (count is 0 or > MaxSpaces)
         {
             throw new RemoteCallException(RemoteCallFailure.CalleeFault, $"V8 reported {count} heap spaces (expected 1 to {MaxSpaces})");
         }
