@@ -72,13 +72,13 @@ internal sealed class PerfEventSet : IDisposable
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a ring to pass its watermark (a quarter full).</summary>
     public void Wait(int timeoutMs)
     {
-        Span<Interop.PerfEvent.PollFd> fds = stackalloc Interop.PerfEvent.PollFd[_rings.Length];
+        Span<Interop.Libc.PollFd> fds = stackalloc Interop.Libc.PollFd[_rings.Length];
         int n = 0;
         foreach ((int fd, Interop.PerfMmapRegion? ring) in _rings)
         {
             if (ring is not null)
             {
-                fds[n++] = new Interop.PerfEvent.PollFd { Fd = fd, Events = Interop.PerfEvent.POLLIN };
+                fds[n++] = new Interop.Libc.PollFd { Fd = fd, Events = Interop.Libc.POLLIN };
             }
         }
 
@@ -88,7 +88,7 @@ internal sealed class PerfEventSet : IDisposable
             return;
         }
 
-        Interop.PerfEvent.Poll(fds[..n], timeoutMs);
+        Interop.Libc.Poll(fds[..n], timeoutMs);
     }
 
     /// <summary>Calls <paramref name="onRecord"/> for every record written since the last drain, then frees the space.</summary>

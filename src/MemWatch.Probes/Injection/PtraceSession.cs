@@ -38,14 +38,15 @@ internal sealed class PtraceSession : IRemoteCallSession
     private int _tid;
     private bool _disposed;
 
-    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory, ProcFile? stat)
+    private PtraceSession(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory, ProcFile? stat,
+        TargetPidFd? pidfd)
     {
         Pid = pid;
         _options = options;
         _fs = options.ProcFileSystem;
         _path = path;
         _thread = new PtraceThread($"ptrace {pid}");
-        _seizer = new ThreadSeizer(pid, options, path, startTimeTicks, rule, memory, stat, _timeline, RequestTracerExit);
+        _seizer = new ThreadSeizer(pid, options, path, startTimeTicks, rule, memory, stat, pidfd, _timeline, RequestTracerExit);
         _runner = new PtraceCallRunner(pid, options, path, _timeline, RequestTracerExit, _seizer, rule, memory);
     }
 
@@ -93,7 +94,8 @@ internal sealed class PtraceSession : IRemoteCallSession
                 : throw TargetProcess.Exited(pid);
             var memory = new LiveProcessMemory(pid);
             SafePointRule rule = SafePointRule.Create(options.ProcFileSystem, symbols, memory, options.ForbiddenRanges);
-            session = new PtraceSession(pid, options, path, startTime, rule, memory, ThreadSeizer.OpenStat(options.ProcFileSystem, pid, startTime, buffer));
+            ProcFile? stat = ThreadSeizer.OpenStat(options.ProcFileSystem, pid, startTime, buffer);
+            session = new PtraceSession(pid, options, path, startTime, rule, memory, stat, options.UsePidFd ? ThreadSeizer.OpenPidFd(options.ProcFileSystem, pid, startTime, stat, buffer) : null);
             session._thread.Invoke(session.Probe);
             return session;
         }
@@ -210,7 +212,7 @@ internal sealed class PtraceSession : IRemoteCallSession
         List<int> candidates = _seizer.RankAll(out string? whyNone);
         foreach (int tid in candidates)
         {
-            if (_seizer.TryAttach(tid))
+            if (_seizer.TryAttach(tid, out _))
             {
                 ThreadSeizer.Detach(tid, 0);
                 Volatile.Write(ref _tid, tid);
@@ -252,23 +254,17 @@ internal sealed class PtraceSession : IRemoteCallSession
             _seizer.CheckCode(maps, function);
             long stopRequested = Stopwatch.GetTimestamp();
             _timeline.Start(stopRequested);
-            if (!_seizer.TryAttach(tid))
+            if (!_seizer.TryAttach(tid, out UserRegs saved))
             {
                 lastReason = $"thread {tid} exited";
                 continue;
             }
 
             _timeline.Mark(CallTimeline.Seized);
-            int threadCount = _seizer.VerifyIdentity(tid);
-            if (Libc.PtraceGetRegs(tid, out UserRegs saved) < 0)
-            {
-                ThreadSeizer.Detach(tid, 0);
-                lastReason = $"thread {tid}: PTRACE_GETREGS failed (errno {Marshal.GetLastPInvokeError()})";
-                continue;
-            }
-
+            ThreadStopFields? fields = _seizer.ReadStopFields(tid, out string? statusProblem);
+            int threadCount = _seizer.VerifyIdentity(tid, fields);
             _timeline.Mark(CallTimeline.Identified);
-            string? unsafeReason = _seizer.Refusal(tid, saved, maps, scratch.Length, threadCount, out bool filtered);
+            string? unsafeReason = _seizer.Refusal(tid, saved, maps, scratch.Length, threadCount, fields, statusProblem, out bool filtered);
             _timeline.Mark(CallTimeline.Checked);
             if (unsafeReason is not null)
             {

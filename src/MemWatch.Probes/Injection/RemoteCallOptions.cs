@@ -28,6 +28,12 @@ public sealed record RemoteCallOptions
     /// </summary>
     public ulong? ExpectedStartTimeTicks { get; init; }
 
+    /// <summary>
+    /// False makes the identity check at each stop use the held /proc/PID/stat, as where pidfd_open is refused (so tests
+    /// prove that path too); true takes a pidfd when the kernel gives one.
+    /// </summary>
+    internal bool UsePidFd { get; init; } = true;
+
     /// <summary>How many times a thread is stopped and checked before the call is refused as NotSafe.</summary>
     public int MaxSafetyAttempts { get; init; } = 8;
 

@@ -30,13 +30,17 @@ internal sealed class ThreadSeizer : IDisposable
     // its PID was reused, and gives the thread count. Null when no descriptor was to be had (read by path then).
     private readonly ProcFile? _stat;
 
+    // The same process as a pidfd, when pidfd_open is allowed: with the stopped thread's Tgid it proves identity at a
+    // stop without generating the stat file (VerifyIdentity); the held stat is the fallback and names a failure.
+    private readonly TargetPidFd? _pidfd;
+
     // The status file of the thread stopped last (the engine prefers it), held open; reopened for another thread.
     private ProcFile? _threadStatus;
     private int _threadStatusTid;
 
     // requestTracerExit makes the tracer thread end after this call: the kernel then detaches a thread that would not stop.
     public ThreadSeizer(int pid, RemoteCallOptions options, X64ReturnPath path, ulong startTimeTicks, SafePointRule rule, LiveProcessMemory memory,
-        ProcFile? stat, CallTimeline timeline, Action requestTracerExit)
+        ProcFile? stat, TargetPidFd? pidfd, CallTimeline timeline, Action requestTracerExit)
     {
         Pid = pid;
         _options = options;
@@ -46,6 +50,7 @@ internal sealed class ThreadSeizer : IDisposable
         _rule = rule;
         _memory = memory;
         _stat = stat;
+        _pidfd = pidfd;
         _timeline = timeline;
         _requestTracerExit = requestTracerExit;
         _candidates = new ThreadCandidates(_fs, pid);
@@ -92,9 +97,13 @@ internal sealed class ThreadSeizer : IDisposable
         return ranked;
     }
 
-    /// <summary>Seizes and stops one thread. False when the thread exited meanwhile (the process still lives).</summary>
-    public bool TryAttach(int tid)
+    /// <summary>
+    /// Seizes and stops one thread and reads its registers (<paramref name="regs"/>, with an interrupted system call's
+    /// restart already normalised). False when the thread exited meanwhile (the process still lives).
+    /// </summary>
+    public bool TryAttach(int tid, out UserRegs regs)
     {
+        regs = default;
         if (Libc.Ptrace(Libc.PTRACE_SEIZE, tid, 0, Libc.PTRACE_O_TRACESYSGOOD) < 0)
         {
             int e = Marshal.GetLastPInvokeError();
@@ -132,8 +141,15 @@ internal sealed class ThreadSeizer : IDisposable
 
             if (w.IsEventStop)
             {
+                // A tracee in a ptrace stop whose registers cannot be read is being killed.
+                if (Libc.PtraceGetRegs(tid, out regs) < 0)
+                {
+                    Detach(tid, 0);
+                    return ProcessAliveOrThrow() && false;
+                }
+
                 // First thing at the stop, so that every release from here restarts what the stop interrupted.
-                if (Libc.PtraceGetRegs(tid, out UserRegs regs) >= 0 && SyscallRestart.TryNormalizeAtStop(ref regs))
+                if (SyscallRestart.TryNormalizeAtStop(ref regs))
                 {
                     Libc.PtraceSetRegs(tid, regs);
                 }
@@ -147,13 +163,51 @@ internal sealed class ThreadSeizer : IDisposable
     }
 
     /// <summary>
-    /// After PTRACE_SEIZE the thread cannot change hands: check it belongs to the process and that the process is the one
-    /// this session was opened on (same start time), so a reused PID is never called into. Returns the process's thread
-    /// count, read in the same look at its stat.
+    /// The stopped thread's Tgid, its process's thread count and its seccomp mode, from its status file (held open for the
+    /// thread stopped last). Null, with <paramref name="problem"/>, when the file cannot be read or parsed.
     /// </summary>
-    public int VerifyIdentity(int tid)
+    public ThreadStopFields? ReadStopFields(int tid, out string? problem)
     {
-        bool inGroup = Directory.Exists(_fs.ThreadPath(Pid, tid, ""));
+        problem = null;
+        try
+        {
+            if (_threadStatus is null || _threadStatusTid != tid || !_buffer.TryReload(_threadStatus))
+            {
+                // A held file of an exited thread fails its reload even when the TID now names another thread: reopen.
+                _threadStatus?.Dispose();
+                _threadStatus = ProcFile.TryOpen(_fs, Pid, $"task/{tid}/status");
+                _threadStatusTid = tid;
+                if (_threadStatus is null || !_buffer.TryReload(_threadStatus))
+                {
+                    problem = $"{_fs.ThreadPath(Pid, tid, "status")} could not be read";
+                    return null;
+                }
+            }
+
+            return ProcStatus.ParseStopFields(_buffer.Span, _threadStatus.Path);
+        }
+        catch (Exception e) when (e is ProcParseException or IOException or UnauthorizedAccessException)
+        {
+            problem = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// After PTRACE_SEIZE the thread cannot change hands: check it belongs to the process and that the process is the one
+    /// this session was opened on, so a reused PID is never called into. With a pidfd and the thread's
+    /// <paramref name="fields"/>: its Tgid is the PID and the pidfd's process (checked at open to be the one meant) has not
+    /// exited. Otherwise: the thread is listed under the PID and the held stat shows the same start time. Returns the
+    /// process's thread count.
+    /// </summary>
+    public int VerifyIdentity(int tid, ThreadStopFields? fields)
+    {
+        if (_pidfd is not null && fields is { } known && known.Tgid == Pid && !_pidfd.HasExited)
+        {
+            return known.Threads;
+        }
+
+        bool inGroup = fields is { } f ? f.Tgid == Pid : Directory.Exists(_fs.ThreadPath(Pid, tid, ""));
         ProcStat? stat = null;
         try
         {
@@ -171,7 +225,7 @@ internal sealed class ThreadSeizer : IDisposable
             stat = null;
         }
 
-        if (inGroup && stat is not null && stat.StartTimeTicks == _startTimeTicks)
+        if (inGroup && stat is not null && stat.StartTimeTicks == _startTimeTicks && (_pidfd is null || !_pidfd.HasExited))
         {
             return stat.ThreadCount;
         }
@@ -183,7 +237,7 @@ internal sealed class ThreadSeizer : IDisposable
     }
 
     /// <summary>Null when the stopped thread may run a call; otherwise why not. The safe-point rule is asked here, and only here.</summary>
-    public string? Refusal(int tid, in UserRegs regs, TargetMaps maps, int scratchLength, int threadCount, out bool filtered)
+    public string? Refusal(int tid, in UserRegs regs, TargetMaps maps, int scratchLength, int threadCount, ThreadStopFields? fields, string? statusProblem, out bool filtered)
     {
         filtered = false;
         if (SyscallRestart.Refusal(regs) is string syscall)
@@ -206,16 +260,12 @@ internal sealed class ThreadSeizer : IDisposable
             _abandonedFrameTops.Remove(tid);
         }
 
-        int seccomp;
-        try
+        if (fields is not { } stopFields)
         {
-            seccomp = ReadSeccomp(tid);
-        }
-        catch (ProcParseException e)
-        {
-            return $"its status is unreadable ({e.Message})";
+            return $"its status is unreadable ({statusProblem})";
         }
 
+        int seccomp = stopFields.Seccomp ?? 0;
         filtered = seccomp != 0;
         if (SeccompGate.Check(tid, seccomp) is string filter)
         {
@@ -309,6 +359,39 @@ internal sealed class ThreadSeizer : IDisposable
         throw held is ulong other ? TargetProcess.Reused(pid, other, startTime) : TargetProcess.Exited(pid);
     }
 
+    /// <summary>
+    /// A pidfd for the process the session was opened on, or null (none to be had, or not provably that process: the
+    /// held stat then decides at each stop). The pidfd names whichever process held the PID when it was opened; the held
+    /// stat, or a read by path of the start time, the one meant. Both still there afterwards means both are the PID's one
+    /// holder.
+    /// </summary>
+    public static TargetPidFd? OpenPidFd(ProcFileSystem fs, int pid, ulong startTime, ProcFile? stat, FileBuffer buffer)
+    {
+        TargetPidFd? pidfd = TargetPidFd.TryOpen(pid);
+        if (pidfd is null)
+        {
+            return null;
+        }
+
+        bool meant;
+        try
+        {
+            meant = (stat is null ? TargetProcess.StartTime(fs, pid, buffer) == startTime : buffer.TryReload(stat)) && !pidfd.HasExited;
+        }
+        catch (Exception e) when (e is ProcParseException or IOException or UnauthorizedAccessException)
+        {
+            meant = false;
+        }
+
+        if (!meant)
+        {
+            pidfd.Dispose();
+            return null;
+        }
+
+        return pidfd;
+    }
+
     public static void Detach(int tid, int signal) => Libc.Ptrace(Libc.PTRACE_DETACH, tid, 0, signal);
 
     public bool ProcessAlive() => !TargetProcess.IsGone(_fs, Pid);
@@ -316,25 +399,8 @@ internal sealed class ThreadSeizer : IDisposable
     public void Dispose()
     {
         _stat?.Dispose();
+        _pidfd?.Dispose();
         _threadStatus?.Dispose();
-    }
-
-    /// <summary>The stopped thread's Seccomp field (0 when its status cannot be read: it is stopped, so it is there).</summary>
-    private int ReadSeccomp(int tid)
-    {
-        if (_threadStatus is null || _threadStatusTid != tid || !_buffer.TryReload(_threadStatus))
-        {
-            // A held file of an exited thread fails its reload even when the TID now names another thread: reopen.
-            _threadStatus?.Dispose();
-            _threadStatus = ProcFile.TryOpen(_fs, Pid, $"task/{tid}/status");
-            _threadStatusTid = tid;
-            if (_threadStatus is null || !_buffer.TryReload(_threadStatus))
-            {
-                return 0;
-            }
-        }
-
-        return ProcStatus.ParseSeccomp(_buffer.Span, _threadStatus.Path) ?? 0;
     }
 
     private bool ProcessAliveOrThrow() => ProcessAlive() ? true : throw TargetProcess.Exited(Pid);

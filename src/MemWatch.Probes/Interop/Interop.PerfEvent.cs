@@ -57,28 +57,6 @@ internal static partial class Interop
         [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
         private static unsafe partial int IoctlPointer(int fd, ulong request, ulong* argument);
 
-        [StructLayout(LayoutKind.Sequential)]
-        internal struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        internal const short POLLIN = 1;
-
-        [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-        private static unsafe partial int PollRaw(PollFd* fds, nuint count, int timeoutMs);
-
-        /// <summary>Waits until one of <paramref name="fds"/> is readable (a ring passed its watermark) or the timeout passes.</summary>
-        internal static unsafe int Poll(Span<PollFd> fds, int timeoutMs)
-        {
-            fixed (PollFd* p = fds)
-            {
-                return PollRaw(p, (nuint)fds.Length, timeoutMs);
-            }
-        }
-
         [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
         internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
 

@@ -141,22 +141,32 @@ public sealed record ProcStatus
     }
 
     /// <summary>
-    /// The <c>Seccomp</c> field alone (0 none, 1 strict, 2 filter; null on kernels without it): what the remote-call
-    /// engine needs at every stop, without parsing the other fields.
+    /// The <c>Tgid</c>, <c>Threads</c> and <c>Seccomp</c> fields alone: what the remote-call engine needs at every stop of
+    /// a thread (whose process it is in, how many threads that process has, its seccomp mode), without parsing the rest.
     /// </summary>
-    /// <exception cref="ProcParseException">The Seccomp line is malformed.</exception>
-    public static int? ParseSeccomp(ReadOnlySpan<byte> text, string source)
+    /// <exception cref="ProcParseException">One of the three lines is malformed, or Tgid or Threads is missing.</exception>
+    internal static ThreadStopFields ParseStopFields(ReadOnlySpan<byte> text, string source)
     {
+        int? tgid = null, threads = null, seccomp = null;
         var reader = new LineReader(text);
-        while (reader.TryReadLine(out ReadOnlySpan<byte> line))
+        while (seccomp is null && reader.TryReadLine(out ReadOnlySpan<byte> line))
         {
-            if (line.StartsWith("Seccomp:"u8))
+            // Tgid comes before Threads, Threads before Seccomp (fs/proc/array.c); Seccomp may be absent.
+            if (tgid is null && line.StartsWith("Tgid:"u8))
             {
-                return SeccompMode(line["Seccomp:"u8.Length..], source, reader.LineNumber);
+                tgid = Int(line["Tgid:"u8.Length..], source, reader.LineNumber, "Tgid");
+            }
+            else if (threads is null && line.StartsWith("Threads:"u8))
+            {
+                threads = Int(line["Threads:"u8.Length..], source, reader.LineNumber, "Threads");
+            }
+            else if (line.StartsWith("Seccomp:"u8))
+            {
+                seccomp = SeccompMode(line["Seccomp:"u8.Length..], source, reader.LineNumber);
             }
         }
 
-        return null;
+        return new ThreadStopFields(tgid ?? throw Missing(source, "Tgid"), threads ?? throw Missing(source, "Threads"), seccomp);
     }
 
     /// <summary>Reads <c>/proc/[pid]/status</c>; false when the process is gone.</summary>

@@ -40,15 +40,17 @@ public sealed class PidReuseTests
         Assert.Equal("glibc", own.ReadStatistics(TimeSpan.FromSeconds(10)).Allocator);
     }
 
-    [Fact]
-    public void Call_PidTakenAfterTheSessionOpened_RefusedAsGoneAndNewcomerUntouched()
+    // The session holds a pidfd (or, where none is to be had, /proc/PID/stat) of the process it was opened on: once that
+    // process is gone, no call is made in the one that takes its PID, whatever its start time.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Call_PidTakenAfterTheSessionOpened_RefusedAsGoneAndNewcomerUntouched(bool pidfd)
     {
-        // The session holds /proc/PID/stat of the process it was opened on: once that process is gone, no call is
-        // made in the one that takes its PID, whatever its start time.
         Workload first = Workload.Start("lock_holders.c", "malloc-stack");
         int pid = first.Pid;
         ulong meant = StartTime(pid);
-        using AllocatorConnection c = AllocatorConnection.Open(pid, new RemoteCallOptions { ExpectedStartTimeTicks = meant });
+        using AllocatorConnection c = AllocatorConnection.Open(pid, new RemoteCallOptions { ExpectedStartTimeTicks = meant, UsePidFd = pidfd });
         Assert.Equal("glibc", c.ReadStatistics(TimeSpan.FromSeconds(10)).Allocator);
         first.Dispose();
 

@@ -171,26 +171,35 @@ public sealed class ProcStatusTests
 
     [Theory]
     [MemberData(nameof(ProcFixtures.All), MemberType = typeof(ProcFixtures))]
-    public void ParseSeccomp_CapturedProcess_AgreesWithTheFullParse(string fixture)
+    public void ParseStopFields_CapturedProcess_AgreesWithTheFullParse(string fixture)
     {
         byte[] text = ProcFixtures.Bytes(fixture, "status");
-        Assert.Equal(ProcStatus.Parse(text, "status").Seccomp, ProcStatus.ParseSeccomp(text, "status"));
+        ProcStatus full = ProcStatus.Parse(text, "status");
+        Assert.Equal(new ThreadStopFields(full.Tgid, full.Threads, full.Seccomp), ProcStatus.ParseStopFields(text, "status"));
     }
 
     [Theory]
-    [InlineData("Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n", 0)]
-    [InlineData("Name:\tx\nSeccomp_filters:\t1\nSeccomp:\t2\n", 2)]
-    [InlineData("Seccomp:\t1\n", 1)]
-    [InlineData("Name:\tx\nNoNewPrivs:\t0\n", null)]
-    public void ParseSeccomp_FindsTheModeLineOnly(string text, int? expected)
-        => Assert.Equal(expected, ProcStatus.ParseSeccomp(Encoding.UTF8.GetBytes(text), "status"));
+    [InlineData("Name:\tx\nTgid:\t7\nThreads:\t3\nSeccomp:\t0\nSeccomp_filters:\t0\n", 7, 3, 0)]
+    [InlineData("Tgid:\t7\nThreads:\t1\nSeccomp_filters:\t1\nSeccomp:\t2\n", 7, 1, 2)]
+    [InlineData("Tgid:\t12\nThreads:\t40\nSeccomp:\t1\n", 12, 40, 1)]
+    [InlineData("Name:\tx\nTgid:\t5\nThreads:\t2\nNoNewPrivs:\t0\n", 5, 2, null)]
+    public void ParseStopFields_ReadsTheThreeLinesOnly(string text, int tgid, int threads, int? seccomp)
+        => Assert.Equal(new ThreadStopFields(tgid, threads, seccomp), ProcStatus.ParseStopFields(Encoding.UTF8.GetBytes(text), "status"));
 
     [Theory]
-    [InlineData("Name:\tx\nSeccomp:\t3\n", 2)]
-    [InlineData("Seccomp:\tfilter\n", 1)]
-    public void ParseSeccomp_Malformed_ThrowsWithFileAndLine(string text, int line)
+    [InlineData("Tgid:\t1\nThreads:\t1\nSeccomp:\t3\n", 3)]
+    [InlineData("Tgid:\t1\nThreads:\t1\nSeccomp:\tfilter\n", 3)]
+    [InlineData("Name:\tx\nTgid:\tone\n", 2)]
+    [InlineData("Tgid:\t1\nThreads:\t-\n", 2)]
+    public void ParseStopFields_Malformed_ThrowsWithFileAndLine(string text, int line)
     {
-        var e = Assert.Throws<ProcParseException>(() => ProcStatus.ParseSeccomp(Encoding.UTF8.GetBytes(text), "/proc/9/task/9/status"));
+        var e = Assert.Throws<ProcParseException>(() => ProcStatus.ParseStopFields(Encoding.UTF8.GetBytes(text), "/proc/9/task/9/status"));
         Assert.Equal(line, e.Line);
     }
+
+    [Theory]
+    [InlineData("Name:\tx\nThreads:\t1\nSeccomp:\t0\n")]
+    [InlineData("Tgid:\t1\nSeccomp:\t0\n")]
+    public void ParseStopFields_MissingTgidOrThreads_Throws(string text)
+        => Assert.Throws<ProcParseException>(() => ProcStatus.ParseStopFields(Encoding.UTF8.GetBytes(text), "status"));
 }
