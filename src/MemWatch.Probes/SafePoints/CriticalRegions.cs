@@ -43,10 +43,23 @@ public sealed class CriticalRegions
 
     private readonly CriticalRegion[] _regions;
 
+    // The regions cut into elementary intervals [_bounds[i], _bounds[i + 1]), each owned by the first region (in list
+    // order, most specific first) that covers it, or -1: a lookup is one binary search, whatever the regions' overlaps.
+    // The rule looks up every frame of the stack at every call, and libc alone brings hundreds of regions.
+    private readonly ulong[] _bounds;
+    private readonly int[] _owner;
+
+    /// <summary>Regions as given, first most specific (for tests; <see cref="Build"/> makes them from a process).</summary>
+    internal CriticalRegions(IEnumerable<CriticalRegion> regions)
+        : this([.. regions], exact: false)
+    {
+    }
+
     private CriticalRegions(CriticalRegion[] regions, bool exact)
     {
         _regions = regions;
         IsExactForGlibc = exact;
+        (_bounds, _owner) = Index(regions);
     }
 
     public IReadOnlyList<CriticalRegion> Regions => _regions;
@@ -105,17 +118,51 @@ public sealed class CriticalRegions
     /// <summary>The first region holding <paramref name="pc"/>, most specific kind first.</summary>
     public bool TryFind(ulong pc, out CriticalRegion region)
     {
-        foreach (CriticalRegion r in _regions)
+        // The last bound at or below pc starts the interval that holds it.
+        int i = Array.BinarySearch(_bounds, pc);
+        i = i >= 0 ? i : ~i - 1;
+        if (i >= 0 && i < _owner.Length && _owner[i] >= 0)
         {
-            if (r.Contains(pc))
-            {
-                region = r;
-                return true;
-            }
+            region = _regions[_owner[i]];
+            return true;
         }
 
         region = default;
         return false;
+    }
+
+    private static (ulong[] Bounds, int[] Owner) Index(CriticalRegion[] regions)
+    {
+        var cuts = new SortedSet<ulong>();
+        foreach (CriticalRegion r in regions)
+        {
+            if (r.Start < r.End)
+            {
+                cuts.Add(r.Start);
+                cuts.Add(r.End);
+            }
+        }
+
+        ulong[] bounds = [.. cuts];
+        int[] owner = new int[Math.Max(0, bounds.Length - 1)];
+        Array.Fill(owner, -1);
+        for (int k = 0; k < regions.Length; k++)
+        {
+            if (regions[k].Start >= regions[k].End)
+            {
+                continue;
+            }
+
+            for (int i = Array.BinarySearch(bounds, regions[k].Start); i < owner.Length && bounds[i] < regions[k].End; i++)
+            {
+                if (owner[i] < 0)
+                {
+                    owner[i] = k;
+                }
+            }
+        }
+
+        return (bounds, owner);
     }
 
     private static void Add(List<CriticalRegion> list, TargetModule m, CriticalRegionKind kind, string name, Func<string, bool> isWanted)

@@ -13,7 +13,13 @@ public sealed class StackUnwinder
 {
     public const int DefaultMaxFrames = 512;
 
+    // Rows already computed, by file and link-time pc. A thread stopped in the same place again (the remote-call engine
+    // checks a blocked thread at every call) is unwound without decoding its FDEs or running their CFA programs. The key
+    // is the file's table, so a row is reused only for the same file's CFI; bounded: cleared when full.
+    private const int MaxCachedRows = 4096;
+
     private readonly CfaInterpreter _interpreter = new();
+    private readonly Dictionary<(CfiTable Table, ulong LinkPc), CachedRow> _rows = [];
 
     /// <summary>Unwinds into a new list (convenience for callers off the hot path).</summary>
     public UnwindResult Unwind(UnwindAddressSpace space, in UnwindRegisters registers, IUnwindMemory memory, int maxFrames = DefaultMaxFrames)
@@ -73,18 +79,32 @@ public sealed class StackUnwinder
             }
 
             ulong linkPc = lookup - module.Bias;
-            if (!module.Table.TryFindFde(linkPc, out FrameDescriptionEntry fde, out CfiSection section))
+            if (!_rows.TryGetValue((module.Table, linkPc), out CachedRow? cached))
             {
-                detail = $"no FDE for 0x{pc:x} ({module.Path}+0x{linkPc:x})";
-                return UnwindEndReason.NoFde;
+                if (!module.Table.TryFindFde(linkPc, out FrameDescriptionEntry found, out CfiSection foundSection))
+                {
+                    detail = $"no FDE for 0x{pc:x} ({module.Path}+0x{linkPc:x})";
+                    return UnwindEndReason.NoFde;
+                }
+
+                if (!_interpreter.TryFindRow(foundSection, found, linkPc, out CfaRow foundRow, out string? error))
+                {
+                    detail = $"{module.Path}+0x{linkPc:x}: {error}";
+                    return UnwindEndReason.BadCfi;
+                }
+
+                if (_rows.Count >= MaxCachedRows)
+                {
+                    _rows.Clear();
+                }
+
+                cached = new CachedRow(found, foundSection, foundRow);
+                _rows[(module.Table, linkPc)] = cached;
             }
 
-            if (!_interpreter.TryFindRow(section, fde, linkPc, out CfaRow row, out string? error))
-            {
-                detail = $"{module.Path}+0x{linkPc:x}: {error}";
-                return UnwindEndReason.BadCfi;
-            }
-
+            FrameDescriptionEntry fde = cached.Fde;
+            CfiSection section = cached.Section;
+            ref readonly CfaRow row = ref cached.Row;
             int ra = fde.Cie.ReturnAddressRegister;
             if (ra != UnwindRegisters.Rip)
             {
@@ -210,4 +230,11 @@ public sealed class StackUnwinder
         => (uint)start <= (uint)section.Data.Length && (uint)length <= (uint)(section.Data.Length - start)
             ? section.Data.AsSpan(start, length)
             : ReadOnlySpan<byte>.Empty;
+
+    private sealed class CachedRow(FrameDescriptionEntry fde, CfiSection section, CfaRow row)
+    {
+        public readonly FrameDescriptionEntry Fde = fde;
+        public readonly CfiSection Section = section;
+        public readonly CfaRow Row = row;
+    }
 }
