@@ -2,7 +2,7 @@
  * Threads: "vec" keeps known values in ymm8-15 and rbx/r8/r9/r12-r15 across a raw nanosleep syscall and
  * counts rounds where any came back different; "pauser" sits in pause(); "sleeper" in 1 s nanosleeps,
  * counting EINTR; "blocker" sits in pause() called from blocker() (its return address is on the stack).
- * Functions meant to be called remotely: add, slow_call, fault_call, clobber_vectors.
+ * Functions meant to be called remotely: add, slow_call, fault_call, clobber_vectors, scribble_below.
  * Protocol: READY line with addresses and thread ids, then one answer line per stdin command. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +37,16 @@ __attribute__((noinline, used)) long slow_call(long ms)
 __attribute__((noinline, used)) long fault_call(long address) { return *(volatile long *)address; }
 
 /* Overwrites every vector register the vec thread checks, to prove the engine restores them. */
+/* Clobbers the vector registers, then writes n bytes of 0xa5 just below p: a callee that writes below the buffer it
+ * was given (the remote-call frame's fpstate and ucontext lie there). Returns n. */
+__attribute__((noinline, used)) long scribble_below(unsigned char *p, long n)
+{
+    clobber_vectors(n);
+    for (long i = 1; i <= n; i++)
+        ((volatile unsigned char *)p)[-i] = 0xa5;
+    return n;
+}
+
 __attribute__((noinline, used)) long clobber_vectors(long value)
 {
     __asm__ volatile("vmovq %0, %%xmm0\n\t"
@@ -184,9 +194,9 @@ int main(void)
         usleep(1000);
     usleep(20000);
 
-    printf("READY add=%p slow_call=%p fault_call=%p clobber_vectors=%p blocker=%p getpid=%p strlen=%p "
+    printf("READY add=%p slow_call=%p fault_call=%p clobber_vectors=%p scribble_below=%p blocker=%p getpid=%p strlen=%p "
            "vec=%d pauser=%d sleeper=%d blocker_tid=%d\n",
-           (void *)add, (void *)slow_call, (void *)fault_call, (void *)clobber_vectors, (void *)blocker,
+           (void *)add, (void *)slow_call, (void *)fault_call, (void *)clobber_vectors, (void *)scribble_below, (void *)blocker,
            (void *)getpid, (void *)strlen, vec_tid, pauser_tid, sleeper_tid, blocker_tid);
     fflush(stdout);
 

@@ -66,7 +66,7 @@ internal sealed class CallRollback(
         }
         else if (w.IsSyscallStop && X64CallAbi.IsReturnStop(now, frame, _path))
         {
-            return _runner.Finish(call, frame);
+            return _runner.Finish(call, frame, now);
         }
         else if (now.Rsp == call.Saved.Rsp && now.Rip == X64CallAbi.WithRestartApplied(call.Saved).Rip)
         {

@@ -115,7 +115,7 @@ internal sealed class PtraceCallRunner
 
                 if (X64CallAbi.IsReturnStop(now, frame, _path))
                 {
-                    RemoteCallResult result = Finish(call, frame);
+                    RemoteCallResult result = Finish(call, frame, now);
                     return uncovered < 0 ? result : throw new RemoteCallException(RemoteCallFailure.CalleeFault,
                         $"the callee 0x{function:x} made system call {uncovered}, which the seccomp proof did not cover; the thread was restored");
                 }
@@ -156,16 +156,30 @@ internal sealed class PtraceCallRunner
 
     /// <summary>
     /// At the restorer's rt_sigreturn entry: reads the result, lets rt_sigreturn run with a PTRACE_INTERRUPT pending so the
-    /// thread stops again inside get_signal, and there restores the first stop's registers and releases it.
+    /// thread stops again inside get_signal, and there restores the first stop's registers and releases it. rt_sigreturn
+    /// has put back the signal mask and FPU state from the frame; they are written again too when the frame no longer
+    /// held what was written (a callee that wrote below its scratch block: the frame is rewritten first) or rt_sigreturn
+    /// refused it.
     /// </summary>
-    public RemoteCallResult Finish(CallState call, X64CallFrame frame)
+    public RemoteCallResult Finish(CallState call, X64CallFrame frame, in UserRegs atReturn)
     {
         long returned = Stopwatch.GetTimestamp();
         int tid = call.Tid;
-        int readLength = checked((int)(frame.ScratchAddress + (ulong)call.Scratch.Length - frame.ResultSlotAddress));
+        // The ucontext and fpstate rt_sigreturn is about to read, the result slot and the scratch block, in one read. A
+        // callee that wrote below its buffer changed the frame: it is written again before rt_sigreturn reads it, which
+        // would otherwise restore what the callee left, or refuse the frame with a SIGSEGV (and reset the handler if the
+        // mask it read blocked that signal).
+        int readLength = checked((int)(frame.ScratchAddress + (ulong)call.Scratch.Length - frame.ReturnRsp));
+        int slotAt = (int)(frame.ResultSlotAddress - frame.ReturnRsp);
         byte[] back = new byte[readLength];
-        bool readOk = Libc.ReadProcessMemory(Pid, frame.ResultSlotAddress, back) == readLength;
-        Libc.PtraceGetRegs(tid, out UserRegs atReturn);
+        bool readOk = Libc.ReadProcessMemory(Pid, frame.ReturnRsp, back) == readLength;
+        int written = (int)(frame.ReturnRsp - frame.WriteAddress);
+        ReadOnlySpan<byte> consumed = frame.Bytes.AsSpan(written, slotAt);
+        bool frameIntact = readOk && back.AsSpan(0, slotAt).SequenceEqual(consumed);
+        if (!frameIntact)
+        {
+            Libc.WriteProcessMemory(Pid, frame.ReturnRsp, consumed);
+        }
 
         Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
         Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, 0);
@@ -189,6 +203,7 @@ internal sealed class PtraceCallRunner
             if (w.IsEventStop || (w.IsSignalStop && w.Signal == Libc.SIGSEGV))
             {
                 // An event stop inside get_signal; or rt_sigreturn refused the frame, which no handler must see.
+                frameIntact &= w.IsEventStop;
                 break;
             }
 
@@ -196,7 +211,7 @@ internal sealed class PtraceCallRunner
         }
 
         _timeline.Mark(CallTimeline.StoppedAgain);
-        bool restored = Restore(call);
+        bool restored = frameIntact ? Libc.PtraceSetRegs(tid, SyscallRestart.ForRelease(call.Saved)) >= 0 : Restore(call);
         _timeline.Mark(CallTimeline.Restored);
         ThreadSeizer.Detach(tid, 0);
         long released = Stopwatch.GetTimestamp();
@@ -212,8 +227,8 @@ internal sealed class PtraceCallRunner
             throw new RemoteCallException(RemoteCallFailure.ProcessExited, $"the result of the call could not be read back from process {Pid}");
         }
 
-        back.AsSpan((int)(frame.ScratchAddress - frame.ResultSlotAddress), call.Scratch.Length).CopyTo(call.Scratch);
-        ulong value = X64CallAbi.ReturnValue(atReturn, _path, back.AsSpan(0, 8));
+        back.AsSpan((int)(frame.ScratchAddress - frame.ReturnRsp), call.Scratch.Length).CopyTo(call.Scratch);
+        ulong value = X64CallAbi.ReturnValue(atReturn, _path, back.AsSpan(slotAt, 8));
         return new RemoteCallResult(value, Microseconds(released - call.StopRequested), Microseconds(returned - call.Resumed)) { Phases = _timeline.Phases() };
     }
 

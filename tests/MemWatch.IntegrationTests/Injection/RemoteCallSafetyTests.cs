@@ -34,6 +34,33 @@ public sealed class RemoteCallSafetyTests
         Assert.Equal(7UL, session.Call(target.Address("add"), [RemoteArg.Int(3L), RemoteArg.Int(4L)], [], s_callTimeout).ReturnValue);
     }
 
+    // rt_sigreturn puts the mask and FPU state back from the frame, so a callee that writes below its scratch block must
+    // not be what it reads: the engine writes the frame again first. 128 bytes reach the end of the fpstate (its magic2:
+    // rt_sigreturn would restore only the legacy area and reset the AVX halves); 1024 bytes go through it and, where the
+    // XSAVE image is small, into the ucontext's signal mask (rt_sigreturn would refuse the frame with a SIGSEGV that the
+    // mask it read blocks, so the kernel would reset the handler and kill the process).
+    [Theory]
+    [InlineData(128)]
+    [InlineData(1024)]
+    public void Call_CalleeWritesBelowItsScratch_VectorRegistersStillPutBack(long bytes)
+    {
+        using var target = InjectTarget.Start();
+        int vec = target.ThreadId("vec");
+        using IRemoteCallSession session = RemoteProcess.Open(target.Pid, new RemoteCallOptions { ThreadId = vec });
+        long rounds0 = target.Stats()["vec_rounds"];
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Equal((ulong)bytes, session.Call(target.Address("scribble_below"), [RemoteArg.Scratch(0), RemoteArg.Int(bytes)], new byte[64], s_callTimeout).ReturnValue);
+            Thread.Sleep(3);
+        }
+
+        Dictionary<string, long> stats = target.WaitForStats(s => s["vec_rounds"] >= rounds0 + 10, s_patience);
+        Assert.True(stats["vec_rounds"] >= rounds0 + 10, "the vec thread did not resume its loop");
+        Assert.Equal(0, stats["vec_bad"]);
+        Assert.Equal(0, stats["segv"]);
+        Assert.Equal(0, TracerPid(target.Pid, vec));
+    }
+
     [Fact]
     public async Task Call_InjectorKilledMidCall_TargetSurvivesWithRegistersIntact()
     {
