@@ -263,6 +263,12 @@ internal sealed class PtraceSession : IRemoteCallSession
             _timeline.Mark(CallTimeline.Seized);
             ThreadStopFields? fields = _seizer.ReadStopFields(tid, out string? statusProblem);
             int threadCount = _seizer.VerifyIdentity(tid, fields);
+            if (threadCount < 0)
+            {
+                lastReason = $"thread {tid} exited";
+                continue;
+            }
+
             _timeline.Mark(CallTimeline.Identified);
             string? unsafeReason = _seizer.Refusal(tid, saved, maps, scratch.Length, threadCount, fields, statusProblem, out bool filtered);
             _timeline.Mark(CallTimeline.Checked);

@@ -198,7 +198,8 @@ internal sealed class ThreadSeizer : IDisposable
     /// this session was opened on, so a reused PID is never called into. With a pidfd and the thread's
     /// <paramref name="fields"/>: its Tgid is the PID and the pidfd's process (checked at open to be the one meant) has not
     /// exited. Otherwise: the thread is listed under the PID and the held stat shows the same start time. Returns the
-    /// process's thread count.
+    /// process's thread count, or -1 (the thread released) when the process is the one meant but the thread is no longer
+    /// in it (it exited after the candidates were listed and its TID went to another process).
     /// </summary>
     public int VerifyIdentity(int tid, ThreadStopFields? fields)
     {
@@ -225,9 +226,16 @@ internal sealed class ThreadSeizer : IDisposable
             stat = null;
         }
 
-        if (inGroup && stat is not null && stat.StartTimeTicks == _startTimeTicks && (_pidfd is null || !_pidfd.HasExited))
+        bool processMeant = stat is not null && stat.StartTimeTicks == _startTimeTicks && (_pidfd is null || !_pidfd.HasExited);
+        if (processMeant)
         {
-            return stat.ThreadCount;
+            if (inGroup)
+            {
+                return stat!.ThreadCount;
+            }
+
+            Detach(tid, 0);
+            return -1;
         }
 
         // Gone, or (read by path) another process now: name which, by the PID's current holder.
