@@ -9,8 +9,8 @@ namespace MemWatch.Probes.Injection;
 /// <summary>
 /// Runs one call on a thread <see cref="ThreadSeizer"/> stopped and found safe: saves its XSAVE state and signal mask,
 /// writes the <see cref="X64CallAbi.BuildFrame">rt_sigframe and call frame</see>, holds signals back, runs the callee with
-/// PTRACE_SYSCALL until its return stops at the restorer's rt_sigreturn, lets that run, and at the stop inside
-/// get_signal puts back the first stop's registers, mask and FPU state and detaches. A callee that outlives its
+/// PTRACE_SYSCALL until its return stops at the restorer's rt_sigreturn, lets that run, and at its exit stop puts back
+/// the first stop's registers (rt_sigreturn has put back mask and FPU state) and detaches. A callee that outlives its
 /// timeout goes to <see cref="CallRollback"/>.
 /// </summary>
 internal sealed class PtraceCallRunner
@@ -155,8 +155,8 @@ internal sealed class PtraceCallRunner
     }
 
     /// <summary>
-    /// At the restorer's rt_sigreturn entry: reads the result, lets rt_sigreturn run with a PTRACE_INTERRUPT pending so the
-    /// thread stops again inside get_signal, and there restores the first stop's registers and releases it. rt_sigreturn
+    /// At the restorer's rt_sigreturn entry: reads the result, lets rt_sigreturn run to its exit stop, and there restores the
+    /// first stop's registers and releases the thread. rt_sigreturn
     /// has put back the signal mask and FPU state from the frame; they are written again too when the frame no longer
     /// held what was written (a callee that wrote below its scratch block: the frame is rewritten first) or rt_sigreturn
     /// refused it.
@@ -181,8 +181,10 @@ internal sealed class PtraceCallRunner
             Libc.WriteProcessMemory(Pid, frame.ReturnRsp, consumed);
         }
 
-        Libc.Ptrace(Libc.PTRACE_INTERRUPT, tid, 0, 0);
-        Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, 0);
+        // rt_sigreturn runs and the thread stops at its exit, before any signal is handled: there the first stop's registers
+        // go back, and the detach sets TIF_SIGPENDING, so on its way out the kernel restarts the interrupted system call
+        // or completes it with EINTR for a signal now pending, as it would have at the first stop (arch_do_signal_or_restart).
+        Libc.Ptrace(Libc.PTRACE_SYSCALL, tid, 0, 0);
         long deadline = Stopwatch.GetTimestamp() + (long)(_options.StopTimeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
@@ -200,14 +202,14 @@ internal sealed class PtraceCallRunner
                     $"thread {tid} of process {Pid} did not stop after the call returned; it was restored by rt_sigreturn and is released");
             }
 
-            if (w.IsEventStop || (w.IsSignalStop && w.Signal == Libc.SIGSEGV))
+            if (w.IsSyscallStop || (w.IsSignalStop && w.Signal == Libc.SIGSEGV))
             {
-                // An event stop inside get_signal; or rt_sigreturn refused the frame, which no handler must see.
-                frameIntact &= w.IsEventStop;
+                // rt_sigreturn's exit stop; or it refused the frame, which no handler must see.
+                frameIntact &= w.IsSyscallStop;
                 break;
             }
 
-            Libc.Ptrace(Libc.PTRACE_CONT, tid, 0, w.IsSignalStop ? w.Signal : 0);
+            Libc.Ptrace(Libc.PTRACE_SYSCALL, tid, 0, w.IsSignalStop ? w.Signal : 0);
         }
 
         _timeline.Mark(CallTimeline.StoppedAgain);

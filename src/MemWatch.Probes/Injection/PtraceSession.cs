@@ -13,8 +13,9 @@ namespace MemWatch.Probes.Injection;
 /// (PTRACE_SEIZE + PTRACE_INTERRUPT), checks it is at a safe point, holds its signals back, runs the callee with
 /// PTRACE_SYSCALL so the return is caught at the restorer's rt_sigreturn entry, lets that rt_sigreturn run (no system
 /// call is ever rewritten: the kernel evaluates a seccomp filter only on calls the thread's own code makes), stops the
-/// thread again inside get_signal, puts back the registers of the first stop and detaches: the kernel then restarts or
-/// completes the interrupted system call itself. Between calls no thread is traced. If MemWatch dies mid-call, the
+/// thread again at its exit, puts back the registers of the first stop and detaches: the kernel then restarts or
+/// completes the interrupted system call itself (the detach sets TIF_SIGPENDING, so the way out goes through
+/// arch_do_signal_or_restart). Between calls no thread is traced. If MemWatch dies mid-call, the
 /// callee's return runs rt_sigreturn on the frame built by <see cref="X64CallAbi.BuildFrame"/> and the thread restores
 /// itself and re-issues its system call.
 /// </summary>

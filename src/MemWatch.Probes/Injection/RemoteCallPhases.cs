@@ -14,8 +14,8 @@ namespace MemWatch.Probes.Injection;
 /// <param name="Regions">Each frame looked up in the critical regions; the verdict.</param>
 /// <param name="Setup">XSAVE state and signal mask read, the call frame built and written, registers and mask set.</param>
 /// <param name="Callee">The callee's own run, from the resume to its return's system-call stop.</param>
-/// <param name="ReturnStop">The result read back, rt_sigreturn let run, and the wait for the stop inside get_signal.</param>
-/// <param name="Restore">XSAVE state, signal mask and registers of the first stop put back.</param>
+/// <param name="ReturnStop">The frame and result read back, rt_sigreturn let run, and the wait for its exit stop.</param>
+/// <param name="Restore">Registers of the first stop put back (and XSAVE state and signal mask when the frame had changed).</param>
 /// <param name="Detach">PTRACE_DETACH.</param>
 public readonly record struct RemoteCallPhases(
     long Seize,
