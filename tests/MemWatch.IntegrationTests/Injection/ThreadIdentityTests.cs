@@ -44,9 +44,9 @@ public sealed class ThreadIdentityTests
         ThreadStopFields? fields = seizer.ReadStopFields(other.Id, out _);
 
         Assert.Equal(-1, seizer.VerifyIdentity(other.Id, fields));
-        Assert.Equal(0, TracerPid(other.Id));
-        // Alive and neither stopped nor traced (its own state, not Process.HasExited: .NET's SIGCHLD handler sees a
-        // traced child's stops): back to its sleep, or on its way there.
+        Assert.Null(AdversarialRun.ThreadsHeld(other.Id));
+        // And alive (its own state, not Process.HasExited: .NET's SIGCHLD handler sees a traced child's stops): back to
+        // its sleep, or on its way there.
         Assert.True(ProcStat.TryRead(new RemoteCallOptions().ProcFileSystem, other.Id, new FileBuffer(4096), out ProcStat? stat));
         Assert.Contains(stat.State, "RS");
     }
@@ -64,7 +64,7 @@ public sealed class ThreadIdentityTests
 
         var e = Assert.Throws<RemoteCallException>(() => seizer.VerifyIdentity(other.Id, seizer.ReadStopFields(other.Id, out _)));
         Assert.Equal(RemoteCallFailure.ProcessExited, e.Reason);
-        Assert.Equal(0, TracerPid(other.Id));
+        Assert.Null(AdversarialRun.ThreadsHeld(other.Id));
     }
 
     private static ThreadSeizer Seizer(int pid, bool pidfd)
@@ -76,19 +76,6 @@ public sealed class ThreadIdentityTests
         TargetPidFd? fd = pidfd ? ThreadSeizer.OpenPidFd(options.ProcFileSystem, pid, stat.StartTimeTicks, held, buffer) : null;
         Assert.Equal(pidfd, fd is not null);
         return new ThreadSeizer(pid, options, default, stat.StartTimeTicks, null!, new LiveProcessMemory(pid), held, fd, new CallTimeline(), () => { });
-    }
-
-    private static int TracerPid(int tid)
-    {
-        foreach (string line in File.ReadLines($"/proc/{tid}/status"))
-        {
-            if (line.StartsWith("TracerPid:", StringComparison.Ordinal))
-            {
-                return int.Parse(line["TracerPid:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        throw new InvalidOperationException("no TracerPid line");
     }
 
     /// <summary>A <c>sleep 60</c> process, killed and reaped on Dispose.</summary>
