@@ -4,10 +4,10 @@ namespace MemWatch.Probes.Injection;
 /// Where a remote call's pause went, phase by phase, in nanoseconds (Stopwatch timestamps; 0 for a phase the call did
 /// not run). Their sum is the pause of <see cref="RemoteCallResult.PauseMicroseconds"/> up to rounding.
 /// </summary>
-/// <param name="Seize">PTRACE_SEIZE, PTRACE_INTERRUPT and the wait for the stop (with the stop's -EINTR undone).</param>
-/// <param name="Identity">The thread still belongs to the process, which started when the session's did (its stat, which also
-/// gives the thread count); the thread's registers.</param>
-/// <param name="SyscallAndSeccomp">The blocked-system-call check, the thread's Seccomp field and filters.</param>
+/// <param name="Seize">PTRACE_SEIZE, PTRACE_INTERRUPT, the wait for the stop and the registers (with the stop's -EINTR undone).</param>
+/// <param name="Identity">The thread's status read (Tgid, thread count, Seccomp); the thread still belongs to the process
+/// the session was opened on (its pidfd, or the held stat's start time).</param>
+/// <param name="SyscallAndSeccomp">The blocked-system-call check, the seccomp mode's check and filters.</param>
 /// <param name="Stack">The thread's stack located (its struct pthread read).</param>
 /// <param name="Unwind">The CFI unwind of the whole stack.</param>
 /// <param name="LockWords">glibc's lock words read (libc6-dbg only).</param>
